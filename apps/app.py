@@ -1,0 +1,43 @@
+"""LensLab: every lesson in one app — the entry point for `gradio apps/app.py` and Hugging Face Spaces.
+
+Each lesson page is its own module exporting ``demo`` (so ``gradio apps/<lesson>.py`` also works);
+here they are rendered as tabs of one Blocks, keeping their endpoint names (``/attention`` …).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import gradio as gr
+
+from apps.frame import launch
+from apps.registry import PAGES
+from core.zoo import hub_reachable
+
+
+def build() -> gr.Blocks:
+    with gr.Blocks(title="LensLab — see inside vision models") as app:
+        gr.Markdown(
+            "# 🔬 LensLab\nUpload a photo and see what vision architectures do inside — attention, "
+            "shifted windows, re-parameterised kernels, uncertain points, label assignment, denoising.",
+            elem_classes=["lenslab-header"],
+        )
+        gr.Markdown(_weights_banner(), elem_classes=["lenslab-status"])
+        with gr.Tabs():
+            for page in PAGES:
+                with gr.Tab(page.title, id=page.lesson):
+                    importlib.import_module(page.module).demo.render()
+    return app
+
+
+def _weights_banner() -> str:
+    if hub_reachable():
+        return "🌐 The Hugging Face Hub is reachable: pretrained ImageNet weights are used where chosen."
+    return ("📦 Offline: lessons use LensLab's embedded models trained on ShapesWorld (synthetic shapes). "
+            "Every page states which weights produced what it shows.")
+
+
+demo = build()
+
+if __name__ == "__main__":
+    launch(demo)

@@ -1,0 +1,9 @@
+"""Lesson page placeholder (replaced when the lesson is built)."""
+
+from apps.frame import launch
+from apps.pending import pending_demo
+
+demo = pending_demo("attention")
+
+if __name__ == "__main__":
+    launch(demo)

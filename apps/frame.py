@@ -1,0 +1,199 @@
+"""The page frame every lesson shares: image input with examples, model/weights picker, EN/中文
+explanation, figure download, error handling and launch settings.
+
+Page files are layout and wiring only; this module is the only place with Gradio glue that more than
+one page needs. Nothing here computes a lesson — callbacks call one ``core`` function and render.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import tempfile
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from core import zoo
+from core.images import ImageError, load_image
+from core.lesson import LessonResult
+from core.text import LANGUAGES, explanation
+from core.viz import montage, to_png_bytes
+
+log = logging.getLogger("lenslab")
+
+ROOT = Path(__file__).resolve().parent.parent
+IMAGES_DIR = ROOT / "assets" / "images"
+MAX_FILE_SIZE = "20mb"
+WEIGHT_CHOICES = [
+    ("auto (hub if online, else embedded)", "auto"),
+    ("hub (pretrained)", "hub"),
+    ("embedded (ShapesWorld)", "embedded"),
+    ("random (untrained)", "random"),
+]
+
+THEME = gr.themes.Soft(
+    primary_hue="indigo",
+    secondary_hue="amber",
+    neutral_hue="slate",
+    font=[gr.themes.GoogleFont("Inter", weights=(400, 600)), "system-ui", "sans-serif"],
+).set(body_text_size="*text_lg")
+
+CSS = """
+.lenslab-header h1 { margin-bottom: 0.1em; }
+.lenslab-header p { margin-top: 0; opacity: 0.8; }
+.lenslab-status { font-size: 0.95em; padding: 0.4em 0.7em; border-radius: 8px;
+                  background: var(--background-fill-secondary); }
+.lenslab-status.random { border-left: 5px solid #d55e00; }
+.lenslab-explain { max-width: 980px; }
+footer { display: none !important; }
+"""
+
+# Fonts from Google would need the internet; a classroom may be offline, so the theme's font list
+# falls back to system fonts when the request fails (the browser does that by itself).
+
+
+class UploadImage(gr.Image):
+    """An image input that hands the uploaded file's path to :mod:`core.images` undecoded.
+
+    Gradio's own ``Image.preprocess`` decodes and re-encodes uploads with PIL, which would open a
+    decompression bomb before LensLab can refuse it and would turn a bad upload into Gradio's generic
+    error. LensLab validates every upload itself (EXIF, modes, size limits) with clear messages.
+    """
+
+    is_template = True  # use the front-end of gr.Image
+
+    def preprocess(self, payload: Any) -> str | None:  # type: ignore[override]
+        if payload is None:
+            return None
+        return str(payload.path)
+
+
+def sample_images() -> list[str]:
+    """Paths of the bundled example photos, in a stable order."""
+    exts = {".jpg", ".jpeg", ".png", ".webp"}
+    return sorted(str(p) for p in IMAGES_DIR.iterdir() if p.suffix.lower() in exts)
+
+
+def header(title: str, tagline: str) -> gr.Markdown:
+    return gr.Markdown(f"# {title}\n{tagline}", elem_classes=["lenslab-header"])
+
+
+def image_input(label: str = "Your photo (or pick an example below)", height: int = 340,
+                with_examples: bool = True) -> UploadImage:
+    """The upload box with the bundled examples underneath."""
+    box = UploadImage(label=label, type="filepath", height=height, sources=["upload", "clipboard", "webcam"],
+                      buttons=["fullscreen"])
+    if with_examples:
+        gr.Examples(examples=sample_images(), inputs=box, label="Examples (public-domain photos)",
+                    examples_per_page=8)
+    return box
+
+
+def model_picker(names: Sequence[str], default: str | None = None, label: str = "Model",
+                 weights: str = "auto") -> tuple[gr.Dropdown, gr.Radio]:
+    """A model dropdown (from the zoo) and a weights-mode radio."""
+    choices = [(zoo.get_entry(n).title, n) for n in names]
+    model = gr.Dropdown(choices=choices, value=default or names[0], label=label)
+    mode = gr.Radio(choices=WEIGHT_CHOICES, value=weights, label="Weights")
+    return model, mode
+
+
+def status_box() -> gr.Markdown:
+    """Where the page states which weights produced what it shows."""
+    return gr.Markdown("Weights: not loaded yet — press **Run**.", elem_classes=["lenslab-status"])
+
+
+def weights_status(loaded: zoo.Loaded | Sequence[zoo.Loaded]) -> str:
+    items = loaded if isinstance(loaded, Sequence) else [loaded]
+    lines = []
+    for item in items:
+        icon = {"hub": "🌐", "embedded": "📦", "random": "⚠️"}[item.source]
+        lines.append(f"{icon} **{item.status}**")
+    return "  \n".join(lines)
+
+
+def explanation_panel(lesson: str) -> tuple[gr.Radio, gr.Markdown]:
+    """The EN/中文 toggle and the lesson's explanation with formulas (LaTeX)."""
+    lang = gr.Radio(choices=[(v, k) for k, v in LANGUAGES.items()], value="en", label="Language · 语言")
+    text = gr.Markdown(
+        explanation(lesson, "en"),
+        latex_delimiters=[
+            {"left": "$$", "right": "$$", "display": True},
+            {"left": "$", "right": "$", "display": False},
+        ],
+        elem_classes=["lenslab-explain"],
+    )
+    lang.change(lambda code: explanation(lesson, code), lang, text, api_visibility="private",
+                queue=False)
+    return lang, text
+
+
+def download_button() -> gr.DownloadButton:
+    return gr.DownloadButton("Download figures (PNG)", visible=True, variant="secondary", size="sm")
+
+
+def save_figures(result: LessonResult, lesson: str, cols: int = 3) -> str:
+    """Write all of a result's images as one captioned PNG (for slides) and return its path."""
+    titles = [result.captions.get(k, k.replace("_", " ")) for k in result.images]
+    sheet = montage(result.image_list(), titles=titles, cols=min(cols, len(result.images)))
+    folder = Path(tempfile.gettempdir()) / "lenslab-figures"
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, path = tempfile.mkstemp(prefix=f"{lesson}-", suffix=".png", dir=folder)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(to_png_bytes(sheet))
+    return path
+
+
+def read_upload(path: str | None) -> Any:
+    """Decode an upload through core.images (every error is a student-readable ImageError)."""
+    if path is None or path == "":
+        raise ImageError("Please upload a photo or click one of the examples first.")
+    return load_image(path)
+
+
+def guard(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn LensLab's expected errors into messages shown to the student; log anything else.
+
+    Gradio otherwise shows a bare "Error" for exceptions. Expected problems (a bad image, a bad
+    parameter, unavailable weights) carry their own message; an unexpected bug gets a short message
+    and a log line, and the server keeps serving.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except (ImageError, zoo.WeightsError, ValueError, KeyError) as exc:
+            message = exc.args[0] if exc.args else str(exc)
+            raise gr.Error(str(message), title="LensLab") from exc
+        except Exception as exc:  # noqa: BLE001 - the server must keep serving
+            log.error("lesson callback failed:\n%s", traceback.format_exc())
+            raise gr.Error(
+                f"Something went wrong inside LensLab ({type(exc).__name__}). "
+                "Try another image or setting; the error was logged.",
+                title="LensLab",
+            ) from exc
+
+    return wrapper
+
+
+def configure_queue(demo: gr.Blocks, concurrency: int = 4, max_size: int = 64) -> gr.Blocks:
+    """Queue settings for a classroom: bounded queue, a few workers (heavy lessons set lower limits)."""
+    return demo.queue(default_concurrency_limit=concurrency, max_size=max_size)
+
+
+def launch(demo: gr.Blocks, **kwargs: Any) -> Any:
+    """Launch with LensLab's theme, CSS and upload limit (Gradio 6 takes these in ``launch``)."""
+    configure_queue(demo)
+    options: dict[str, Any] = dict(theme=THEME, css=CSS, max_file_size=MAX_FILE_SIZE, footer_links=["api"])
+    if os.environ.get("SPACE_ID") is None and "GRADIO_SERVER_NAME" not in os.environ:
+        options["server_name"] = "127.0.0.1"
+    options.update(kwargs)
+    return demo.launch(**options)

@@ -1,0 +1,80 @@
+"""The contract between a lesson's core and every front end (Gradio, Streamlit, CLI, notebooks).
+
+A lesson is a function ``run(image, **params) -> LessonResult`` in ``core/<lesson>.py``; every
+parameter has a default, so ``run(image)`` alone works (that is what the HTTP endpoint answers with
+only an image). The result carries rendered images (RGB ``uint8``, in display order) and a
+JSON-serialisable summary; optional plotly figures are for small interactive matrices.
+
+:data:`LESSONS` maps lesson ids to ``"module:function"`` strings, so a front end can list and run
+lessons without importing every model up front.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["LESSONS", "LessonResult", "get_runner", "jsonable"]
+
+LESSONS: dict[str, str] = {
+    "attention": "core.attention:run",
+    "swin": "core.swin:run",
+    "repmlp": "core.repmlp:run",
+    "pointrend": "core.pointrend:run",
+    "simota": "core.assign:run",
+    "diffusion": "core.diffusion:run",
+    "compare": "core.compare:run",
+}
+
+
+@dataclass
+class LessonResult:
+    """What a lesson returns: images to show, a summary to print or return as JSON, optional plots."""
+
+    images: dict[str, np.ndarray]
+    summary: dict[str, Any]
+    figures: dict[str, Any] = field(default_factory=dict)
+    captions: dict[str, str] = field(default_factory=dict)
+
+    def image_list(self) -> list[np.ndarray]:
+        return list(self.images.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return jsonable(self.summary)
+
+
+def get_runner(lesson: str) -> Callable[..., LessonResult]:
+    """Import and return ``run`` of a lesson by id (e.g. ``"attention"``)."""
+    try:
+        target = LESSONS[lesson]
+    except KeyError:
+        raise KeyError(f"unknown lesson {lesson!r}; known: {', '.join(LESSONS)}") from None
+    module, _, func = target.partition(":")
+    return getattr(importlib.import_module(module), func)
+
+
+def jsonable(obj: Any) -> Any:
+    """Convert numpy scalars/arrays, tuples and dataclasses into plain JSON types (NaN/inf → None)."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return jsonable(obj.tolist())
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        value = float(obj)
+        return value if np.isfinite(value) else None
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if hasattr(obj, "__dataclass_fields__"):
+        return jsonable({k: getattr(obj, k) for k in obj.__dataclass_fields__})
+    if obj is None or isinstance(obj, (str, int, bool)):
+        return obj
+    return json.loads(json.dumps(obj, default=str))

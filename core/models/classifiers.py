@@ -1,0 +1,56 @@
+"""Image classifiers: LensLab's embedded ShapesWorld models and their ImageNet counterparts on the hub.
+
+Online, ``weights="auto"`` gives the hub entries their ImageNet weights; offline they fall back to
+the embedded ShapesWorld model of the same family (``fallback``), which the page reports.
+"""
+
+from core.zoo import ModelEntry, register
+
+SHAPES_MEAN = (0.5, 0.5, 0.5)
+SHAPES_STD = (0.5, 0.5, 0.5)
+
+# --- embedded (trained by `python -m core.train <name>`; see assets/weights/<name>.md) ----------- #
+VIT_SHAPES = register(ModelEntry(
+    name="vit-shapes", task="classify", title="ViT-Tiny/8 · ShapesWorld", family="vit",
+    arch="vit_tiny_patch16_224",
+    kwargs=dict(img_size=96, patch_size=8, embed_dim=128, depth=4, num_heads=4, num_classes=8),
+    embedded="vit-shapes.safetensors", labels="shapes", input_size=96,
+    mean=SHAPES_MEAN, std=SHAPES_STD,
+    description="A 4-layer ViT with 8×8 patches (12×12 tokens + CLS), trained on ShapesWorld.",
+))
+SWIN_SHAPES = register(ModelEntry(
+    name="swin-shapes", task="classify", title="Swin-Micro/W4 · ShapesWorld", family="swin",
+    arch="swin_tiny_patch4_window7_224",
+    kwargs=dict(img_size=96, patch_size=4, window_size=4, embed_dim=48, depths=(2, 2, 2),
+                num_heads=(3, 6, 12), num_classes=8),
+    embedded="swin-shapes.safetensors", labels="shapes", input_size=96,
+    mean=SHAPES_MEAN, std=SHAPES_STD,
+    description="A 3-stage Swin (24×24 → 12×12 → 6×6 tokens, window 4, shift 2), trained on ShapesWorld.",
+))
+RESNET_SHAPES = register(ModelEntry(
+    name="resnet-shapes", task="classify", title="ResNet-10 · ShapesWorld", family="resnet",
+    arch="resnet10t", kwargs=dict(num_classes=8),
+    embedded="resnet-shapes.safetensors", labels="shapes", input_size=96,
+    mean=SHAPES_MEAN, std=SHAPES_STD,
+    description="A small ResNet for Grad-CAM and comparisons, trained on ShapesWorld.",
+))
+
+# --- pretrained on ImageNet, from the Hugging Face Hub ------------------------------------------- #
+_HUB = [
+    ("vit-small", "ViT-S/16 · ImageNet", "vit", "vit_small_patch16_224",
+     "vit_small_patch16_224.augreg_in21k_ft_in1k", "vit-shapes"),
+    ("deit-small", "DeiT-S/16 · ImageNet", "vit", "deit_small_patch16_224",
+     "deit_small_patch16_224.fb_in1k", "vit-shapes"),
+    ("swin-tiny", "Swin-T · ImageNet", "swin", "swin_tiny_patch4_window7_224",
+     "swin_tiny_patch4_window7_224.ms_in1k", "swin-shapes"),
+    ("swinv2-tiny", "Swin V2-T/W8 · ImageNet", "swinv2", "swinv2_tiny_window8_256",
+     "swinv2_tiny_window8_256.ms_in1k", None),
+    ("resnet50", "ResNet-50 · ImageNet", "resnet", "resnet50", "resnet50.a1_in1k", "resnet-shapes"),
+    ("convnext-tiny", "ConvNeXt-T · ImageNet", "convnext", "convnext_tiny", "convnext_tiny.fb_in1k",
+     "resnet-shapes"),
+]
+for _name, _title, _family, _arch, _hub, _fallback in _HUB:
+    register(ModelEntry(
+        name=_name, task="classify", title=_title, family=_family, arch=_arch, hub_id=_hub,
+        fallback=_fallback, labels="imagenet-1k", input_size=256 if "256" in _arch else 224,
+    ))

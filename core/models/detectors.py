@@ -1,0 +1,1 @@
+"""detectors entries of the zoo (registered by their lesson)."""

@@ -1,0 +1,1 @@
+"""diffusers_models entries of the zoo (registered by their lesson)."""

@@ -1,0 +1,1 @@
+"""segmenters entries of the zoo (registered by their lesson)."""

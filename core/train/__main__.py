@@ -1,0 +1,32 @@
+"""CLI: ``python -m core.train <model> [--steps N] [--out DIR] [--seed S] [--smoke] [--threads T]``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from core.train import TRAINERS, get_trainer
+from core.zoo import WEIGHTS_DIR
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m core.train", description=__doc__)
+    parser.add_argument("model", choices=sorted(TRAINERS))
+    parser.add_argument("--steps", type=int, default=None, help="optimiser steps (default: the model's own)")
+    parser.add_argument("--out", type=Path, default=WEIGHTS_DIR, help="where weights and model card go")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--smoke", action="store_true", help="a few steps on tiny data, to test the code")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    args.out.mkdir(parents=True, exist_ok=True)
+    report = get_trainer(args.model)(args.model, steps=args.steps, out=args.out, seed=args.seed,
+                                     smoke=args.smoke)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()

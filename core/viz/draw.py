@@ -1,0 +1,192 @@
+"""OpenCV drawing primitives (RGB uint8 in, new RGB uint8 out; inputs are never modified)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+# A colour-blind-friendly qualitative palette (Okabe–Ito, then Tableau extras), RGB.
+PALETTE: tuple[tuple[int, int, int], ...] = (
+    (230, 159, 0),
+    (86, 180, 233),
+    (0, 158, 115),
+    (240, 228, 66),
+    (0, 114, 178),
+    (213, 94, 0),
+    (204, 121, 167),
+    (120, 120, 120),
+    (148, 103, 189),
+    (23, 190, 207),
+    (188, 189, 34),
+    (227, 119, 194),
+)
+
+_CMAPS = {
+    "inferno": cv2.COLORMAP_INFERNO,
+    "viridis": cv2.COLORMAP_VIRIDIS,
+    "magma": cv2.COLORMAP_MAGMA,
+    "jet": cv2.COLORMAP_JET,
+    "turbo": cv2.COLORMAP_TURBO,
+    "plasma": cv2.COLORMAP_PLASMA,
+    "cividis": cv2.COLORMAP_CIVIDIS,
+    "coolwarm": cv2.COLORMAP_TWILIGHT_SHIFTED,
+}
+
+
+def colorize(values: np.ndarray, cmap: str = "inferno", vmin: float | None = None,
+             vmax: float | None = None) -> np.ndarray:
+    """Map a 2-D float array to RGB with an OpenCV colormap (min→dark, max→bright)."""
+    v = np.asarray(values, dtype=np.float32)
+    lo = float(np.nanmin(v)) if vmin is None else vmin
+    hi = float(np.nanmax(v)) if vmax is None else vmax
+    scaled = np.zeros_like(v) if hi <= lo else (v - lo) / (hi - lo)
+    u8 = np.clip(np.nan_to_num(scaled) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return cv2.cvtColor(cv2.applyColorMap(u8, _CMAPS[cmap]), cv2.COLOR_BGR2RGB)
+
+
+def upscale_nearest(values: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Blow a small grid (e.g. 14×14 attention) up to image size with hard cell edges."""
+    return cv2.resize(np.asarray(values, dtype=np.float32), (width, height), interpolation=cv2.INTER_NEAREST)
+
+
+def overlay_heatmap(image: np.ndarray, heat: np.ndarray, alpha: float = 0.55, cmap: str = "inferno",
+                    smooth: bool = True, vmin: float | None = None, vmax: float | None = None) -> np.ndarray:
+    """Blend a heatmap of any grid size over ``image`` at the image's resolution.
+
+    ``smooth`` resizes bilinearly (a soft map, as in most papers' figures); otherwise cells keep
+    hard edges so a student can count patches.
+    """
+    h, w = image.shape[:2]
+    interp = cv2.INTER_LINEAR if smooth else cv2.INTER_NEAREST
+    big = cv2.resize(np.asarray(heat, dtype=np.float32), (w, h), interpolation=interp)
+    colored = colorize(big, cmap, vmin, vmax)
+    return cv2.addWeighted(image, 1.0 - alpha, colored, alpha, 0.0)
+
+
+def add_colorbar(image: np.ndarray, vmin: float, vmax: float, cmap: str = "inferno",
+                 label: str = "", width: int = 22) -> np.ndarray:
+    """Append a vertical colour bar with min/max ticks to the right of ``image``."""
+    h = image.shape[0]
+    ramp = np.linspace(1.0, 0.0, h, dtype=np.float32)[:, None].repeat(width, axis=1)
+    bar = colorize(ramp, cmap, 0.0, 1.0)
+    pad = np.full((h, 78, 3), 255, np.uint8)
+    scale = max(0.35, min(0.55, h / 700))
+    _text(pad, _fmt(vmax), (4, 14), scale)
+    _text(pad, _fmt(vmin), (4, h - 6), scale)
+    if label:
+        _text(pad, label, (4, h // 2), scale)
+    return np.concatenate([image, np.full((h, 6, 3), 255, np.uint8), bar, pad], axis=1)
+
+
+def draw_grid(image: np.ndarray, rows: int, cols: int, color: tuple[int, int, int] = (255, 255, 255),
+              thickness: int = 1, alpha: float = 0.6) -> np.ndarray:
+    """Draw a rows×cols grid of evenly spaced lines (patch or window grid) over the image."""
+    out = image.copy()
+    h, w = image.shape[:2]
+    layer = out.copy()
+    for r in range(1, rows):
+        y = round(r * h / rows)
+        cv2.line(layer, (0, y), (w - 1, y), color, thickness, cv2.LINE_AA)
+    for c in range(1, cols):
+        x = round(c * w / cols)
+        cv2.line(layer, (x, 0), (x, h - 1), color, thickness, cv2.LINE_AA)
+    return cv2.addWeighted(layer, alpha, out, 1.0 - alpha, 0.0)
+
+
+def draw_boxes(image: np.ndarray, boxes: np.ndarray, labels: Sequence[str] | None = None,
+               colors: Sequence[tuple[int, int, int]] | None = None, thickness: int = 2,
+               dashed: Sequence[bool] | None = None) -> np.ndarray:
+    """Draw xyxy boxes with optional text labels (one colour per box, palette by default)."""
+    out = image.copy()
+    for i, box in enumerate(np.asarray(boxes, dtype=np.float64).reshape(-1, 4)):
+        color = tuple(int(c) for c in (colors[i] if colors is not None else PALETTE[i % len(PALETTE)]))
+        x1, y1, x2, y2 = (round(v) for v in box)
+        if dashed is not None and dashed[i]:
+            _dashed_rect(out, (x1, y1), (x2, y2), color, thickness)
+        else:
+            cv2.rectangle(out, (x1, y1), (x2, y2), color, thickness, cv2.LINE_AA)
+        if labels is not None and labels[i]:
+            scale = 0.45
+            (tw, th), _ = cv2.getTextSize(labels[i], cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+            y_text = max(th + 4, y1)
+            cv2.rectangle(out, (x1, y_text - th - 4), (x1 + tw + 4, y_text), color, -1)
+            cv2.putText(out, labels[i], (x1 + 2, y_text - 3), cv2.FONT_HERSHEY_SIMPLEX, scale,
+                        _ink(color), 1, cv2.LINE_AA)
+    return out
+
+
+def draw_points(image: np.ndarray, xy: np.ndarray, color: tuple[int, int, int] = (255, 0, 0),
+                radius: int = 2, outline: bool = True) -> np.ndarray:
+    """Draw points given in pixel coordinates (x, y)."""
+    out = image.copy()
+    for x, y in np.asarray(xy, dtype=np.float64).reshape(-1, 2):
+        c = (round(x), round(y))
+        if outline:
+            cv2.circle(out, c, radius + 1, (255, 255, 255), -1, cv2.LINE_AA)
+        cv2.circle(out, c, radius, tuple(int(v) for v in color), -1, cv2.LINE_AA)
+    return out
+
+
+def label_strip(image: np.ndarray, text: str, height: int = 26) -> np.ndarray:
+    """Put a caption bar above an image (for figures exported to slides)."""
+    w = image.shape[1]
+    bar = np.full((height, w, 3), 255, np.uint8)
+    _text(bar, text, (6, height - 8), 0.5)
+    return np.concatenate([bar, image], axis=0)
+
+
+def montage(images: Sequence[np.ndarray], titles: Sequence[str] | None = None, cols: int = 3,
+            tile: int = 320, gap: int = 8) -> np.ndarray:
+    """Arrange images in a grid of equal tiles (aspect kept, white background) with captions."""
+    if not images:
+        raise ValueError("montage needs at least one image")
+    rows = -(-len(images) // cols)
+    cap = 26 if titles else 0
+    canvas = np.full((rows * (tile + cap + gap) + gap, cols * (tile + gap) + gap, 3), 255, np.uint8)
+    for i, img in enumerate(images):
+        r, c = divmod(i, cols)
+        h, w = img.shape[:2]
+        s = tile / max(h, w)
+        nh, nw = max(1, round(h * s)), max(1, round(w * s))
+        interp = cv2.INTER_AREA if s < 1 else cv2.INTER_NEAREST if max(h, w) <= 64 else cv2.INTER_LINEAR
+        small = cv2.resize(img, (nw, nh), interpolation=interp)
+        y0 = gap + r * (tile + cap + gap)
+        x0 = gap + c * (tile + gap)
+        if titles:
+            _text(canvas, titles[i][:48], (x0, y0 + 17), 0.5)
+        yy, xx = y0 + cap + (tile - nh) // 2, x0 + (tile - nw) // 2
+        canvas[yy:yy + nh, xx:xx + nw] = small
+    return canvas
+
+
+def to_png_bytes(image: np.ndarray) -> bytes:
+    ok, buf = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise ValueError("PNG encoding failed")
+    return buf.tobytes()
+
+
+def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float) -> None:
+    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (30, 30, 30), 1, cv2.LINE_AA)
+
+
+def _ink(color: Sequence[int]) -> tuple[int, int, int]:
+    r, g, b = color[:3]
+    return (0, 0, 0) if 0.299 * r + 0.587 * g + 0.114 * b > 150 else (255, 255, 255)
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.3g}"
+
+
+def _dashed_rect(img: np.ndarray, p1: tuple[int, int], p2: tuple[int, int], color: tuple[int, int, int],
+                 thickness: int, dash: int = 6) -> None:
+    (x1, y1), (x2, y2) = p1, p2
+    for x in range(x1, x2, dash * 2):
+        cv2.line(img, (x, y1), (min(x + dash, x2), y1), color, thickness)
+        cv2.line(img, (x, y2), (min(x + dash, x2), y2), color, thickness)
+    for y in range(y1, y2, dash * 2):
+        cv2.line(img, (x1, y), (x1, min(y + dash, y2)), color, thickness)
+        cv2.line(img, (x2, y), (x2, min(y + dash, y2)), color, thickness)

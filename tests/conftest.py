@@ -1,0 +1,50 @@
+"""Shared fixtures. Every test runs offline: the hub is never contacted (HF_HUB_OFFLINE=1)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("TQDM_DISABLE", "1")
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+IMAGES = ROOT / "assets" / "images"
+
+
+@pytest.fixture(scope="session")
+def cat_path() -> Path:
+    return IMAGES / "chelsea-cat.jpg"
+
+
+@pytest.fixture(scope="session")
+def cat(cat_path: Path) -> np.ndarray:
+    from core.images import load_image
+
+    return load_image(cat_path)
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """The whole workbench (apps/app.py) served in-process on a free local port."""
+    from apps.app import demo
+    from apps.frame import configure_queue
+
+    configure_queue(demo)
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True,
+                            max_file_size="20mb")
+    yield url
+    demo.close()
+
+
+@pytest.fixture(scope="session")
+def client(app_url):
+    """A gradio_client connected to the in-process workbench."""
+    from gradio_client import Client
+
+    return Client(app_url, verbose=False)
