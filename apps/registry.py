@@ -29,7 +29,8 @@ PAGES: tuple[Page, ...] = (
          "How YOLOX decides which anchor points learn which object: candidates, costs, dynamic k and "
          "conflicts — next to ATSS and TAL."),
     Page("diffusion", "Diffusion", "apps.diffusion",
-         "How diffusion models destroy an image with noise and rebuild one step by step (DDPM, DDIM, SDEdit)."),
+         "How diffusion models destroy an image with noise and rebuild one step by step "
+         "(DDPM, DDIM, SDEdit)."),
     Page("compare", "Compare models", "apps.compare",
          "Several architectures on one image: predictions, heatmaps, size, speed and disagreement."),
 )

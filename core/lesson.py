@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["LESSONS", "LessonResult", "get_runner", "jsonable"]
+__all__ = ["LESSONS", "LessonResult", "Param", "get_params", "get_runner", "jsonable"]
 
 LESSONS: dict[str, str] = {
     "attention": "core.attention:run",
@@ -30,6 +30,56 @@ LESSONS: dict[str, str] = {
     "diffusion": "core.diffusion:run",
     "compare": "core.compare:run",
 }
+
+
+@dataclass(frozen=True)
+class Param:
+    """One lesson parameter, described as data so any front end can build a control for it.
+
+    ``kind`` is ``"int"``, ``"float"``, ``"choice"``, ``"bool"`` or ``"text"``. A lesson module lists
+    its parameters in ``PARAMS`` (same names and defaults as ``run``'s keyword arguments); Streamlit
+    pages and ``lenslab export`` build their controls from it, and :meth:`check` validates a value
+    with a message a student understands.
+    """
+
+    name: str
+    kind: str
+    default: Any
+    label: str = ""
+    help: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    step: float | None = None
+    choices: tuple[Any, ...] = ()
+
+    def check(self, value: Any) -> Any:
+        label = self.label or self.name
+        if self.kind in ("int", "float"):
+            try:
+                number = int(value) if self.kind == "int" else float(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"{label} must be a number, not {value!r}.") from None
+            if self.kind == "int" and float(value) != number:
+                raise ValueError(f"{label} must be a whole number, not {value!r}.")
+            if (self.minimum is not None and number < self.minimum) or (
+                self.maximum is not None and number > self.maximum
+            ):
+                raise ValueError(f"{label} must be between {self.minimum} and {self.maximum}; got {value}.")
+            return number
+        if self.kind == "choice":
+            if value not in self.choices:
+                options = ", ".join(map(str, self.choices))
+                raise ValueError(f"{label} must be one of {options}; got {value!r}.")
+            return value
+        if self.kind == "bool":
+            return bool(value)
+        return "" if value is None else str(value)
+
+
+def get_params(lesson: str) -> list[Param]:
+    """The ``PARAMS`` list of a lesson module."""
+    module = importlib.import_module(LESSONS[lesson].partition(":")[0])
+    return list(getattr(module, "PARAMS", []))
 
 
 @dataclass

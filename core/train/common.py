@@ -38,7 +38,7 @@ class TrainReport:
 
 def seed_everything(seed: int) -> torch.Generator:
     random.seed(seed)
-    np.random.seed(seed % 2**32)
+    np.random.seed(seed % 2**32)  # noqa: NPY002 - seeds legacy global users (timm, libraries)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
 
