@@ -7,12 +7,17 @@ here they are rendered as tabs of one Blocks, keeping their endpoint names (``/a
 from __future__ import annotations
 
 import importlib
+import sys
+from pathlib import Path
 
-import gradio as gr
+if __package__ in (None, ""):  # run as a script (Spaces, Docker, `gradio apps/app.py`) without install
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from apps.frame import launch
-from apps.registry import PAGES
-from core.zoo import hub_reachable
+import gradio as gr  # noqa: E402
+
+from apps.frame import launch  # noqa: E402
+from apps.registry import PAGES  # noqa: E402
+from core.zoo import hub_reachable  # noqa: E402
 
 
 def build() -> gr.Blocks:

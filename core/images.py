@@ -78,26 +78,29 @@ def fit_long_side(image: np.ndarray, max_side: int = WORK_LONG_SIDE) -> np.ndarr
 
 def to_uint8_rgb(array: Any) -> np.ndarray:
     """Convert an array-like image (HW, HW1, HW3, HW4, CHW or 1CHW; any dtype) to RGB ``uint8``."""
-    if _is_tensor(array):
-        array = array.detach().cpu().numpy()
+    channels_first = _is_tensor(array)  # torch images are (C, H, W); numpy ones (H, W, C)
+    if channels_first:
+        array = array.detach().cpu().float().numpy()
     arr = np.asarray(array)
     if arr.size == 0:
         raise ImageError("The image is empty (it has no pixels).")
     if arr.ndim == 4 and arr.shape[0] == 1:
         arr = arr[0]
-    if arr.ndim == 3 and arr.shape[0] in (1, 3, 4) and arr.shape[-1] not in (1, 3, 4):
+    if arr.ndim == 3 and arr.shape[0] in (1, 3, 4) and (channels_first or arr.shape[-1] > 4):
         arr = np.moveaxis(arr, 0, -1)  # CHW -> HWC
     if arr.ndim == 3 and arr.shape[-1] == 1:
         arr = arr[..., 0]
-    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[-1] not in (3, 4)):
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[-1] not in (2, 3, 4)):
         raise ImageError(
-            f"An image must have height, width and 1, 3 or 4 colour channels; got shape {arr.shape}."
+            f"An image must have height, width and 1 to 4 colour channels; got shape {arr.shape}."
         )
     if arr.shape[0] * arr.shape[1] > MAX_PIXELS:
         raise ImageError(_too_many_pixels(arr.shape[1], arr.shape[0]))
     arr = _to_uint8(arr)
     if arr.ndim == 2:
         arr = np.repeat(arr[..., None], 3, axis=-1)
+    elif arr.shape[-1] == 2:  # gray + alpha
+        arr = _composite_on_white(arr[..., [0, 0, 0, 1]])
     elif arr.shape[-1] == 4:
         arr = _composite_on_white(arr)
     return np.ascontiguousarray(arr)
