@@ -1,0 +1,142 @@
+"""ShapesWorld: determinism, and labels / boxes / masks / semantic map that agree with the pixels."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from core.train.shapesworld import CLASSES, ShapesWorld, classify_batches
+from core.zoo import SHAPE_CLASSES
+
+CASES = [("classify", "train"), ("classify", "heldout"), ("detect", "train"), ("detect", "heldout")]
+
+
+def test_classes_match_the_zoo_label_set():
+    assert CLASSES == SHAPE_CLASSES
+    assert CLASSES == ("circle", "square", "triangle", "pentagon", "hexagon", "star", "ring", "cross")
+
+
+@pytest.mark.parametrize(("mode", "style"), CASES)
+def test_deterministic_per_seed_and_index(mode, style):
+    a = ShapesWorld(64, mode, seed=3, style=style)
+    b = ShapesWorld(64, mode, seed=3, style=style)
+    for i in (0, 7, 12345):
+        sa, sb = a[i], b.scene(i)
+        np.testing.assert_array_equal(sa.image, sb.image)
+        np.testing.assert_array_equal(sa.labels, sb.labels)
+        np.testing.assert_array_equal(sa.boxes, sb.boxes)
+        np.testing.assert_array_equal(sa.masks, sb.masks)
+    # order of access does not matter, other seeds and indices give other scenes
+    np.testing.assert_array_equal(a[7].image, ShapesWorld(64, mode, seed=3, style=style)[7].image)
+    assert not np.array_equal(a[0].image, a[1].image)
+    assert not np.array_equal(a[0].image, ShapesWorld(64, mode, seed=4, style=style)[0].image)
+
+
+@pytest.mark.parametrize(("mode", "style"), CASES)
+def test_scene_fields_are_consistent(mode, style):
+    world = ShapesWorld(80, mode, seed=11, style=style)
+    for i in range(40):
+        s = world[i]
+        n = len(s.labels)
+        assert s.image.shape == (80, 80, 3) and s.image.dtype == np.uint8
+        assert s.labels.dtype == np.int64 and s.boxes.dtype == np.float32
+        assert s.masks.shape == (n, 80, 80) and s.masks.dtype == bool
+        assert s.semantic.shape == (80, 80) and s.semantic.dtype == np.int64
+        assert n >= 1 and ((s.labels >= 0) & (s.labels < len(CLASSES))).all()
+        if mode == "detect":
+            assert 1 <= n <= 6
+        # visible masks are disjoint and non-empty
+        assert (s.masks.sum(axis=0) <= 1).all()
+        assert s.masks.reshape(n, -1).any(axis=1).all()
+        # semantic: 0 outside every mask, 1 + class on each mask
+        expected = np.zeros((80, 80), dtype=np.int64)
+        for m, c in zip(s.masks, s.labels, strict=True):
+            expected[m] = c + 1
+        np.testing.assert_array_equal(s.semantic, expected)
+        # boxes: the tight box of each mask (pixel-edge xyxy), within ±1 px
+        for m, box in zip(s.masks, s.boxes, strict=True):
+            ys, xs = np.nonzero(m)
+            tight = np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], dtype=np.float32)
+            assert np.abs(box - tight).max() <= 1.0
+            assert 0 <= box[0] < box[2] <= 80 and 0 <= box[1] < box[3] <= 80
+
+
+def test_classify_mode_has_one_dominant_shape():
+    world = ShapesWorld(96, "classify", seed=5)
+    for i in range(60):
+        s = world[i]
+        areas = s.masks.reshape(len(s.labels), -1).sum(axis=1)
+        # the label is object 0, clearly the largest visible object
+        assert s.label == s.labels[0]
+        assert areas[0] > 2 * areas[1:].max(initial=0)
+        assert len(s.labels) <= 3
+
+
+def test_all_classes_appear_roughly_uniformly():
+    for mode in ("classify", "detect"):
+        world = ShapesWorld(64, mode, seed=2)
+        labels = [world[i].label for i in range(400)] if mode == "classify" else \
+            np.concatenate([world[i].labels for i in range(150)])
+        counts = np.bincount(labels, minlength=len(CLASSES))
+        assert (counts > 0.4 * counts.mean()).all(), counts
+
+
+def test_shapes_contrast_with_their_surroundings():
+    """Inside each dominant shape, mean luminance differs clearly from a band just outside it."""
+    world = ShapesWorld(96, "classify", seed=9, max_distractors=0)
+    kernel = np.ones((5, 5), np.uint8)
+    gaps = []
+    for i in range(60):
+        s = world[i]
+        luma = cv2.cvtColor(s.image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        inner = cv2.erode(s.masks[0].astype(np.uint8), kernel) > 0
+        band = (cv2.dilate(s.masks[0].astype(np.uint8), kernel, iterations=2) > 0) & ~s.masks[0]
+        if inner.sum() < 10:  # a thin outline: compare the stroke itself
+            inner = s.masks[0]
+        gaps.append(abs(luma[inner].mean() - luma[band].mean()))
+    assert np.median(gaps) > 50 and np.min(gaps) > 15, (np.median(gaps), np.min(gaps))
+
+
+def test_heldout_style_renders_differently():
+    """The held-out style's shapes are hatched/checked: far more internal edges than training fills."""
+    def inner_edge_density(style):
+        world = ShapesWorld(96, "classify", seed=1, style=style, max_distractors=0, hollow_prob=0.0)
+        dens = []
+        for i in range(30):
+            s = world[i]
+            edges = cv2.Canny(s.image, 60, 150) > 0
+            inner = cv2.erode(s.masks[0].astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+            if inner.sum() > 50:
+                dens.append(edges[inner].mean())
+        return float(np.mean(dens))
+
+    assert inner_edge_density("heldout") > 3 * inner_edge_density("train")
+
+
+def test_batches_for_torch():
+    import torch
+
+    world = ShapesWorld(48, "classify", seed=0)
+    x, y = world.batch(range(4))
+    assert x.shape == (4, 3, 48, 48) and x.dtype == torch.float32 and y.dtype == torch.int64
+    assert float(x.min()) >= -1.0 and float(x.max()) <= 1.0
+    np.testing.assert_array_equal(y.numpy(), [world[i].label for i in range(4)])
+    batches = list(classify_batches(world, 3, start=10, steps=2))
+    assert len(batches) == 2
+    np.testing.assert_array_equal(batches[1][1].numpy(), [world[i].label for i in range(13, 16)])
+    xd, targets = ShapesWorld(48, "detect", seed=0).detection_batch([0, 1])
+    assert xd.shape == (2, 3, 48, 48) and targets[0]["masks"].dtype == torch.bool
+    assert targets[0]["boxes"].shape == (len(targets[0]["labels"]), 4)
+
+
+def test_options_are_validated():
+    with pytest.raises(ValueError, match="mode"):
+        ShapesWorld(mode="segment")
+    with pytest.raises(ValueError, match="style"):
+        ShapesWorld(style="test")
+    with pytest.raises(ValueError, match="min_objects"):
+        ShapesWorld(mode="detect", min_objects=3, max_objects=2)
+    world = ShapesWorld(64, "detect", seed=0, classes=[0, 6], min_objects=3, max_objects=3)
+    labels = np.concatenate([world[i].labels for i in range(20)])
+    assert set(labels.tolist()) == {0, 6}
