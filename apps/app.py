@@ -15,13 +15,13 @@ if __package__ in (None, ""):  # run as a script (Spaces, Docker, `gradio apps/a
 
 import gradio as gr  # noqa: E402
 
-from apps.frame import launch  # noqa: E402
+from apps.frame import DELETE_CACHE, launch  # noqa: E402
 from apps.registry import PAGES  # noqa: E402
 from core.zoo import hub_reachable  # noqa: E402
 
 
 def build() -> gr.Blocks:
-    with gr.Blocks(title="LensLab — see inside vision models") as app:
+    with gr.Blocks(title="LensLab — see inside vision models", delete_cache=DELETE_CACHE) as app:
         gr.Markdown(
             "# 🔬 LensLab\nUpload a photo and see what vision architectures do inside — attention, "
             "shifted windows, re-parameterised kernels, uncertain points, label assignment, denoising.",

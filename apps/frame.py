@@ -29,6 +29,8 @@ log = logging.getLogger("lenslab")
 ROOT = Path(__file__).resolve().parent.parent
 IMAGES_DIR = ROOT / "assets" / "images"
 MAX_FILE_SIZE = "20mb"
+DELETE_CACHE = (900, 1800)  # every 15 min, delete uploads and outputs older than 30 min
+MAX_FIGURE_FILES = 64  # exported figure sheets kept on disk (oldest deleted first)
 WEIGHT_CHOICES = [
     ("auto (hub if online, else embedded)", "auto"),
     ("hub (pretrained)", "hub"),
@@ -146,7 +148,15 @@ def save_figures(result: LessonResult, lesson: str, cols: int = 3) -> str:
     fd, path = tempfile.mkstemp(prefix=f"{lesson}-", suffix=".png", dir=folder)
     with os.fdopen(fd, "wb") as fh:
         fh.write(to_png_bytes(sheet))
+    _prune(folder, MAX_FIGURE_FILES)
     return path
+
+
+def _prune(folder: Path, keep: int) -> None:
+    """Keep only the newest ``keep`` files: a classroom session must not fill the disk."""
+    files = sorted(folder.glob("*.png"), key=lambda p: p.stat().st_mtime if p.exists() else 0.0)
+    for old in files[:-keep]:
+        old.unlink(missing_ok=True)
 
 
 def read_upload(path: str | None) -> Any:
@@ -192,6 +202,8 @@ def configure_queue(demo: gr.Blocks, concurrency: int = 4, max_size: int = 64) -
 def launch(demo: gr.Blocks, **kwargs: Any) -> Any:
     """Launch with LensLab's theme, CSS and upload limit (Gradio 6 takes these in ``launch``)."""
     configure_queue(demo)
+    if demo.delete_cache is None:  # uploads and outputs are temporary files: clean them up
+        demo.delete_cache = DELETE_CACHE
     options: dict[str, Any] = dict(theme=THEME, css=CSS, max_file_size=MAX_FILE_SIZE, footer_links=["api"])
     if os.environ.get("SPACE_ID") is None and "GRADIO_SERVER_NAME" not in os.environ:
         options["server_name"] = "127.0.0.1"

@@ -151,12 +151,33 @@ def list_models(task: str | None = None) -> list[str]:
     return [n for n, e in REGISTRY.items() if task is None or e.task == task]
 
 
+ALLOW_HUB_IDS_ENV = "LENSLAB_ALLOW_HUB_IDS"
+
+
 def get_entry(name: str) -> ModelEntry:
+    """The registry entry called ``name``.
+
+    Model names come only from the registry: a public app must not download whatever a request
+    names. A teacher who wants other timm models can set ``LENSLAB_ALLOW_HUB_IDS=1`` and ask for
+    ``"timm/<model>.<tag>"``; those load through timm's own loader (never ``trust_remote_code``).
+    """
     _ensure_registry()
-    try:
+    if name in REGISTRY:
         return REGISTRY[name]
-    except KeyError:
-        raise KeyError(f"unknown model {name!r}; known: {', '.join(REGISTRY)}") from None
+    if name.startswith("timm/") and os.environ.get(ALLOW_HUB_IDS_ENV, "0") == "1":
+        return _adhoc_timm_entry(name[len("timm/"):])
+    hint = f" (arbitrary timm ids need {ALLOW_HUB_IDS_ENV}=1)" if name.startswith("timm/") else ""
+    raise KeyError(f"unknown model {name!r}{hint}; known: {', '.join(REGISTRY)}")
+
+
+def _adhoc_timm_entry(model_id: str) -> ModelEntry:
+    import timm
+
+    arch = model_id.split(".", 1)[0]
+    if arch not in timm.list_models():
+        raise KeyError(f"timm has no architecture called {arch!r}")
+    return ModelEntry(name=f"timm/{model_id}", task="classify", title=model_id, family=arch.split("_")[0],
+                      arch=arch, hub_id=model_id, labels="imagenet-1k")
 
 
 # --------------------------------------------------------------------------------------------- #

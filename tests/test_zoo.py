@@ -179,3 +179,26 @@ def test_preprocessing_matches_timm_for_hub_models(cat):
 def test_imagenet_labels_come_from_timm():
     labels = zoo.get_entry("resnet50").label_names()
     assert len(labels) == 1000 and "tabby" in labels[281].lower()
+
+
+def test_arbitrary_hub_ids_need_an_explicit_opt_in(monkeypatch):
+    monkeypatch.delenv(zoo.ALLOW_HUB_IDS_ENV, raising=False)
+    with pytest.raises(KeyError, match="LENSLAB_ALLOW_HUB_IDS"):
+        zoo.load_model("timm/resnet18.a1_in1k", "random")
+    monkeypatch.setenv(zoo.ALLOW_HUB_IDS_ENV, "1")
+    loaded = zoo.load_model("timm/resnet18.a1_in1k", "random")
+    assert loaded.source == "random" and sum(p.numel() for p in loaded.model.parameters()) == 11_689_512
+    with pytest.raises(KeyError, match="no architecture"):
+        zoo.get_entry("timm/not_a_real_net.tag")
+
+
+def test_no_code_path_trusts_remote_code_or_unpickles_weights():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    for path in [*root.glob("core/**/*.py"), *root.glob("apps/**/*.py")]:
+        text = path.read_text()
+        assert "trust_remote_code=True" not in text, path
+        for line in text.splitlines():
+            if "torch.load(" in line:
+                assert "weights_only=True" in line, f"{path}: {line.strip()}"
