@@ -28,11 +28,12 @@ SWIN_SHAPES = register(ModelEntry(
     description="A 3-stage Swin (24×24 → 12×12 → 6×6 tokens, window 4, shift 2), trained on ShapesWorld.",
 ))
 RESNET_SHAPES = register(ModelEntry(
-    name="resnet-shapes", task="classify", title="ResNet-10 · ShapesWorld", family="resnet",
-    arch="resnet10t", kwargs=dict(num_classes=8),
+    name="resnet-shapes", task="classify", title="ResNet-10-T (half width) · ShapesWorld", family="resnet",
+    arch="resnet10t", kwargs=dict(channels=(32, 64, 128, 256), num_classes=8),
     embedded="resnet-shapes.safetensors", labels="shapes", input_size=96,
     mean=SHAPES_MEAN, std=SHAPES_STD,
-    description="A small ResNet for Grad-CAM and comparisons, trained on ShapesWorld.",
+    description="A ResNet-10-T at half width (1.3 M parameters; 96 px → 3×3 final map), for Grad-CAM and "
+                "comparisons, trained on ShapesWorld.",
 ))
 
 # --- pretrained on ImageNet, from the Hugging Face Hub ------------------------------------------- #
