@@ -1,0 +1,805 @@
+"""RepMLP: convolutions re-parameterised into fully-connected layers (Ding et al., arXiv 2105.01883).
+
+The lesson's claim, in code: a convolution on an ``h×w`` map is a sparse, weight-shared FC layer.
+Its FC matrix is found by convolving the identity (every basis vector is one "image" with a single
+1 in it; the conv's response to it is one column of the FC matrix). Because matrix products add,
+an FC plus any number of conv branches (each followed by BatchNorm) collapses into ONE FC after
+training: fold each BN into its layer, zero-pad the small kernels to the largest, turn the summed
+kernel into an FC matrix, add. Train with locality, deploy a plain FC.
+
+Public API (see ``API.md``): :func:`conv_to_fc`, :func:`fuse_bn`, :class:`RepMLPBlock` (with
+:meth:`RepMLPBlock.locality_injection`), plus the lesson's ``run``/``PARAMS`` and helpers.
+Flattening is channel-major everywhere: index ``c·h·w + y·w + x``.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from core.lesson import LessonResult, Param
+
+__all__ = [
+    "RepMLPBlock",
+    "conv_to_fc",
+    "conv_to_fc_tensor",
+    "fc_parameter_count",
+    "fuse_bn",
+    "fuse_bn_tensor",
+    "pad_kernel",
+    "parameter_calculator",
+]
+
+
+# --------------------------------------------------------------------------------------------- #
+# conv → FC, BN fusion
+
+
+def _tensor(x: Any, dtype: torch.dtype | None = None) -> torch.Tensor:
+    t = x.detach() if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
+    if dtype is not None:
+        t = t.to(dtype)
+    elif not t.is_floating_point():
+        t = t.to(torch.float64)
+    return t
+
+
+def _numpy(t: torch.Tensor) -> np.ndarray:
+    return t.detach().cpu().numpy()
+
+
+def _check_conv(weight: torch.Tensor, groups: int) -> tuple[int, int, int, int]:
+    if weight.ndim != 4:
+        raise ValueError(f"conv weight must be (O, C/groups, kh, kw), got shape {tuple(weight.shape)}")
+    out_ch, cg, kh, kw = weight.shape
+    if kh % 2 == 0 or kw % 2 == 0:
+        raise ValueError(f"kernel sizes must be odd (padding k//2 keeps the size); got {kh}×{kw}")
+    if groups < 1 or out_ch % groups:
+        raise ValueError(f"{out_ch} output channels cannot be split into {groups} groups")
+    return out_ch, cg, kh, kw
+
+
+def _fc_bias(bias: torch.Tensor | None, out_ch: int, h: int, w: int, like: torch.Tensor) -> torch.Tensor:
+    if bias is None:
+        return torch.zeros(out_ch * h * w, dtype=like.dtype, device=like.device)
+    return bias.to(like.dtype).repeat_interleave(h * w)  # one bias per output pixel
+
+
+def _grouped_fc_kernel(weight: torch.Tensor, bias: torch.Tensor | None, h: int, w: int,
+                       groups: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The FC kernel of a (grouped) conv as the weight of a grouped FC: (O·h·w, C/g·h·w), bias (O·h·w,).
+
+    Convolving the identity, literally: the ``n = C/g·h·w`` basis vectors of ONE group (the
+    "per-group identity"), each copied into every group so one batch of ``n`` images probes all
+    groups at once. A grouped conv keeps the groups apart, so output channel ``o`` of group ``g``
+    responds only to the copy in group ``g``: the response to basis vector ``j`` is column ``j`` of
+    that group's FC block. Cost: n·O·h·w·(C/g)·k² multiply-adds.
+    """
+    out_ch, cg, kh, kw = _check_conv(weight, groups)
+    n = cg * h * w
+    eye = torch.eye(n, dtype=weight.dtype, device=weight.device).reshape(n, cg, h, w)
+    probe = eye.repeat(1, groups, 1, 1)  # (n, C, h, w): basis vector j in every group
+    response = F.conv2d(probe, weight, None, padding=(kh // 2, kw // 2), groups=groups)  # (n, O, h, w)
+    grouped = response.reshape(n, out_ch * h * w).t().contiguous()  # row = output index (o, y, x)
+    return grouped, _fc_bias(bias, out_ch, h, w, weight)
+
+
+def _grouped_fc_kernel_fast(weight: torch.Tensor, bias: torch.Tensor | None, h: int, w: int,
+                            groups: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The same matrix as :func:`_grouped_fc_kernel`, from the SPATIAL identity only (much cheaper).
+
+    A basis vector that is 1 at (channel c, pixel j) meets only the kernel slice ``weight[:, c]``,
+    so the channel part of the identity needs no convolution. The spatial part is convolved the way
+    conv layers are computed (im2col): unfolding the h·w spatial basis images gives, for every
+    input pixel j, output pixel q and kernel tap t, whether tap t of output q reads pixel j; one
+    matrix product with the (O·C/g, k²) kernels then yields every response at once.
+    """
+    out_ch, cg, kh, kw = _check_conv(weight, groups)
+    hw = h * w
+    eye = torch.eye(hw, dtype=weight.dtype, device=weight.device).reshape(hw, 1, h, w)
+    taps = F.unfold(eye, (kh, kw), padding=(kh // 2, kw // 2))  # (hw_in, k², hw_out) of 0/1
+    taps = taps.permute(1, 0, 2).reshape(kh * kw, hw * hw)
+    response = weight.reshape(out_ch * cg, kh * kw) @ taps  # [(o, c), (j, q)]
+    grouped = response.reshape(out_ch, cg, hw, hw).permute(0, 3, 1, 2).reshape(out_ch * hw, cg * hw)
+    return grouped.contiguous(), _fc_bias(bias, out_ch, h, w, weight)
+
+
+def _dense_from_grouped(grouped: torch.Tensor, groups: int) -> torch.Tensor:
+    """The full (O·h·w, C·h·w) matrix of a grouped FC: its group blocks on the block diagonal."""
+    return torch.block_diag(*grouped.chunk(groups, dim=0))
+
+
+def conv_to_fc_tensor(weight: Any, bias: Any, h: int, w: int, groups: int = 1,
+                      dtype: torch.dtype | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`conv_to_fc` on tensors, returning tensors (kept differentiable if ``weight`` is)."""
+    weight = weight if isinstance(weight, torch.Tensor) else _tensor(weight, dtype)
+    if dtype is not None:
+        weight = weight.to(dtype)
+    elif not weight.is_floating_point():
+        weight = weight.to(torch.float64)
+    bias_t = None if bias is None else (bias if isinstance(bias, torch.Tensor) else _tensor(bias))
+    grouped, fc_bias = _grouped_fc_kernel(weight, bias_t, int(h), int(w), int(groups))
+    return _dense_from_grouped(grouped, int(groups)), fc_bias
+
+
+def conv_to_fc(weight: Any, bias: Any, h: int, w: int, groups: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """The FC layer equal to ``conv2d(x, weight, bias, padding=k//2, groups=groups)`` on (C, h, w) maps.
+
+    Returns ``W_fc`` of shape (O·h·w, C·h·w) and ``b_fc`` of shape (O·h·w,) with
+    ``W_fc @ x.reshape(-1) + b_fc == conv(x).reshape(-1)``. ``W_fc`` is doubly block-Toeplitz:
+    (O × C) blocks, each block (h × h) blocks of (w × w) banded Toeplitz matrices, zero where the
+    kernel would reach into the padding. With groups it is block-diagonal over the groups.
+    """
+    with torch.no_grad():
+        W, b = conv_to_fc_tensor(weight, bias, h, w, groups)
+    return _numpy(W), _numpy(b)
+
+
+def _bn_stats(bn: Any, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
+    """(γ, β, μ, var, eps) of a BatchNorm module or of a mapping with those entries."""
+    if isinstance(bn, nn.modules.batchnorm._BatchNorm):
+        if bn.running_mean is None or bn.running_var is None:
+            raise ValueError("BatchNorm without running statistics cannot be folded")
+        n = bn.num_features
+        gamma = bn.weight if bn.weight is not None else torch.ones(n)
+        beta = bn.bias if bn.bias is not None else torch.zeros(n)
+        stats = (gamma, beta, bn.running_mean, bn.running_var)
+        eps = float(bn.eps)
+    elif isinstance(bn, Mapping):
+        def pick(*names: str) -> Any:
+            for name in names:
+                if name in bn:
+                    return bn[name]
+            raise KeyError(f"BatchNorm statistics need one of {names}")
+
+        stats = (pick("weight", "gamma"), pick("bias", "beta"), pick("running_mean", "mean"),
+                 pick("running_var", "var"))
+        eps = float(bn.get("eps", 1e-5))
+    else:
+        raise TypeError("bn must be a torch BatchNorm module or a mapping of its statistics")
+    return (*(_tensor(s, dtype) for s in stats), torch.tensor(eps, dtype=dtype))
+
+
+def fuse_bn_tensor(weight: torch.Tensor, bias: torch.Tensor | None, bn: Any
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fold an eval-mode BN into the layer before it: W' = W·γ/σ, b' = β + (b − μ)·γ/σ, σ = √(var+eps)."""
+    dtype = weight.dtype
+    gamma, beta, mean, var, eps = _bn_stats(bn, dtype)
+    scale = gamma / torch.sqrt(var + eps)
+    if scale.numel() != weight.shape[0]:
+        raise ValueError(f"BN has {scale.numel()} channels but the layer has {weight.shape[0]} outputs")
+    w_fused = weight * scale.reshape(-1, *([1] * (weight.ndim - 1)))
+    b0 = torch.zeros_like(mean) if bias is None else bias.to(dtype)
+    return w_fused, beta + (b0 - mean) * scale
+
+
+def fuse_bn(weight: Any, bias: Any, bn: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Fold an eval-mode BatchNorm into the conv/FC before it; returns (W', b') as numpy arrays.
+
+    ``W' = W·γ/σ`` (per output channel) and ``b' = β − μ·γ/σ`` (plus ``b·γ/σ`` if the layer had a
+    bias ``b``), with ``σ = √(var + eps)``. ``bn``: a BatchNorm module or a mapping with
+    ``weight/bias/running_mean/running_var/eps`` (or ``gamma/beta/mean/var``).
+    """
+    with torch.no_grad():
+        w_t = _tensor(weight)
+        b_t = None if bias is None else _tensor(bias, w_t.dtype)
+        w_fused, b_fused = fuse_bn_tensor(w_t, b_t, bn)
+    return _numpy(w_fused), _numpy(b_fused)
+
+
+def pad_kernel(kernel: torch.Tensor, size: int) -> torch.Tensor:
+    """Zero-pad a centred odd ``k×k`` kernel to ``size×size`` (the same conv with padding size//2)."""
+    k = kernel.shape[-1]
+    if k > size or (size - k) % 2:
+        raise ValueError(f"cannot centre a {k}×{k} kernel in {size}×{size}")
+    p = (size - k) // 2
+    return F.pad(kernel, [p, p, p, p])
+
+
+# --------------------------------------------------------------------------------------------- #
+# the block
+
+
+class RepMLPBlock(nn.Module):
+    """The RepMLP block of arXiv 2105.01883 (channels in = channels out), on (N, C, H, W) maps.
+
+    * Global perceptron: average-pool each ``h×w`` partition → BN → FC → ReLU → FC, and add the
+      result to every pixel of its partition (so partitions learn about each other). With ``H, W``
+      given, the FCs see all partitions at once (C·H/h·W/w features, as in the paper); without, the
+      block accepts any H, W (multiples of h, w) and the FCs act on each partition's C-vector.
+      There is no global perceptron when H, W equal h, w (a single partition), as in the paper.
+    * Partition perceptron: one FC from C·h·w to C·h·w features per partition, shared by all
+      partitions, grouped (``groups``) — implemented as a grouped 1×1 conv over C·h·w channels —
+      then BatchNorm1d(C·h·w).
+    * Local perceptron: conv(k×k, groups) + BN branches on each partition (zero-padded at its
+      edges), one per kernel in ``kernels``, added to the partition perceptron's output.
+
+    :meth:`locality_injection` folds every BN and every conv branch into the partition FC (and the
+    pooled BN into the first global FC), in place; afterwards the block is an MLP: one grouped FC.
+    """
+
+    def __init__(self, channels: int, h: int, w: int, kernels: Sequence[int] = (1, 3), groups: int = 1,
+                 reduction: int = 4, *, H: int | None = None, W: int | None = None):
+        super().__init__()
+        kernels = tuple(sorted({int(k) for k in (kernels or ())}))
+        if channels < 1 or h < 1 or w < 1:
+            raise ValueError("channels, h and w must be positive")
+        if groups < 1 or channels % groups:
+            raise ValueError(f"channels ({channels}) must be divisible by groups ({groups})")
+        if any(k < 1 or k % 2 == 0 for k in kernels):
+            raise ValueError(f"conv kernels must be odd and positive, got {kernels}")
+        if reduction < 1:
+            raise ValueError("reduction must be at least 1")
+        if (H is None) != (W is None):
+            raise ValueError("give both H and W, or neither")
+        if H is not None and (H % h or W % w):
+            raise ValueError(f"H×W = {H}×{W} is not a multiple of the partition {h}×{w}")
+        self.channels, self.h, self.w = int(channels), int(h), int(w)
+        self.groups, self.kernels, self.reduction = int(groups), kernels, int(reduction)
+        self.H, self.W = H, W
+        self.deploy = False
+        c, n = self.channels, self.channels * self.h * self.w
+
+        parts = (H // h) * (W // w) if H is not None else None
+        self.has_global = parts is None or parts > 1
+        if self.has_global:
+            features = c * parts if parts is not None else c
+            hidden = max(1, features // self.reduction)
+            self.global_bn: nn.Module = nn.BatchNorm2d(c)
+            self.global_fc1 = nn.Linear(features, hidden)
+            self.global_fc2 = nn.Linear(hidden, features)
+
+        self.partition_fc = nn.Conv2d(n, n, 1, groups=self.groups, bias=False)
+        self.partition_bn: nn.Module = nn.BatchNorm1d(n)
+        self.local = nn.ModuleDict({
+            f"conv{k}": nn.Sequential(OrderedDict(
+                conv=nn.Conv2d(c, c, k, padding=k // 2, groups=self.groups, bias=False),
+                bn=nn.BatchNorm2d(c),
+            ))
+            for k in kernels
+        })
+
+    # -- forward ------------------------------------------------------------------------------ #
+    def _global(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, hp, wp = x.shape[0], self.channels, x.shape[2] // self.h, x.shape[3] // self.w
+        v = self.global_bn(F.avg_pool2d(x, (self.h, self.w)))  # (N, C, hp, wp)
+        if self.H is not None:
+            v = self.global_fc2(F.relu(self.global_fc1(v.reshape(n, c * hp * wp)))).reshape(n, c, hp, wp)
+        else:
+            v = self.global_fc2(F.relu(self.global_fc1(v.permute(0, 2, 3, 1)))).permute(0, 3, 1, 2)
+        return v
+
+    def partitions(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, C, H, W) → (N·H/h·W/w, C, h, w), partitions row-major."""
+        n, c, hh, ww = x.shape
+        hp, wp = hh // self.h, ww // self.w
+        return (x.reshape(n, c, hp, self.h, wp, self.w).permute(0, 2, 4, 1, 3, 5)
+                .reshape(n * hp * wp, c, self.h, self.w))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4 or x.shape[1] != self.channels:
+            raise ValueError(f"expected (N, {self.channels}, H, W), got {tuple(x.shape)}")
+        n, c, hh, ww = x.shape
+        if hh % self.h or ww % self.w:
+            raise ValueError(f"H×W = {hh}×{ww} must be a multiple of the partition {self.h}×{self.w}")
+        if self.H is not None and (hh, ww) != (self.H, self.W):
+            raise ValueError(f"this block was built for {self.H}×{self.W} inputs, got {hh}×{ww}")
+        hp, wp = hh // self.h, ww // self.w
+        if self.has_global:
+            v = self._global(x)
+            x = x.reshape(n, c, hp, self.h, wp, self.w) + v.reshape(n, c, hp, 1, wp, 1)
+            x = x.reshape(n, c, hh, ww)
+        parts = self.partitions(x)
+        size = c * self.h * self.w
+        out = self.partition_fc(parts.reshape(-1, size, 1, 1)).reshape(-1, size)
+        out = self.partition_bn(out)
+        if not self.deploy:
+            for branch in self.local.values():
+                out = out + branch(parts).reshape(-1, size)
+        out = out.reshape(n, hp, wp, c, self.h, self.w).permute(0, 3, 1, 4, 2, 5)
+        return out.reshape(n, c, hh, ww)
+
+    # -- re-parameterisation ------------------------------------------------------------------ #
+    def branch_kernels(self) -> OrderedDict[str, tuple[torch.Tensor, torch.Tensor]]:
+        """Each local branch as one conv kernel with its BN folded in: name → (kernel, bias)."""
+        out: OrderedDict[str, tuple[torch.Tensor, torch.Tensor]] = OrderedDict()
+        for name, branch in self.local.items():
+            out[name] = fuse_bn_tensor(branch.conv.weight, None, branch.bn)
+        return out
+
+    def merged_kernel(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """All branches summed into one kernel of the largest size (small kernels zero-padded)."""
+        kernels = self.branch_kernels()
+        if not kernels:
+            return None
+        size = max(self.kernels)
+        total = sum(pad_kernel(k, size) for k, _ in kernels.values())
+        bias = sum(b for _, b in kernels.values())
+        return total, bias
+
+    def partition_fc_fused(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The partition FC with its BN folded in, as a grouped FC weight (C·h·w, C/g·h·w) and bias."""
+        weight = self.partition_fc.weight.reshape(self.partition_fc.out_channels, -1)
+        bias = self.partition_fc.bias
+        if isinstance(self.partition_bn, nn.Identity):
+            return weight, bias if bias is not None else torch.zeros_like(weight[:, 0])
+        return fuse_bn_tensor(weight, bias, self.partition_bn)
+
+    def equivalent_fc(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The one grouped FC (weight (C·h·w, C/g·h·w), bias) equal to FC+BN plus every conv branch."""
+        weight, bias = self.partition_fc_fused()
+        merged = None if self.deploy else self.merged_kernel()
+        if merged is not None:
+            conv_w, conv_b = _grouped_fc_kernel_fast(merged[0], merged[1], self.h, self.w, self.groups)
+            weight, bias = weight + conv_w, bias + conv_b
+        return weight, bias
+
+    def dense_matrices(self) -> OrderedDict[str, np.ndarray]:
+        """Full (C·h·w × C·h·w) matrices for teaching: fused FC, each conv branch, and the merged sum."""
+        with torch.no_grad():
+            out: OrderedDict[str, np.ndarray] = OrderedDict()
+            fc_w, _ = self.partition_fc_fused()
+            out["fc"] = _numpy(_dense_from_grouped(fc_w, self.groups))
+            if not self.deploy:
+                for name, (kernel, bias) in self.branch_kernels().items():
+                    grouped, _ = _grouped_fc_kernel_fast(kernel, bias, self.h, self.w, self.groups)
+                    out[name] = _numpy(_dense_from_grouped(grouped, self.groups))
+            merged, _ = self.equivalent_fc()
+            out["merged"] = _numpy(_dense_from_grouped(merged, self.groups))
+        return out
+
+    @torch.no_grad()
+    def locality_injection(self) -> RepMLPBlock:
+        """Convert the training-time block into the deploy block, in place (eval outputs unchanged).
+
+        Partition FC + BN + every conv+BN branch → one grouped FC with bias; the BN after the
+        average pool → folded into the first global FC. Returns ``self``.
+        """
+        if self.deploy:
+            return self
+        weight, bias = self.equivalent_fc()
+        size = self.partition_fc.out_channels
+        fc = nn.Conv2d(size, size, 1, groups=self.groups, bias=True).to(weight)
+        fc.weight.copy_(weight.reshape(size, -1, 1, 1))
+        fc.bias.copy_(bias)
+        self.partition_fc = fc
+        self.partition_bn = nn.Identity()
+        self.local = nn.ModuleDict()
+        if self.has_global and not isinstance(self.global_bn, nn.Identity):
+            gamma, beta, mean, var, eps = _bn_stats(self.global_bn, weight.dtype)
+            scale = gamma / torch.sqrt(var + eps)
+            shift = beta - mean * scale
+            fc1 = self.global_fc1
+            repeat = fc1.in_features // self.channels  # inputs are channel-major (c, partition)
+            fc1.bias.add_(fc1.weight @ shift.repeat_interleave(repeat))
+            fc1.weight.mul_(scale.repeat_interleave(repeat).reshape(1, -1))
+            self.global_bn = nn.Identity()
+        self.deploy = True
+        return self
+
+
+# --------------------------------------------------------------------------------------------- #
+# parameter arithmetic of the notes
+
+
+def fc_parameter_count(c_in: int, h_in: int, w_in: int, c_out: int, h_out: int, w_out: int,
+                       parts: int = 1, groups: int = 1) -> int:
+    """Weights of an FC from (c_in, h_in, w_in) to (c_out, h_out, w_out) (no bias).
+
+    ``parts`` splits each side of the map into ``parts`` equal pieces (``parts²`` partitions sharing
+    one FC); ``groups`` makes the FC grouped over channels (1/g of the weights).
+    """
+    values = dict(c_in=c_in, h_in=h_in, w_in=w_in, c_out=c_out, h_out=h_out, w_out=w_out, parts=parts,
+                  groups=groups)
+    for name, v in values.items():
+        if int(v) != v or v < 1:
+            raise ValueError(f"{name} must be a positive whole number, got {v}")
+    if any(side % parts for side in (h_in, w_in, h_out, w_out)):
+        raise ValueError(f"every side must be divisible by {parts} partitions per side")
+    if c_in % groups or c_out % groups:
+        raise ValueError(f"channels ({c_in} → {c_out}) must be divisible by groups ({groups})")
+    n_in = c_in * (h_in // parts) * (w_in // parts)
+    n_out = c_out * (h_out // parts) * (w_out // parts)
+    return n_in * n_out // groups
+
+
+def parameter_calculator(c_in: int = 3, size_in: int = 112, c_out: int = 32, size_out: int = 56,
+                         parts: int = 2, groups: int = 1) -> dict[str, Any]:
+    """The notes' arithmetic for one FC layer on square maps: full, partitioned, and grouped FC."""
+    full = fc_parameter_count(c_in, size_in, size_in, c_out, size_out, size_out)
+    part = fc_parameter_count(c_in, size_in, size_in, c_out, size_out, size_out, parts=parts)
+    both = fc_parameter_count(c_in, size_in, size_in, c_out, size_out, size_out, parts=parts, groups=groups)
+    return {
+        "layer": f"{c_in}×{size_in}×{size_in} → {c_out}×{size_out}×{size_out}",
+        "full_fc": full,
+        "partitioned_fc": part,
+        "partitioned_grouped_fc": both,
+        "partitions": parts * parts,
+        "partition_in": f"{c_in}×{size_in // parts}×{size_in // parts}",
+        "partition_out": f"{c_out}×{size_out // parts}×{size_out // parts}",
+        "groups": groups,
+        "saving_partition": full / part,
+        "saving_total": full / both,
+    }
+
+
+# --------------------------------------------------------------------------------------------- #
+# the locality experiment: a tiny ShapesWorld classifier around one 64×10×10 → 64×10×10 FC
+
+LOCALITY_SIZE = 80  # input pixels; the stem turns 80×80 into the 64×10×10 map the FC transforms
+LOCALITY_CHANNELS = 64
+LOCALITY_SIDE = 10
+LOCALITY_GROUPS = 8
+LOCALITY_KERNELS = (1, 3, 5, 7)
+LOCALITY_MODELS = {"fc": "repmlp-locality-fc", "rep": "repmlp-locality-rep"}
+
+
+class LocalityNet(nn.Module):
+    """Stem (4×4/4 patchify conv, 3×3/2 conv) → RepMLP FC on 64×10×10 → ReLU → pool → 8 classes.
+
+    The FC is one partition (h = w = H = W = 10), grouped ``groups`` over channels (8 channels per
+    group) so each checkpoint stays under the size budget; spatially it is complete: every output
+    pixel is connected to all 100 input pixels of its group's channels. ``kernels=()`` is the plain
+    FC of the experiment; ``kernels=(1, 3, 5, 7)`` trains conv branches that are merged after training.
+    """
+
+    def __init__(self, kernels: Sequence[int] = (), groups: int = LOCALITY_GROUPS, num_classes: int = 8):
+        super().__init__()
+        c, side = LOCALITY_CHANNELS, LOCALITY_SIDE
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, 32, 4, stride=4, bias=False), nn.BatchNorm2d(32), nn.ReLU(inplace=True),
+            nn.Conv2d(32, c, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True),
+        )
+        self.block = RepMLPBlock(c, side, side, kernels=kernels, groups=groups, H=side, W=side)
+        self.head = nn.Linear(c, num_classes)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.stem(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.relu(self.block(self.stem(x)))
+        return self.head(y.mean(dim=(2, 3)))
+
+
+def locality_net(kernels: Sequence[int] = (), groups: int = LOCALITY_GROUPS) -> LocalityNet:
+    """Builder for the zoo (``core.repmlp:locality_net``)."""
+    return LocalityNet(kernels=tuple(kernels), groups=groups)
+
+
+def _register_locality_models() -> None:
+    from core.zoo import ModelEntry, register
+
+    common = dict(task="classify", family="repmlp", builder="core.repmlp:locality_net", labels="shapes",
+                  input_size=LOCALITY_SIZE, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
+    register(ModelEntry(
+        name=LOCALITY_MODELS["fc"], title="Locality FC (plain) · ShapesWorld", arch="locality-fc",
+        kwargs=dict(kernels=()), embedded=f"{LOCALITY_MODELS['fc']}.safetensors",
+        description="Stem → one plain 64×10×10 FC → classifier, trained on ShapesWorld.", **common))
+    register(ModelEntry(
+        name=LOCALITY_MODELS["rep"], title="Locality FC + conv 1/3/5/7 · ShapesWorld", arch="locality-rep",
+        kwargs=dict(kernels=LOCALITY_KERNELS), embedded=f"{LOCALITY_MODELS['rep']}.safetensors",
+        description="The same FC trained with conv branches (1,3,5,7), merged into it after training.",
+        **common))
+
+
+_register_locality_models()
+
+
+def locality_box(center: tuple[int, int] = (6, 6), kernel: int = 7, side: int = LOCALITY_SIDE
+                 ) -> tuple[int, int, int, int]:
+    """(row0, row1, col0, col1), inclusive, of the k×k receptive field around ``center``, clipped."""
+    r = kernel // 2
+    cy, cx = center
+    return max(0, cy - r), min(side - 1, cy + r), max(0, cx - r), min(side - 1, cx + r)
+
+
+def locality_map(block: RepMLPBlock, out_channel: int = 0, pixel: tuple[int, int] = (6, 6),
+                 in_channel: int = 0) -> np.ndarray:
+    """The deployed FC's weights from output (channel, pixel) to every pixel of one input channel.
+
+    A (h, w) map. The block may be in training form: its equivalent FC is computed without changing
+    it. The input channel must be in the output channel's group.
+    """
+    c, h, w, g = block.channels, block.h, block.w, block.groups
+    per = c // g
+    if out_channel // per != in_channel // per:
+        raise ValueError(f"input channel {in_channel} is not in output channel {out_channel}'s group")
+    with torch.no_grad():
+        weight, _ = block.equivalent_fc()  # (C·h·w, C/g·h·w)
+    row = out_channel * h * w + pixel[0] * w + pixel[1]
+    local_in = in_channel % per
+    return _numpy(weight[row, local_in * h * w:(local_in + 1) * h * w].reshape(h, w)).astype(np.float64)
+
+
+def mass_inside(values: np.ndarray, box: tuple[int, int, int, int]) -> float:
+    """Fraction of Σ|w| that lies inside the (inclusive) box."""
+    a = np.abs(np.asarray(values, dtype=np.float64))
+    r0, r1, c0, c1 = box
+    total = a.sum()
+    return float(a[r0:r1 + 1, c0:c1 + 1].sum() / total) if total > 0 else 0.0
+
+
+# --------------------------------------------------------------------------------------------- #
+# the lesson: run(image, **params) -> LessonResult
+
+NOTES_EXAMPLES = (
+    # (what, c_in, size_in, c_out, size_out, parts): the three numbers of the notes
+    ("layer 1: 3×112×112 → 32×56×56, one FC", 3, 112, 32, 56, 1),
+    ("layer 2: 32×56×56 → 64×28×28, one FC", 32, 56, 64, 28, 1),
+    ("layer 1 cut into four 56×56 partitions (shared FC)", 3, 112, 32, 56, 2),
+)
+KERNEL_CHOICES = ("none", "1", "1,3", "1,3,5", "1,3,5,7", "3,5,7")
+FEATURE_NAMES = {1: ("gray",), 2: ("gray", "edges"), 3: ("R", "G", "B"), 4: ("R", "G", "B", "edges")}
+
+PARAMS: list[Param] = [
+    Param("channels", "int", 3, "Channels of the feature map", "1 gray · 2 gray+edges · 3 RGB · 4 RGB+edges",
+          1, 4, 1),
+    Param("partition_h", "int", 6, "Partition height h", "rows of one partition", 2, 8, 1),
+    Param("partition_w", "int", 6, "Partition width w", "columns of one partition (h ≠ w is fine)", 2, 8, 1),
+    Param("parts", "int", 3, "Partitions per side", "the map is (parts·h) × (parts·w)", 1, 4, 1),
+    Param("kernels", "choice", "1,3,5", "Conv branches (local perceptron)", "kernel sizes merged into the FC",
+          choices=KERNEL_CHOICES),
+    Param("groups", "int", 1, "Groups g", "grouped FC and convs; must divide the channels", 1, 4, 1),
+    Param("seed", "int", 0, "Seed of the demo block's weights", "", 0, 9999, 1),
+    Param("pixel_row", "int", 6, "Output pixel row (trained 10×10 FC)", "", 0, LOCALITY_SIDE - 1, 1),
+    Param("pixel_col", "int", 6, "Output pixel column (trained 10×10 FC)", "", 0, LOCALITY_SIDE - 1, 1),
+    Param("weights", "choice", "auto", "Weights of the trained locality models", "",
+          choices=("auto", "embedded", "random")),
+]
+_PARAMS = {p.name: p for p in PARAMS}
+
+
+def parse_kernels(text: str) -> tuple[int, ...]:
+    return () if text in ("none", "", None) else tuple(int(k) for k in str(text).split(","))
+
+
+def downscale(image: Any, height: int, width: int) -> np.ndarray:
+    """The upload (any input :func:`core.images.load_image` takes) shrunk to height×width, RGB uint8."""
+    from core.images import load_image
+
+    return cv2.resize(load_image(image), (width, height), interpolation=cv2.INTER_AREA)
+
+
+def feature_map(image: Any, channels: int, height: int, width: int) -> np.ndarray:
+    """The upload shrunk to height×width as a (C, H, W) float map (each channel zero-mean, unit-std)."""
+    small = downscale(image, height, width).astype(np.float32) / 255.0
+    gray = small @ np.array([0.299, 0.587, 0.114], np.float32)
+    edges = np.hypot(cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
+    planes = {"R": small[..., 0], "G": small[..., 1], "B": small[..., 2], "gray": gray, "edges": edges}
+    maps = np.stack([planes[name] for name in FEATURE_NAMES[channels]])
+    mean = maps.mean(axis=(1, 2), keepdims=True)
+    std = maps.std(axis=(1, 2), keepdims=True)
+    return (maps - mean) / np.where(std > 1e-6, std, 1.0)
+
+
+def demo_block(channels: int, h: int, w: int, parts: int, kernels: Sequence[int], groups: int,
+               seed: int) -> RepMLPBlock:
+    """A RepMLP block with seeded weights and non-trivial BN statistics (as after training), eval mode.
+
+    Random running means/variances and affine BN parameters make every fusion step change the
+    numbers, so the equivalence shown is not an accident of identity BNs.
+    """
+    gen = torch.Generator().manual_seed(int(seed))
+    torch_state = torch.random.get_rng_state()
+    torch.manual_seed(int(seed))
+    try:
+        block = RepMLPBlock(channels, h, w, kernels=kernels, groups=groups, reduction=2,
+                            H=parts * h, W=parts * w)
+    finally:
+        torch.random.set_rng_state(torch_state)
+    with torch.no_grad():
+        for module in block.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                n = module.num_features
+                module.running_mean.copy_(torch.rand(n, generator=gen) - 0.5)
+                module.running_var.copy_(0.5 + 1.5 * torch.rand(n, generator=gen))
+                module.weight.copy_(0.5 + torch.rand(n, generator=gen))
+                module.bias.copy_(0.4 * torch.rand(n, generator=gen) - 0.2)
+    return block.eval()
+
+
+def bn_fusion_steps(block: RepMLPBlock, channel: int = 0) -> list[dict[str, Any]]:
+    """BN fusion of the largest conv branch for one output channel, as numbered steps."""
+    if not block.local:
+        return []
+    name = f"conv{max(block.kernels)}"
+    conv, bn = block.local[name].conv, block.local[name].bn
+    k = conv.kernel_size[0]
+    with torch.no_grad():
+        gamma, beta = float(bn.weight[channel]), float(bn.bias[channel])
+        mean, var, eps = float(bn.running_mean[channel]), float(bn.running_var[channel]), float(bn.eps)
+        sigma = (var + eps) ** 0.5
+        tap = float(conv.weight[channel, 0, k // 2, k // 2])
+        fused_w, fused_b = fuse_bn_tensor(conv.weight, None, bn)
+        x = torch.randn(1, conv.in_channels, 5, 5, generator=torch.Generator().manual_seed(1))
+        check = (bn(conv(x)) - F.conv2d(x, fused_w, fused_b, padding=k // 2, groups=conv.groups)).abs().max()
+    return [
+        {"step": "branch", "value": f"{name} (BN of output channel {channel})"},
+        {"step": "γ (BN weight)", "value": gamma},
+        {"step": "β (BN bias)", "value": beta},
+        {"step": "μ (running mean)", "value": mean},
+        {"step": "var (running variance)", "value": var},
+        {"step": "eps", "value": eps},
+        {"step": "σ = √(var + eps)", "value": sigma},
+        {"step": "t = γ / σ", "value": gamma / sigma},
+        {"step": "W[0,0] centre tap before", "value": tap},
+        {"step": "W′ = W·t (centre tap)", "value": float(fused_w[channel, 0, k // 2, k // 2])},
+        {"step": "b′ = β − μ·t", "value": float(fused_b[channel])},
+        {"step": "max |BN(conv(x)) − conv′(x)| on a random input", "value": float(check)},
+    ]
+
+
+_TRAINED: dict[str, Any] = {}
+
+
+def trained_locality(weights: str = "auto") -> dict[str, Any]:
+    """Both trained locality models (through the zoo), the deployed copy of the rep block, and the
+    FC weights of each as (C·h·w, C/g·h·w) matrices. Cached per weights mode; never modifies the
+    shared models."""
+    import copy
+
+    from core.zoo import load_model
+
+    if weights in _TRAINED:
+        return _TRAINED[weights]
+    fc = load_model(LOCALITY_MODELS["fc"], weights)
+    rep = load_model(LOCALITY_MODELS["rep"], weights)
+    deployed = copy.deepcopy(rep.model.block).locality_injection()
+    with torch.no_grad():
+        rep_weight = deployed.partition_fc.weight
+        entry = {
+            "fc": fc, "rep": rep, "deployed_block": deployed,
+            "fc_weight": fc.model.block.equivalent_fc()[0].clone(),
+            "rep_weight": rep_weight.reshape(rep_weight.shape[0], -1).clone(),
+        }
+    _TRAINED[weights] = entry
+    return entry
+
+
+def _weight_map(weight: torch.Tensor, pixel: tuple[int, int], side: int = LOCALITY_SIDE) -> np.ndarray:
+    row = pixel[0] * side + pixel[1]  # output channel 0, input channel 0 (first of its group)
+    return _numpy(weight[row, :side * side].reshape(side, side)).astype(np.float64)
+
+
+def run(image: Any, channels: int = 3, partition_h: int = 6, partition_w: int = 6, parts: int = 3,
+        kernels: str = "1,3,5", groups: int = 1, seed: int = 0, pixel_row: int = 6, pixel_col: int = 6,
+        weights: str = "auto") -> LessonResult:
+    """The RepMLP lesson on one image: a demo block before/after conversion, its FC matrices, BN
+    fusion in numbers, the trained locality maps and the notes' parameter arithmetic."""
+    from core.viz.repmlp_viz import (
+        fc_structure_figure,
+        locality_image,
+        map_strip,
+        matrix_image,
+        tiles_row,
+    )
+
+    channels = _PARAMS["channels"].check(channels)
+    h = _PARAMS["partition_h"].check(partition_h)
+    w = _PARAMS["partition_w"].check(partition_w)
+    parts = _PARAMS["parts"].check(parts)
+    kernel_sizes = parse_kernels(_PARAMS["kernels"].check(kernels))
+    groups = _PARAMS["groups"].check(groups)
+    seed = _PARAMS["seed"].check(seed)
+    pixel = (_PARAMS["pixel_row"].check(pixel_row), _PARAMS["pixel_col"].check(pixel_col))
+    weights = _PARAMS["weights"].check(weights)
+    if channels % groups:
+        raise ValueError(f"Groups g = {groups} must divide the {channels} channels.")
+
+    # 1. the demo block on the downscaled upload, before and after locality injection
+    H, W = parts * h, parts * w
+    x_np = feature_map(image, channels, H, W)
+    block = demo_block(channels, h, w, parts, kernel_sizes, groups, seed)
+    x = torch.from_numpy(x_np)[None]
+    block64 = copy_block(block).double()
+    with torch.no_grad():
+        matrices = block.dense_matrices()
+        y_train = block(x)
+        y_train64 = block64(x.double())
+        bn_steps = bn_fusion_steps(block)
+        params_train = sum(p.numel() for p in block.parameters())
+        block.locality_injection()
+        block64.locality_injection()
+        y_deploy = block(x)
+        y_deploy64 = block64(x.double())
+    params_deploy = sum(p.numel() for p in block.parameters())
+    delta = (y_train - y_deploy).abs()
+    max_delta = float(delta.max())
+    max_delta64 = float((y_train64 - y_deploy64).abs().max())
+    names = FEATURE_NAMES[channels]
+    lim = float(max(y_train.abs().max(), 1e-6))
+    images: dict[str, np.ndarray] = {}
+    captions: dict[str, str] = {}
+    photo = map_strip(np.zeros((1, H, W)), ["your photo, shrunk"], (h, w), tile=220)
+    photo[22:] = cv2.resize(downscale(image, H, W), (photo.shape[1], photo.shape[0] - 22),
+                            interpolation=cv2.INTER_NEAREST)
+    images["input_map"] = tiles_row(
+        [photo, map_strip(x_np, [f"in: {n}" for n in names], (h, w), tile=220, cmap="viridis")],
+        ["", ""], height=photo.shape[0])
+    captions["input_map"] = (f"Upload shrunk to {H}×{W}, {channels} channel(s), {parts}×{parts} partitions "
+                             f"of {h}×{w}")
+    images["output_train"] = map_strip(_numpy(y_train[0]), [f"out {i}" for i in range(channels)], (h, w),
+                                       tile=220, vmin=-lim, vmax=lim, signed=True)
+    captions["output_train"] = "Training-time block: FC+BN plus conv+BN branches (eval mode)"
+    images["output_deploy"] = map_strip(_numpy(y_deploy[0]), [f"out {i}" for i in range(channels)], (h, w),
+                                        tile=220, vmin=-lim, vmax=lim, signed=True)
+    captions["output_deploy"] = "Deployed block: one grouped FC (after locality_injection)"
+    dmax = max(max_delta, 1e-12)
+    images["difference"] = map_strip(_numpy(delta[0]), [f"|Δ| {i}" for i in range(channels)], (h, w),
+                                     tile=220, cmap="magma", vmin=0.0, vmax=dmax)
+    captions["difference"] = f"|train − deploy|, max {max_delta:.2e} (float32), {max_delta64:.1e} (float64)"
+    block_size = h * w
+    images["fc_merged"] = matrix_image(matrices["merged"], block_size, title="merged FC (what is deployed)")
+    captions["fc_merged"] = f"Merged FC matrix {matrices['merged'].shape[0]}×{matrices['merged'].shape[1]}"
+    titles = {"fc": "FC (+BN folded)", "merged": "merged = sum"}
+    titles.update({f"conv{k}": f"conv {k}×{k} (+BN) as FC" for k in kernel_sizes})
+    figure = fc_structure_figure(matrices, block_size, titles)
+
+    # 2. the trained locality experiment
+    trained = trained_locality(weights)
+    box = locality_box(pixel, max(LOCALITY_KERNELS))
+    maps = {v: _weight_map(trained[f"{v}_weight"], pixel) for v in ("fc", "rep")}
+    mass = {v: mass_inside(m, box) for v, m in maps.items()}
+    inside_cells = (box[1] - box[0] + 1) * (box[3] - box[2] + 1)
+    for variant, label in (("fc", "plain FC"), ("rep", "FC + conv 1/3/5/7, merged")):
+        source = trained[variant].source
+        images[f"locality_{variant}"] = locality_image(
+            maps[variant], box, pixel, f"{label}: {100 * mass[variant]:.0f}% of |w| in the 7x7 box")
+        captions[f"locality_{variant}"] = (f"Trained {label} ({source} weights): output (ch 0, {pixel}) → "
+                                           "input ch 0")
+    from core.zoo import preprocess
+
+    rep = trained["rep"]
+    with torch.no_grad():
+        inp = preprocess(rep, image)
+        feats = rep.model.features(inp)
+        out_train = rep.model.block(feats)
+        out_deploy = trained["deployed_block"](feats)
+        trained_delta = float((out_train - out_deploy).abs().max())
+        logits = {v: trained[v].model(inp)[0] for v in ("fc", "rep")}
+    f0 = _numpy(feats[0, 0])
+    images["trained_check"] = tiles_row(
+        [map_strip(f0[None], ["features ch 0"], (10, 10), tile=200),
+         map_strip(_numpy(out_train[0, :1]), ["train-time out ch 0"], (10, 10), tile=200, signed=True),
+         map_strip(_numpy(out_deploy[0, :1]), ["deployed out ch 0"], (10, 10), tile=200, signed=True)],
+        ["", "", ""], height=222)
+    captions["trained_check"] = (f"Trained 64×10×10 block on your photo: before/after merging, max |Δ| "
+                                 f"{trained_delta:.1e}")
+
+    labels = trained["rep"].labels or tuple(str(i) for i in range(8))
+    summary = {
+        "demo_block": {
+            "input": [channels, H, W], "partition": [h, w], "partitions": parts * parts,
+            "kernels": list(kernel_sizes), "groups": groups,
+            "max_abs_diff_float32": max_delta, "max_abs_diff_float64": max_delta64,
+            "relative_diff_float32": max_delta / lim,
+            "fc_matrix_shape": list(matrices["merged"].shape),
+            "params_train": params_train, "params_deploy": params_deploy,
+        },
+        "bn_fusion": bn_steps,
+        "locality": {
+            "pixel": list(pixel), "box_rows_cols": list(box), "cells_in_box": inside_cells,
+            "uniform_share": inside_cells / LOCALITY_SIDE ** 2,
+            "mass_in_box_plain_fc": mass["fc"], "mass_in_box_rep_fc": mass["rep"],
+            "weights": {v: trained[v].source for v in ("fc", "rep")},
+            "trained_block_max_abs_diff": trained_delta,
+            "prediction_plain_fc": labels[int(logits["fc"].argmax())],
+            "prediction_rep_fc": labels[int(logits["rep"].argmax())],
+        },
+        "parameters": {what: fc_parameter_count(ci, si, si, co, so, so, parts=p)
+                       for what, ci, si, co, so, p in NOTES_EXAMPLES},
+    }
+    return LessonResult(images=images, summary=summary, figures={"fc_structure": figure}, captions=captions)
+
+
+def copy_block(block: RepMLPBlock) -> RepMLPBlock:
+    import copy
+
+    return copy.deepcopy(block)
