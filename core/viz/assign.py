@@ -1,0 +1,445 @@
+"""Pictures for the SimOTA lesson: anchors by geometry, per-GT cost maps, dynamic k, matching matrices.
+
+Everything is drawn on the detector's letterboxed input, enlarged to ``DISPLAY`` pixels so that stride-8
+anchor points stay distinct when projected. OpenCV for drawing on images; matplotlib (figures always
+closed) for the two charts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import cv2
+import numpy as np
+
+from core.viz.draw import PALETTE, add_colorbar, colorize, draw_boxes, label_strip
+
+DISPLAY = 512  # side of every image panel, whatever the detector's input size
+STATE_COLOURS = {  # anchor geometry classes (RGB)
+    "both": (0, 170, 110),
+    "box": (40, 120, 230),
+    "centre": (245, 150, 0),
+    "neither": (150, 150, 150),
+}
+GT_COLOURS = (PALETTE[0], PALETTE[1], PALETTE[2], PALETTE[6], PALETTE[4], PALETTE[5], PALETTE[3],
+              PALETTE[8], PALETTE[9], PALETTE[10], PALETTE[11], PALETTE[7])
+CONFLICT = (220, 30, 30)
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def gt_colour(i: int) -> tuple[int, int, int]:
+    return tuple(int(c) for c in GT_COLOURS[i % len(GT_COLOURS)])
+
+
+def _zoom(image: np.ndarray) -> float:
+    return DISPLAY / max(image.shape[:2])
+
+
+def _big(image: np.ndarray) -> np.ndarray:
+    h, w = image.shape[:2]
+    z = _zoom(image)
+    return cv2.resize(image, (round(w * z), round(h * z)), interpolation=cv2.INTER_LINEAR)
+
+
+def _dim(image: np.ndarray, amount: float = 0.45) -> np.ndarray:
+    grey = cv2.cvtColor(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+    return cv2.addWeighted(grey, 1 - amount, np.full_like(image, 255), amount, 0)
+
+
+def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float = 0.55,
+          colour: tuple[int, int, int] = (20, 20, 20),
+          bg: tuple[int, int, int] | None = (255, 255, 255)) -> None:
+    (tw, th), base = cv2.getTextSize(text, FONT, scale, 1)
+    x, y = org
+    if bg is not None:
+        cv2.rectangle(img, (x - 3, y - th - 4), (x + tw + 3, y + base), bg, -1)
+    cv2.putText(img, text, (x, y), FONT, scale, colour, 1, cv2.LINE_AA)
+
+
+def _gt_boxes(img: np.ndarray, gt: np.ndarray, names: Sequence[str], labels: np.ndarray,
+              flagged: Sequence[bool] | None = None, z: float = 1.0) -> np.ndarray:
+    texts = [f"GT {i + 1} {names[int(labels[i])]}" for i in range(len(gt))]
+    colours = [CONFLICT if flagged is not None and flagged[i] else gt_colour(i) for i in range(len(gt))]
+    dashed = list(flagged) if flagged is not None else None
+    return draw_boxes(img, gt * z, texts, colours, thickness=2, dashed=dashed)
+
+
+def _legend(width: int, items: Sequence[tuple[str, tuple[int, int, int]]], height: int = 30) -> np.ndarray:
+    bar = np.full((height, width, 3), 255, np.uint8)
+    x = 8
+    for text, colour in items:
+        cv2.circle(bar, (x + 7, height // 2), 7, colour, -1, cv2.LINE_AA)
+        cv2.putText(bar, text, (x + 20, height // 2 + 6), FONT, 0.55, (30, 30, 30), 1, cv2.LINE_AA)
+        x += 20 + cv2.getTextSize(text, FONT, 0.55, 1)[0][0] + 22
+    return bar
+
+
+def _row(panels: Sequence[np.ndarray], gap: int = 10) -> np.ndarray:
+    h = max(p.shape[0] for p in panels)
+    padded = [np.pad(p, ((0, h - p.shape[0]), (0, 0), (0, 0)), constant_values=255) for p in panels]
+    sep = np.full((h, gap, 3), 255, np.uint8)
+    out = [padded[0]]
+    for p in padded[1:]:
+        out += [sep, p]
+    return np.concatenate(out, 1)
+
+
+def _col(panels: Sequence[np.ndarray]) -> np.ndarray:
+    w = max(p.shape[1] for p in panels)
+    return np.concatenate([np.pad(p, ((0, 0), (0, w - p.shape[1]), (0, 0)), constant_values=255)
+                           for p in panels], 0)
+
+
+# --------------------------------------------------------------------------------------------- #
+# views on the image
+
+
+def detections_view(image: np.ndarray, dets: Any, names: Sequence[str], gt: np.ndarray,
+                    labels: np.ndarray, threshold: float) -> np.ndarray:
+    z = _zoom(image)
+    img = _big(image)
+    if len(dets.boxes):
+        texts = [f"{names[int(c)]} {s:.2f}" for c, s in zip(dets.labels, dets.scores, strict=True)]
+        colours = [PALETTE[int(c) % len(PALETTE)] for c in dets.labels]
+        img = draw_boxes(img, dets.boxes * z, texts, colours, thickness=3)
+    for i, box in enumerate(gt):
+        x1, y1, x2, y2 = (int(round(v * z)) for v in box)
+        _text(img, f"GT {i + 1}", (x1 + 3, min(y2 - 6, img.shape[0] - 6)), 0.5, (255, 255, 255), gt_colour(i))
+    return label_strip(img, f"{len(dets.boxes)} detections with score >= {threshold:.2f} "
+                            f"(score = sigmoid(obj) x sigmoid(cls))", 30)
+
+
+def anchors_view(image: np.ndarray, points: np.ndarray, strides: np.ndarray, res: Any, gt: np.ndarray,
+                 names: Sequence[str], labels: np.ndarray) -> np.ndarray:
+    """One panel per stride: every anchor coloured in-box / in-centre / both / neither."""
+    z = _zoom(image)
+    any_box = res.in_box.any(0)
+    any_ctr = res.in_center.any(0)
+    panels = []
+    for s in np.unique(strides):
+        img = _gt_boxes(_dim(_big(image)), gt, names, labels, z=z)
+        half = res.center_radius * s * z
+        for box in gt:  # the centre squares of this level
+            cx, cy = (box[0] + box[2]) / 2 * z, (box[1] + box[3]) / 2 * z
+            cv2.rectangle(img, (int(cx - half), int(cy - half)), (int(cx + half), int(cy + half)),
+                          STATE_COLOURS["centre"], 1, cv2.LINE_AA)
+        sel = np.flatnonzero(strides == s)
+        radius = {8: 3, 16: 5, 32: 7}.get(int(s), 4)
+        for a in sel:
+            state = ("both" if any_box[a] and any_ctr[a] else "box" if any_box[a] else
+                     "centre" if any_ctr[a] else "neither")
+            x, y = (int(round(v * z)) for v in points[a])
+            r = radius if state != "neither" else max(1, radius // 2)
+            if state != "neither":
+                cv2.circle(img, (x, y), r + 1, (255, 255, 255), -1, cv2.LINE_AA)
+            cv2.circle(img, (x, y), r, STATE_COLOURS[state], -1, cv2.LINE_AA)
+        n_cand = int(res.candidates[sel].sum())
+        panels.append(label_strip(img, f"stride {int(s)}: {len(sel)} anchors, {n_cand} candidates", 30))
+    legend = _legend(sum(p.shape[1] for p in panels) + 20 * (len(panels) - 1), [
+        ("in box and centre square", STATE_COLOURS["both"]), ("in box only", STATE_COLOURS["box"]),
+        ("in centre square only", STATE_COLOURS["centre"]), ("neither", STATE_COLOURS["neither"])])
+    return _col([_row(panels), legend])
+
+
+def metric_view(image: np.ndarray, points: np.ndarray, strides: np.ndarray, shown: Any, focus: int,
+                gt: np.ndarray, names: Sequence[str], labels: np.ndarray) -> np.ndarray:
+    """The focus GT's metric (SimOTA cost, ATSS IoU, TAL alignment) over the anchors of each stride."""
+    z = _zoom(image)
+    values = shown.metric[focus]
+    if shown.method == "SimOTA":
+        finite = np.isfinite(values)
+        base = np.where(finite, values - shown.penalty * (~shown.geometry_ok[focus]), np.nan)
+        show = finite
+        penalised = finite & ~shown.geometry_ok[focus]
+        cmap, label = "viridis", "cost"
+        lo = float(np.nanmin(base[show])) if show.any() else 0.0
+        hi = float(np.nanpercentile(base[show], 95)) if show.any() else 1.0
+        colour_of = base
+    else:
+        show = shown.candidate_mask[focus] if shown.method == "ATSS" else shown.in_gt[focus]
+        penalised = np.zeros_like(show)
+        cmap, label = "inferno", shown.metric_name
+        colour_of = values
+        lo, hi = 0.0, float(values[show].max()) if show.any() and values[show].max() > 0 else 1.0
+    chosen = shown.fg_mask & (shown.matched_gt == focus)
+    panels = []
+    for s in np.unique(strides):
+        img = _dim(_big(image), 0.55)
+        sel = np.flatnonzero(strides == s)
+        half = int(s * z / 2)
+        layer = img.copy()
+        for a in sel:
+            if not show[a]:
+                continue
+            x, y = (int(round(v * z)) for v in points[a])
+            if penalised[a]:
+                cv2.rectangle(layer, (x - half, y - half), (x + half - 1, y + half - 1), (90, 90, 90), -1)
+                continue
+            t = 0.0 if hi <= lo else float(np.clip((colour_of[a] - lo) / (hi - lo), 0, 1))
+            t = 1 - t if shown.method == "SimOTA" else t  # bright = good in every view
+            c = colorize(np.array([[t]]), cmap, 0.0, 1.0)[0, 0]
+            cv2.rectangle(layer, (x - half, y - half), (x + half - 1, y + half - 1),
+                          tuple(int(v) for v in c), -1)
+        img = cv2.addWeighted(layer, 0.8, img, 0.2, 0)
+        for a in sel:
+            x, y = (int(round(v * z)) for v in points[a])
+            if penalised[a]:
+                d = max(2, half // 3)
+                cv2.line(img, (x - d, y - d), (x + d, y + d), (230, 230, 230), 1, cv2.LINE_AA)
+                cv2.line(img, (x - d, y + d), (x + d, y - d), (230, 230, 230), 1, cv2.LINE_AA)
+            if chosen[a]:
+                cv2.rectangle(img, (x - half, y - half), (x + half - 1, y + half - 1), (255, 255, 255), 2)
+        img = draw_boxes(img, gt[focus:focus + 1] * z, [f"GT {focus + 1} {names[int(labels[focus])]}"],
+                         [gt_colour(focus)], thickness=2)
+        panels.append(label_strip(img, f"stride {int(s)}", 30))
+    row = _row(panels)
+    if shown.method == "SimOTA":
+        row = add_colorbar(row, hi, lo, "viridis", "cost")
+        note = (f"GT {focus + 1}: cost = cls + 3*(-log IoU); grey x = outside the "
+                f"{'box and centre square' if shown.preset == 'yolox-0.3' else 'centre square'} "
+                f"(+{shown.penalty:.0e}); white frame = its final positives")
+    else:
+        row = add_colorbar(row, lo, hi, cmap, label[:8])
+        what = ("candidates (k nearest per level), threshold = mean + std = "
+                f"{shown.thresholds[focus]:.2f}" if shown.method == "ATSS" else "anchors inside the box")
+        note = f"GT {focus + 1}: {label} on {what}; white frame = its final positives"
+    return label_strip(row, f"{shown.method}  |  {note}", 30)
+
+
+def positives_view(image: np.ndarray, points: np.ndarray, strides: np.ndarray, res: Any, gt: np.ndarray,
+                   names: Sequence[str], labels: np.ndarray, title: str | None = None) -> np.ndarray:
+    """Final positives coloured by their GT; GTs left without any positive are flagged in red."""
+    z = _zoom(image)
+    counts = res.positives_per_gt()
+    img = _dim(_big(image), 0.35)
+    for a in np.flatnonzero(res.fg_mask):
+        g = int(res.matched_gt[a])
+        x, y = (int(round(v * z)) for v in points[a])
+        cx, cy = (int(round((gt[g, 0] + gt[g, 2]) / 2 * z)), int(round((gt[g, 1] + gt[g, 3]) / 2 * z)))
+        cv2.line(img, (x, y), (cx, cy), gt_colour(g), 1, cv2.LINE_AA)
+    for a in np.flatnonzero(res.fg_mask):
+        g = int(res.matched_gt[a])
+        x, y = (int(round(v * z)) for v in points[a])
+        r = {8: 5, 16: 8, 32: 11}.get(int(strides[a]), 6)
+        cv2.circle(img, (x, y), r + 2, (255, 255, 255), -1, cv2.LINE_AA)
+        cv2.circle(img, (x, y), r, gt_colour(g), -1, cv2.LINE_AA)
+        if getattr(res, "conflicts", None) is not None and res.conflicts[a]:
+            cv2.circle(img, (x, y), r + 4, CONFLICT, 2, cv2.LINE_AA)
+    img = _gt_boxes(img, gt, names, labels, flagged=[c == 0 for c in counts], z=z)
+    for g in np.flatnonzero(counts == 0):
+        x1, y1, x2, y2 = (int(round(v * z)) for v in gt[g])
+        _text(img, "no positive anchor!", (x1 + 4, min(y2 + 20, img.shape[0] - 6)), 0.55, (255, 255, 255),
+              CONFLICT)
+    text = title or (f"{res.method}: {int(res.fg_mask.sum())} positives  |  per GT: "
+                     + ", ".join(str(int(c)) for c in counts))
+    return label_strip(img, text, 30)
+
+
+def compare_view(image: np.ndarray, points: np.ndarray, strides: np.ndarray, results: dict[str, Any],
+                 gt: np.ndarray, names: Sequence[str], labels: np.ndarray) -> np.ndarray:
+    panels = []
+    for name, res in results.items():
+        counts = res.positives_per_gt()
+        extra = {"SimOTA": getattr(res, "preset", ""), "ATSS": "k=9/level, IoU>=mean+std",
+                 "TAL": "t=s*u^6, top 13"}[name]
+        title = f"{name} ({extra}): {int(res.fg_mask.sum())} pos, per GT " + ",".join(map(str, counts))
+        panel = positives_view(image, points, strides, res, gt, names, labels, title)
+        panels.append(cv2.resize(panel, (panel.shape[1] * 3 // 4, panel.shape[0] * 3 // 4),
+                                 interpolation=cv2.INTER_AREA))
+    return _row(panels)
+
+
+# --------------------------------------------------------------------------------------------- #
+# charts (matplotlib)
+
+
+def _figure_to_array(fig: Any) -> np.ndarray:
+    import matplotlib.pyplot as plt
+
+    try:
+        fig.canvas.draw()
+        return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    finally:
+        plt.close(fig)
+
+
+def dynamic_k_chart(topk_ious: np.ndarray, dynamic_k: np.ndarray, counts: np.ndarray | None = None,
+                    title: str = "") -> np.ndarray:
+    """Per GT, its top-10 IoUs stacked into one bar; dynamic k = int(height), at least 1."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    g = len(dynamic_k)
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * g + 3), 4.2), dpi=110)
+    for i in range(g):
+        bottom = 0.0
+        for j, v in enumerate(topk_ious[i]):
+            shade = 0.55 + 0.45 * (j % 2)
+            colour = np.array(gt_colour(i)) / 255 * shade
+            ax.bar(i, v, bottom=bottom, color=colour, edgecolor="white", linewidth=0.8, width=0.7)
+            bottom += v
+        k = int(dynamic_k[i])
+        ax.plot([i - 0.42, i + 0.42], [k, k], color="black", linewidth=2)
+        label = f"k={k}" + (f"\n{int(counts[i])} pos" if counts is not None else "")
+        ax.text(i, max(bottom, k) + 0.12, label, ha="center", va="bottom", fontsize=11, fontweight="bold")
+        ax.text(i, bottom / 2, f"{bottom:.2f}", ha="center", va="center", fontsize=9, color="white",
+                fontweight="bold")
+    ax.set_xticks(range(g), [f"GT {i + 1}" for i in range(g)])
+    top = max(2.0, float(topk_ious.sum(1).max()) if g else 1.0)
+    ax.set_ylim(0, top + 1.0)
+    ax.set_ylabel("sum of the top-10 IoUs")
+    ax.set_title(title or "dynamic k = max(1, int(sum of each GT's 10 best IoUs)); black line = k",
+                 fontsize=11)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return _figure_to_array(fig)
+
+
+def matching_chart(cost: np.ndarray, before: np.ndarray, after: np.ndarray, columns: np.ndarray,
+                   column_labels: Sequence[str], conflicts: np.ndarray) -> np.ndarray:
+    """The matching matrix over the selected columns, before and after conflict resolution."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    g, n = before.shape[0], len(columns)
+    width = min(16.0, max(7.0, 0.42 * n + 2.0))
+    fig, axes = plt.subplots(2, 1, figsize=(width, 1.1 + 2 * (0.45 * g + 0.9)), dpi=110)
+    for ax, matrix, name in ((axes[0], before, "before: each GT takes its k cheapest candidates"),
+                             (axes[1], after, "after: a shared anchor stays with its cheapest GT")):
+        ax.set_xlim(-0.5, n - 0.5)
+        ax.set_ylim(g - 0.5, -0.5)
+        for r in range(g):
+            for c, a in enumerate(columns):
+                on = bool(matrix[r, a])
+                face = np.array(gt_colour(r)) / 255 if on else (0.96, 0.96, 0.96)
+                ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor=face, edgecolor="white", lw=1.5))
+                if n <= 40 and np.isfinite(cost[r, a]) and cost[r, a] < 1e4:
+                    ax.text(c, r, f"{cost[r, a]:.2f}" if cost[r, a] < 10 else f"{cost[r, a]:.0f}",
+                            ha="center", va="center", fontsize=7 if n > 24 else 8,
+                            color="black" if not on else "white", fontweight="bold" if on else "normal")
+        for c, a in enumerate(columns):
+            if conflicts[a]:
+                ax.add_patch(Rectangle((c - 0.5, -0.5), 1, g, fill=False, edgecolor=np.array(CONFLICT) / 255,
+                                       lw=2.5))
+        ax.set_yticks(range(g), [f"GT {r + 1}" for r in range(g)])
+        ax.set_xticks(range(n), column_labels, rotation=90 if n > 24 else 0, fontsize=8)
+        ax.set_title(name, fontsize=11, loc="left")
+        for side in ("top", "right", "left", "bottom"):
+            ax.spines[side].set_visible(False)
+    fig.suptitle("matching matrix (cell text = cost; red frame = anchor claimed by several GTs)", fontsize=11)
+    fig.tight_layout()
+    return _figure_to_array(fig)
+
+
+def _matching_columns(before: np.ndarray, conflicts: np.ndarray, limit: int = 48) -> np.ndarray:
+    cols = np.flatnonzero(before.any(0))
+    if len(cols) > limit:
+        first = cols[conflicts[cols]]
+        rest = cols[~conflicts[cols]]
+        cols = np.sort(np.concatenate([first, rest[: max(0, limit - len(first))]]))[:limit]
+    return cols
+
+
+# --------------------------------------------------------------------------------------------- #
+# the lesson's image set
+
+
+def render_lesson(pred: Any, gt: np.ndarray, labels: np.ndarray, names: Sequence[str], sim: Any, shown: Any,
+                  results: dict[str, Any], focus: int, threshold: float) -> tuple[dict[str, np.ndarray],
+                                                                                  dict[str, str]]:
+    img, pts, st = pred.image, pred.points, pred.strides
+    cols = _matching_columns(sim.matching_before, sim.conflicts)
+    col_labels = [f"#{a} s{int(st[a])}" for a in cols]
+    images = {
+        "detections": detections_view(img, pred.detections, names, gt, labels, threshold),
+        "positives": positives_view(img, pts, st, shown, gt, names, labels),
+        "anchors": anchors_view(img, pts, st, sim, gt, names, labels),
+        "cost": metric_view(img, pts, st, shown, focus, gt, names, labels),
+        "dynamic_k": dynamic_k_chart(sim.topk_ious, sim.dynamic_k, sim.positives_per_gt()),
+        "matching": matching_chart(sim.cost, sim.matching_before, sim.matching, cols, col_labels,
+                                   sim.conflicts),
+        "compare": compare_view(img, pts, st, results, gt, names, labels),
+    }
+    captions = {
+        "detections": "Detections (predictions of the chosen checkpoint)",
+        "positives": f"Final positives of {shown.method}, coloured by GT",
+        "anchors": f"SimOTA candidates per stride ({sim.preset})",
+        "cost": f"{shown.method}: {shown.metric_name} for GT {focus + 1}",
+        "dynamic_k": "Dynamic k from the top-10 IoUs",
+        "matching": "Matching matrix before / after conflicts",
+        "compare": "SimOTA vs ATSS vs TAL on the same predictions",
+    }
+    return images, captions
+
+
+def _grid_panel(values: np.ndarray, colours: np.ndarray | None, title: str, cmap: str = "viridis",
+                reverse: bool = False, marks: np.ndarray | None = None) -> np.ndarray:
+    """1000 candidates as a 25 × 40 grid of cells (index row-major), for the abstract example."""
+    rows, cols, cell = 25, 40, 16
+    img = np.full((rows * cell, cols * cell, 3), 255, np.uint8)
+    n = len(values) if colours is None else len(colours)
+    for j in range(n):
+        r, c = divmod(j, cols)
+        if colours is not None:
+            colour = tuple(int(v) for v in colours[j])
+        else:
+            t = float(values[j])
+            colour = tuple(int(v) for v in colorize(np.array([[1 - t if reverse else t]]), cmap, 0, 1)[0, 0])
+        x0, y0 = c * cell, r * cell
+        cv2.rectangle(img, (x0 + 1, y0 + 1), (x0 + cell - 2, y0 + cell - 2), colour, -1)
+        if marks is not None and marks[j]:
+            cv2.rectangle(img, (c * cell, r * cell), (c * cell + cell - 1, r * cell + cell - 1), CONFLICT, 2)
+    return label_strip(img, title, 30)
+
+
+def render_notes(ex: dict[str, np.ndarray], m: dict[str, Any], focus: int) -> tuple[dict[str, np.ndarray],
+                                                                                   dict[str, str]]:
+    cost, ious = ex["cost"], ex["ious"]
+    before, after = m["before"].numpy(), m["after"].numpy()
+    conflicts = m["conflicts"].numpy()
+    g, n = cost.shape
+    grey = np.array([235, 235, 235])
+
+    def owner_colours(matrix: np.ndarray) -> np.ndarray:
+        out = np.tile(grey, (n, 1))
+        for r in range(g):
+            out[matrix[r]] = gt_colour(r)
+        return out
+
+    best_iou = ious.max(0)
+    focus_cost = np.clip((np.log(cost[focus]) - np.log(0.2)) / (np.log(60) - np.log(0.2)), 0, 1)
+    cols = np.arange(0, 20)
+    images = {
+        "detections": _grid_panel(best_iou / best_iou.max(), None,
+                                  "1000 candidates (#1 top-left, row-major): best IoU with any GT",
+                                  "inferno"),
+        "positives": _grid_panel(np.zeros(n), owner_colours(after),
+                                 "final positives coloured by GT: GT 1 keeps 2, GT 2 gets 4, GT 3 gets 3",
+                                 marks=conflicts),
+        "anchors": _grid_panel(np.zeros(n), owner_colours(before),
+                               "before conflicts: each GT's k cheapest (red frame = taken twice)",
+                               marks=conflicts),
+        "cost": _grid_panel(focus_cost, None, f"cost of GT {focus + 1} (bright = cheap, log scale)",
+                            "viridis", reverse=True),
+        "dynamic_k": dynamic_k_chart(m["topk_ious"].numpy(), m["dynamic_k"].numpy(), after.sum(1),
+                                     "the notes' example: top-10 IoU sums 3.77, 4.54, 3.68 -> k = 3, 4, 3"),
+        "matching": matching_chart(cost, before, after, cols, [f"#{j + 1}" for j in cols], conflicts),
+        "compare": _row([_grid_panel(np.zeros(n), owner_colours(before), "before", marks=conflicts),
+                         _grid_panel(np.zeros(n), owner_colours(after), "after", marks=conflicts)]),
+    }
+    captions = {
+        "detections": "Worked example: best IoU per candidate",
+        "positives": "Worked example: final positives",
+        "anchors": "Worked example: each GT's k cheapest",
+        "cost": f"Worked example: cost of GT {focus + 1}",
+        "dynamic_k": "Worked example: dynamic k = 3, 4, 3",
+        "matching": "Worked example: candidate #5 goes to GT 2 (0.3 < 0.4)",
+        "compare": "Worked example: before / after conflicts",
+    }
+    return images, captions
