@@ -13,19 +13,21 @@ SHAPES_STD = (0.5, 0.5, 0.5)
 VIT_SHAPES = register(ModelEntry(
     name="vit-shapes", task="classify", title="ViT-Tiny/8 · ShapesWorld", family="vit",
     arch="vit_tiny_patch16_224",
-    kwargs=dict(img_size=96, patch_size=8, embed_dim=128, depth=4, num_heads=4, num_classes=8),
-    embedded="vit-shapes.safetensors", labels="shapes", input_size=96,
+    kwargs=dict(img_size=64, patch_size=8, embed_dim=128, depth=4, num_heads=4, num_classes=8),
+    embedded="vit-shapes.safetensors", labels="shapes", input_size=64,
     mean=SHAPES_MEAN, std=SHAPES_STD,
-    description="A 4-layer ViT with 8×8 patches (12×12 tokens + CLS), trained on ShapesWorld.",
+    description="A 4-layer ViT (width 128, 4 heads) on 64 px images with 8×8 patches (8×8 tokens + CLS), "
+                "trained on ShapesWorld.",
 ))
 SWIN_SHAPES = register(ModelEntry(
     name="swin-shapes", task="classify", title="Swin-Micro/W4 · ShapesWorld", family="swin",
     arch="swin_tiny_patch4_window7_224",
-    kwargs=dict(img_size=96, patch_size=4, window_size=4, embed_dim=48, depths=(2, 2, 2),
+    kwargs=dict(img_size=64, patch_size=4, window_size=4, embed_dim=48, depths=(2, 2, 2),
                 num_heads=(3, 6, 12), num_classes=8),
-    embedded="swin-shapes.safetensors", labels="shapes", input_size=96,
+    embedded="swin-shapes.safetensors", labels="shapes", input_size=64,
     mean=SHAPES_MEAN, std=SHAPES_STD,
-    description="A 3-stage Swin (24×24 → 12×12 → 6×6 tokens, window 4, shift 2), trained on ShapesWorld.",
+    description="A 3-stage Swin on 64 px images (16×16 → 8×8 → 4×4 tokens, window 4, shift 2: stages 1 and "
+                "2 use shifted windows with masks, stage 3 is one window), trained on ShapesWorld.",
 ))
 RESNET_SHAPES = register(ModelEntry(
     name="resnet-shapes", task="classify", title="ResNet-10-T (half width) · ShapesWorld", family="resnet",

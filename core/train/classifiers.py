@@ -44,9 +44,9 @@ class Recipe:
 
 
 RECIPES: dict[str, Recipe] = {
-    "vit-shapes": Recipe(steps=1500, lr=1e-3),
-    "swin-shapes": Recipe(steps=1200, lr=1e-3),
-    "resnet-shapes": Recipe(steps=700, lr=2e-3, weight_decay=0.01),
+    "vit-shapes": Recipe(steps=3000, lr=1e-3),
+    "swin-shapes": Recipe(steps=2500, lr=1e-3),
+    "resnet-shapes": Recipe(steps=800, lr=2e-3, weight_decay=0.01),
 }
 
 
