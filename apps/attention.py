@@ -1,9 +1,153 @@
-"""Lesson page placeholder (replaced when the lesson is built)."""
+"""Attention maps page: ViT/DeiT CLS attention, rollout, a clicked patch, and Swin window attention.
 
-from apps.frame import launch
-from apps.pending import pending_demo
+Layout and wiring only: every event makes one call into :mod:`core.attention` and renders it.
+The endpoint ``/attention`` takes an image (everything else defaulted) and returns the seven
+figures, the JSON summary and the PNG sheet; status, top-5, the head table and the entropy chart
+are rendered from that summary by a private follow-up event.
+"""
 
-demo = pending_demo("attention")
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from apps import frame
+from core import attention, zoo
+
+IMAGE_KEYS = ("cls_attention", "head_mean", "rollout", "patch_attention", "swin_masked", "swin_unmasked",
+              "swin_rows")
+P = {p.name: p for p in attention.PARAMS}
+
+
+def _run(path, model, weights, layer, head, fusion, discard_ratio, query_x, query_y, swin_model,
+         swin_weights, swin_stage, swin_block, swin_head, smooth):
+    image = frame.read_upload(path)
+    result = attention.run(image, model=model, weights=weights, layer=layer, head=head, fusion=fusion,
+                           discard_ratio=discard_ratio, query_x=query_x, query_y=query_y,
+                           swin_model=swin_model, swin_weights=swin_weights, swin_stage=swin_stage,
+                           swin_block=swin_block, swin_head=swin_head, smooth=smooth)
+    figures = frame.save_figures(result, "attention")
+    return (*(result.images[k] for k in IMAGE_KEYS), result.to_json(), figures)
+
+
+def _maybe_run(path, *args):
+    if not path:  # the upload was cleared: keep the page as it is
+        return tuple(gr.skip() for _ in range(len(IMAGE_KEYS) + 2))
+    return _run(path, *args)
+
+
+def _extras(summary: dict[str, Any] | None, model, weights, swin_model, swin_weights):
+    if not summary:
+        return tuple(gr.skip() for _ in range(5 + len(IMAGE_KEYS)))
+    loaded = [zoo.load_model(model, weights), zoo.load_model(swin_model, swin_weights)]
+    random = any(item.source == "random" for item in loaded)
+    status = gr.update(value=frame.weights_status(loaded),
+                       elem_classes=["lenslab-status", "random"] if random else ["lenslab-status"])
+    top5 = {t["label"]: t["probability"] for t in summary["top5"]}
+    swin_top5 = {t["label"]: t["probability"] for t in summary["swin"]["top5"]}
+    rows = [[r["head"], round(r["cls_entropy_bits"], 3), round(r["effective_tokens"], 1),
+             round(r["max_weight"], 4), round(r["mean_entropy_bits"], 3)] for r in summary["heads_table"]]
+    labels = [gr.update(label=summary["captions"][k]) for k in IMAGE_KEYS]
+    return status, top5, swin_top5, rows, attention.entropy_figure(summary), *labels
+
+
+def _dims(model, weights):
+    d = attention.dims(model, weights)
+    return gr.update(maximum=d["layers"], value=0), gr.update(maximum=d["heads"], value=1)
+
+
+def _swin_dims(model, weights, stage):
+    d = attention.dims(model, weights)
+    stage = min(int(stage), len(d["stages"]))
+    return (gr.update(maximum=len(d["stages"]), value=stage),
+            gr.update(maximum=d["stages"][stage - 1]), gr.update(maximum=d["heads"][stage - 1]))
+
+
+def _clicked(evt: gr.SelectData):
+    x, y = evt.index[0], evt.index[1]
+    return min(max(x / attention.VIEW, 0.0), 0.999), min(max(y / attention.VIEW, 0.0), 0.999)
+
+
+with gr.Blocks(title="LensLab · Attention maps") as demo:
+    frame.header("Attention maps",
+                 "Where does a Vision Transformer look? CLS attention per layer and head, attention rollout, "
+                 "the attention of any patch you click — and Swin's attention inside one (shifted) window.")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1, min_width=320):
+            image = frame.image_input()
+            model, weights = frame.model_picker(list(attention.VIT_MODELS), default=P["model"].default,
+                                                label="ViT / DeiT model")
+            with gr.Row():
+                layer = gr.Slider(0, 12, value=0, step=1, label="Layer (0 = last)")
+                head = gr.Slider(1, 12, value=1, step=1, label="Head")
+            fusion = gr.Radio(list(attention.FUSIONS), value="mean", label="Rollout: head fusion")
+            discard = gr.Slider(0.0, 0.95, value=0.0, step=0.05, label="Rollout: discard ratio",
+                                info="Zero the smallest weights of every layer before multiplying.")
+            with gr.Row():
+                qx = gr.Slider(0.0, 0.999, value=0.5, step=0.001, label="Clicked x")
+                qy = gr.Slider(0.0, 0.999, value=0.5, step=0.001, label="Clicked y")
+            smooth = gr.Checkbox(value=False, label="Smooth overlays (bilinear instead of patch cells)")
+            with gr.Accordion("Swin window attention", open=True):
+                swin_model, swin_weights = frame.model_picker(list(attention.SWIN_MODELS),
+                                                              default=P["swin_model"].default,
+                                                              label="Swin model")
+                with gr.Row():
+                    swin_stage = gr.Slider(1, 4, value=1, step=1, label="Stage")
+                    swin_block = gr.Slider(1, 2, value=2, step=1, label="Block (even = shifted)")
+                    swin_head = gr.Slider(1, 3, value=1, step=1, label="Head")
+            run = gr.Button("Run", variant="primary")
+        with gr.Column(scale=2):
+            status = frame.status_box()
+            gr.Markdown("**Click any attention map** to choose the query patch (and the Swin token).")
+            with gr.Row():
+                cls_img = gr.Image(label="CLS → patches", interactive=False, buttons=["fullscreen"])
+                mean_img = gr.Image(label="Mean over heads", interactive=False, buttons=["fullscreen"])
+            with gr.Row():
+                roll_img = gr.Image(label="Attention rollout", interactive=False, buttons=["fullscreen"])
+                patch_img = gr.Image(label="Clicked patch → patches", interactive=False,
+                                     buttons=["fullscreen"])
+            with gr.Row():
+                top5 = gr.Label(num_top_classes=5, label="Top-5 (ViT / DeiT)")
+                heads = gr.Dataframe(headers=["head", "CLS entropy (bits)", "≈ tokens attended",
+                                              "max CLS→patch weight", "mean entropy (bits)"],
+                                     label="Heads of the chosen layer", interactive=False, wrap=True)
+            entropy = gr.Plot(label="Entropy of the CLS row, every layer and head")
+            gr.Markdown("### Swin: one token's window attention, with and without the shift mask")
+            with gr.Row():
+                swin_masked = gr.Image(label="With the mask", interactive=False, buttons=["fullscreen"])
+                swin_unmasked = gr.Image(label="Without the mask", interactive=False, buttons=["fullscreen"])
+            with gr.Row():
+                swin_rows = gr.Image(label="Window rows", interactive=False, buttons=["fullscreen"], scale=2)
+                swin_top5 = gr.Label(num_top_classes=5, label="Top-5 (Swin)", scale=1)
+            with gr.Accordion("Result (JSON)", open=False):
+                summary = gr.JSON(label="Result (JSON)")
+            download = frame.download_button()
+    frame.explanation_panel("attention")
+
+    inputs = [image, model, weights, layer, head, fusion, discard, qx, qy, swin_model, swin_weights,
+              swin_stage, swin_block, swin_head, smooth]
+    images = [cls_img, mean_img, roll_img, patch_img, swin_masked, swin_unmasked, swin_rows]
+    outputs = [*images, summary, download]
+    extras = dict(fn=frame.guard(_extras), inputs=[summary, model, weights, swin_model, swin_weights],
+                  outputs=[status, top5, swin_top5, heads, entropy, *images], api_visibility="private")
+
+    run.click(frame.guard(_run), inputs, outputs, api_name="attention").then(**extras)
+    rerun = dict(fn=frame.guard(_maybe_run), inputs=inputs, outputs=outputs, api_visibility="private",
+                 trigger_mode="always_last", show_progress="minimal")
+    image.change(**rerun).then(**extras)
+    for control in (layer, head, discard, qx, qy, swin_block, swin_head):
+        control.release(**rerun).then(**extras)
+    for control in (fusion, smooth):
+        control.change(**rerun).then(**extras)
+    for img in images[:6]:
+        img.select(_clicked, None, [qx, qy], api_visibility="private").then(**rerun).then(**extras)
+    model.change(frame.guard(_dims), [model, weights], [layer, head], api_visibility="private").then(
+        **rerun).then(**extras)
+    for control in (swin_model, swin_stage):
+        control.change(frame.guard(_swin_dims), [swin_model, swin_weights, swin_stage],
+                       [swin_stage, swin_block, swin_head], api_visibility="private",
+                       ).then(**rerun).then(**extras)
 
 if __name__ == "__main__":
-    launch(demo)
+    frame.launch(demo)

@@ -1,0 +1,145 @@
+"""Drawing helpers for the attention and Swin lessons (OpenCV, RGB uint8 in, new RGB uint8 out).
+
+They draw token grids, highlighted cells, Swin windows (which wrap around the image edge in shifted
+blocks), categorical region maps and small annotated matrices (index tables, masks, bias tables)
+that stay readable on a classroom projector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from core.viz.draw import PALETTE, add_colorbar, colorize
+
+__all__ = [
+    "annotated_matrix",
+    "draw_cell",
+    "draw_lines",
+    "label_image",
+    "tint_labels",
+    "title_above",
+]
+
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def draw_lines(image: np.ndarray, rows: int, cols: int, offset: tuple[float, float] = (0.0, 0.0),
+               color: tuple[int, int, int] = (255, 255, 255), thickness: int = 1,
+               alpha: float = 1.0, cells: tuple[int, int] | None = None) -> np.ndarray:
+    """Lines every ``cells`` grid units (in a ``rows``×``cols`` grid), shifted by ``offset`` units.
+
+    With ``cells=(M, M)`` and ``offset=(s, s)`` this draws the window boundaries of a shifted Swin
+    block in the original (un-rolled) frame: windows start at rows ``s, s+M, …`` and the last window
+    wraps around the edge.
+    """
+    out = image.copy()
+    layer = out.copy()
+    h, w = image.shape[:2]
+    step_r, step_c = cells or (1, 1)
+    oy, ox = offset
+    for k in range(-1, rows // step_r + 2):
+        pos = oy + k * step_r
+        if 0 < pos < rows:
+            y = round(pos * h / rows)
+            cv2.line(layer, (0, y), (w - 1, y), color, thickness, cv2.LINE_AA)
+    for k in range(-1, cols // step_c + 2):
+        pos = ox + k * step_c
+        if 0 < pos < cols:
+            x = round(pos * w / cols)
+            cv2.line(layer, (x, 0), (x, h - 1), color, thickness, cv2.LINE_AA)
+    return cv2.addWeighted(layer, alpha, out, 1.0 - alpha, 0.0)
+
+
+def draw_cell(image: np.ndarray, row: int, col: int, rows: int, cols: int,
+              color: tuple[int, int, int] = (0, 255, 255), thickness: int = 3) -> np.ndarray:
+    """Outline one cell of a ``rows``×``cols`` grid (e.g. the clicked patch)."""
+    out = image.copy()
+    h, w = image.shape[:2]
+    x1, y1 = round(col * w / cols), round(row * h / rows)
+    x2, y2 = round((col + 1) * w / cols) - 1, round((row + 1) * h / rows) - 1
+    cv2.rectangle(out, (x1, y1), (x2, y2), (0, 0, 0), thickness + 2, cv2.LINE_AA)
+    cv2.rectangle(out, (x1, y1), (x2, y2), color, thickness, cv2.LINE_AA)
+    return out
+
+
+def tint_labels(image: np.ndarray, labels: np.ndarray, alpha: float = 0.45,
+                palette: Sequence[tuple[int, int, int]] = PALETTE) -> np.ndarray:
+    """Blend one palette colour per integer label (a small grid, upscaled with hard edges)."""
+    h, w = image.shape[:2]
+    lab = cv2.resize(np.asarray(labels, np.int32), (w, h), interpolation=cv2.INTER_NEAREST)
+    colors = np.asarray(palette, np.uint8)[lab % len(palette)]
+    return cv2.addWeighted(image, 1.0 - alpha, colors, alpha, 0.0)
+
+
+def label_image(labels: np.ndarray, cell: int = 44, annotate: bool = True,
+                palette: Sequence[tuple[int, int, int]] = PALETTE,
+                window: int | None = None) -> np.ndarray:
+    """A categorical grid (e.g. Swin's region ids) as coloured cells with the label written inside."""
+    lab = np.asarray(labels, np.int64)
+    rows, cols = lab.shape
+    colors = np.asarray(palette, np.uint8)[lab % len(palette)]
+    img = cv2.resize(colors, (cols * cell, rows * cell), interpolation=cv2.INTER_NEAREST)
+    img = draw_lines(img, rows, cols, color=(255, 255, 255), thickness=1, alpha=0.8)
+    if window:
+        img = draw_lines(img, rows, cols, color=(20, 20, 20), thickness=3, cells=(window, window))
+    if annotate and cell >= 14:
+        scale = cell / 60
+        for r in range(rows):
+            for c in range(cols):
+                _centered(img, str(int(lab[r, c])), c * cell + cell / 2, r * cell + cell / 2, scale,
+                          _ink(tuple(int(v) for v in colors[r, c])))
+    return img
+
+
+def annotated_matrix(values: np.ndarray, cell: int = 36, cmap: str = "viridis", fmt: str = "{:.0f}",
+                     annotate: bool | None = None, vmin: float | None = None, vmax: float | None = None,
+                     colorbar: bool = True, label: str = "", blocks: int | None = None) -> np.ndarray:
+    """A small matrix as coloured cells, values written inside when they fit, with a colour bar.
+
+    ``blocks`` draws darker lines every ``blocks`` cells (e.g. every M tokens in an M²×M² matrix, so
+    the rows of the window are visible).
+    """
+    v = np.asarray(values, np.float64)
+    rows, cols = v.shape
+    lo = float(np.nanmin(v)) if vmin is None else vmin
+    hi = float(np.nanmax(v)) if vmax is None else vmax
+    img = cv2.resize(colorize(v, cmap, lo, hi), (cols * cell, rows * cell), interpolation=cv2.INTER_NEAREST)
+    if cell >= 6:
+        img = draw_lines(img, rows, cols, color=(255, 255, 255), thickness=1, alpha=0.35)
+    if blocks:
+        img = draw_lines(img, rows, cols, color=(255, 255, 255), thickness=2, alpha=0.9,
+                         cells=(blocks, blocks))
+    if annotate is None:
+        annotate = cell >= 22
+    if annotate:
+        scale = cell / 70
+        small = colorize(v, cmap, lo, hi)
+        for r in range(rows):
+            for c in range(cols):
+                if np.isfinite(v[r, c]):
+                    _centered(img, fmt.format(v[r, c]), c * cell + cell / 2, r * cell + cell / 2, scale,
+                              _ink(tuple(int(x) for x in small[r, c])))
+    if colorbar:
+        img = add_colorbar(img, lo, hi, cmap=cmap, label=label)
+    return img
+
+
+def title_above(image: np.ndarray, text: str, height: int = 30, scale: float = 0.6) -> np.ndarray:
+    """A white title bar above an image (for composite figures that are also downloaded)."""
+    bar = np.full((height, image.shape[1], 3), 255, np.uint8)
+    cv2.putText(bar, text, (6, height - 9), FONT, scale, (30, 30, 30), 1, cv2.LINE_AA)
+    return np.concatenate([bar, image], axis=0)
+
+
+def _centered(img: np.ndarray, text: str, cx: float, cy: float, scale: float,
+              color: tuple[int, int, int]) -> None:
+    (tw, th), _ = cv2.getTextSize(text, FONT, scale, 1)
+    cv2.putText(img, text, (round(cx - tw / 2), round(cy + th / 2)), FONT, scale, color, 1, cv2.LINE_AA)
+
+
+def _ink(color: Sequence[int]) -> tuple[int, int, int]:
+    r, g, b = color[:3]
+    return (0, 0, 0) if 0.299 * r + 0.587 * g + 0.114 * b > 140 else (255, 255, 255)
