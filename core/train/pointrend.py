@@ -33,7 +33,7 @@ from core.pointrend import (
 )
 from core.train.common import TrainReport, progress, save_weights, seed_everything, write_card
 
-DEFAULT_STEPS = 1800
+DEFAULT_STEPS = 1000
 BATCH = 12
 CROP = 112
 TRAIN_POINTS = 196  # per 112-px crop (stride-8 count, 14²; the paper's rule would give 7² = 49)
