@@ -37,6 +37,7 @@ from core.lesson import LessonResult, Param
 
 __all__ = [
     "PARAMS",
+    "add_clicked_box",
     "PRESETS",
     "ASSIGNERS",
     "AssignResult",
@@ -51,6 +52,7 @@ __all__ = [
     "pair_cls_cost",
     "parse_gt_json",
     "run",
+    "shapes_scene",
     "simota",
     "tal",
     "worked_example",
@@ -490,6 +492,7 @@ def worked_example() -> dict[str, np.ndarray]:
 # --------------------------------------------------------------------------------------------- #
 # the lesson: run(image, **params)
 
+CLASS_NAMES = ("circle", "square", "triangle", "pentagon", "hexagon", "star", "ring", "cross")  # ShapesWorld
 MODELS = ("yolox-shapes", "yolox-shapes-30pct", "yolox-shapes-5pct", "yolox-shapes-0pct")
 GT_MODEL = "yolox-shapes"  # the detector whose detections stand in for GT boxes by default
 EXAMPLES = ("image", "notes")
@@ -585,6 +588,51 @@ def parse_gt_json(text: str, class_names: Sequence[str]) -> tuple[np.ndarray, np
                              f"{len(names) - 1}); got {label!r}")
         boxes.append([x1, y1, x2, y2])
     return np.asarray(boxes, dtype=np.float64), np.asarray(labels, dtype=np.int64)
+
+
+def shapes_scene(index: int, style: str = "train", size: int = 192) -> tuple[np.ndarray, str]:
+    """A held-out ShapesWorld detection scene (world seed never used in training) and its true GT as
+    the JSON the lesson accepts — the page's "Load scene" button."""
+    from core.train.detector import EVAL_SEED
+    from core.train.shapesworld import CLASSES, ShapesWorld
+
+    if not 0 <= int(index) <= 10**6:
+        raise ValueError(f"scene number must be between 0 and 1000000; got {index}.")
+    scene = ShapesWorld(size=size, mode="detect", seed=EVAL_SEED, style=style)[int(index)]
+    gt = [{"box": [round(float(v), 1) for v in box], "label": CLASSES[int(c)]}
+          for box, c in zip(scene.boxes, scene.labels, strict=True)]
+    return scene.image, json.dumps(gt)
+
+
+def add_clicked_box(image: Any, gt_json: str, pending: Any, xy: Sequence[float],
+                    label: str) -> tuple[str, Any, str]:
+    """Two clicks on the detections picture make one GT box (the page's drawing tool).
+
+    ``xy`` is a click in the picture's pixels (the input enlarged to ``DISPLAY`` px, under a caption
+    strip); the first click is returned as ``pending``, the second appends ``{"box", "label"}`` to the
+    GT JSON in original image pixels. Returns ``(gt_json, pending, message)``.
+    """
+    from core.images import load_image
+    from core.viz.assign import DISPLAY, STRIP
+
+    rgb = load_image(image)
+    h, w = rgb.shape[:2]
+    factor = max(h, w) / DISPLAY
+    x = float(np.clip(xy[0] * factor, 0, w))
+    y = float(np.clip((xy[1] - STRIP) * factor, 0, h))
+    if label not in CLASS_NAMES:
+        raise ValueError(f"label must be one of {', '.join(CLASS_NAMES)}; got {label!r}")
+    if pending is None:
+        return gt_json, [x, y], f"First corner at ({x:.0f}, {y:.0f}); click the opposite corner."
+    x0, y0 = float(pending[0]), float(pending[1])
+    box = [round(min(x0, x), 1), round(min(y0, y), 1), round(max(x0, x), 1), round(max(y0, y), 1)]
+    if box[2] - box[0] < 2 or box[3] - box[1] < 2:
+        return gt_json, None, "That box is too small; click two opposite corners again."
+    items = json.loads(gt_json) if gt_json.strip() else []
+    if not isinstance(items, list):
+        items = [items]
+    items.append({"box": box, "label": label})
+    return json.dumps(items), None, f"Added GT {len(items)}: {label} {box}. Press **Run**."
 
 
 def run(image: Any, model: str = "yolox-shapes", weights: str = "auto", gt_boxes: str = "",

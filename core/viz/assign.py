@@ -16,6 +16,7 @@ import numpy as np
 from core.viz.draw import PALETTE, add_colorbar, colorize, draw_boxes, label_strip
 
 DISPLAY = 512  # side of every image panel, whatever the detector's input size
+STRIP = 30  # height of the caption strip above each panel
 STATE_COLOURS = {  # anchor geometry classes (RGB)
     "both": (0, 170, 110),
     "box": (40, 120, 230),
@@ -107,7 +108,7 @@ def detections_view(image: np.ndarray, dets: Any, names: Sequence[str], gt: np.n
         x1, y1, x2, y2 = (int(round(v * z)) for v in box)
         _text(img, f"GT {i + 1}", (x1 + 3, min(y2 - 6, img.shape[0] - 6)), 0.5, (255, 255, 255), gt_colour(i))
     return label_strip(img, f"{len(dets.boxes)} detections with score >= {threshold:.2f} "
-                            f"(score = sigmoid(obj) x sigmoid(cls))", 30)
+                            f"(score = sigmoid(obj) x sigmoid(cls))", STRIP)
 
 
 def anchors_view(image: np.ndarray, points: np.ndarray, strides: np.ndarray, res: Any, gt: np.ndarray,
