@@ -1,0 +1,755 @@
+"""Compare lesson: several vision models on one image, side by side.
+
+For every classifier the lesson shows its top-k classes, a heatmap of *where* its decision came from,
+how faithful that heatmap is, and what the model costs:
+
+* heatmaps: Grad-CAM (``pytorch_grad_cam``) on the last spatial stage of a CNN; for timm
+  transformers the same Grad-CAM with the right ``reshape_transform`` (ViT/DeiT tokens drop their
+  prefix tokens and become a grid; timm's Swin already keeps its features channels-last, NHWC, so
+  they are only permuted; gMLP/ResMLP tokens become a grid), and attention rollout (Abnar & Zuidema)
+  for ViTs;
+* faithfulness: how much the top-1 probability falls when the hottest 20 % of the heatmap is removed
+  (grad-cam's ``PerturbationConfidenceMetric``), next to the fall for a random blob map of the same
+  area — a heatmap is only worth reading if the first number is clearly larger; or grad-cam's ROAD;
+* cost: parameters, multiply-adds counted by fvcore (one fused multiply-add = 1, so "GMACs" — the
+  number most papers print as "FLOPs"), and latency measured on this machine (median of a few runs);
+* detectors: their boxes side by side and where they disagree (``supervision`` annotators).
+
+Models come from the zoo (lazily, cached per (model, weights)); a model without trained weights is
+run with random weights and labelled untrained everywhere it appears.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import logging
+import statistics
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+
+from core import zoo
+from core.images import load_image
+from core.lesson import LessonResult, Param
+from core.models import compare_zoo  # noqa: F401 - registers the extra families (until core.models does)
+from core.models.compare_zoo import COMPARE_CLASSIFIERS
+from core.viz import overlay_heatmap
+from core.viz.compare import Card, message_tile, render_card, side_by_side, titled
+
+log = logging.getLogger("lenslab.compare")
+
+__all__ = [
+    "PARAMS",
+    "CamSpec",
+    "ModelReport",
+    "attention_rollout",
+    "cam_spec",
+    "compare_classifiers",
+    "compare_detectors",
+    "count_flops",
+    "count_parameters",
+    "faithfulness",
+    "grad_cam",
+    "measure_latency",
+    "model_view",
+    "rollout_map",
+    "run",
+    "vit_attentions",
+]
+
+DEFAULT_MODELS = ("resnet-shapes", "vit-shapes", "swin-shapes")
+HEATMAPS = ("auto", "gradcam", "gradcam++", "rollout", "none")
+FAITHFULNESS = ("drop20", "road20", "off")
+WEIGHTS = ("auto", "hub", "embedded", "random")
+
+PARAMS: list[Param] = [
+    Param("models", "text", ",".join(DEFAULT_MODELS), "Classifiers",
+          "Comma-separated zoo names of the classifiers to compare (up to 8).", choices=COMPARE_CLASSIFIERS),
+    Param("weights", "choice", "auto", "Weights",
+          "auto: pretrained from the hub when reachable, else LensLab's embedded ShapesWorld model, else "
+          "random (labelled). random: the untrained architectures — sizes, MACs and latency are real.",
+          choices=WEIGHTS),
+    Param("heatmap", "choice", "auto", "Heatmap",
+          "auto: attention rollout for ViTs, Grad-CAM for everything else.", choices=HEATMAPS),
+    Param("faithfulness", "choice", "drop20", "Faithfulness check",
+          "drop20: remove the hottest 20% of the heatmap and measure the probability drop (vs. a random "
+          "map of the same area). road20: the same with ROAD's noisy linear imputation (slower).",
+          choices=FAITHFULNESS),
+    Param("topk", "int", 5, "Top-k classes", minimum=1, maximum=10, step=1),
+    Param("latency_runs", "int", 3, "Timed runs per model",
+          "Latency is the median of this many forward passes (after one warm-up).", minimum=1, maximum=20,
+          step=1),
+    Param("detectors", "text", "auto", "Detectors",
+          "Comma-separated detector names, 'auto' for the embedded yolox-shapes models, or 'none'."),
+    Param("score_threshold", "float", 0.35, "Detection score threshold", minimum=0.05, maximum=0.95,
+          step=0.05),
+]
+_PARAMS = {p.name: p for p in PARAMS}
+MAX_MODELS = 8
+
+
+# --------------------------------------------------------------------------------------------- #
+# cost: parameters, multiply-adds, latency
+
+
+def count_parameters(model: torch.nn.Module) -> int:
+    """All parameters of the model (heads included), counted once each."""
+    return sum(p.numel() for p in model.parameters())
+
+
+_FLOPS: dict[str, int] = {}
+
+
+def count_flops(name: str, model: torch.nn.Module | None = None) -> int:
+    """Multiply-adds of one forward pass at the entry's input size, counted by fvcore (cached per name).
+
+    FLOPs do not depend on the weights, so the count runs on a private copy of ``model`` (or a fresh
+    random instance) — with timm's fused attention switched off on that copy only, because fvcore
+    cannot see inside ``scaled_dot_product_attention`` and would miss the attention matmuls.
+    """
+    if name not in _FLOPS:
+        from fvcore.nn import FlopCountAnalysis
+
+        entry = zoo.get_entry(name)
+        if model is not None:
+            private = copy.deepcopy(model)
+        elif entry.builder == "timm":
+            private = _private_timm(entry)
+        else:
+            private = copy.deepcopy(zoo.load_model(name, "random").model)
+        for module in private.modules():
+            if hasattr(module, "fused_attn"):
+                module.fused_attn = False
+        analysis = FlopCountAnalysis(private.eval(), torch.zeros(1, 3, entry.input_size, entry.input_size))
+        analysis.unsupported_ops_warnings(False)
+        analysis.uncalled_modules_warnings(False)
+        with torch.no_grad():
+            _FLOPS[name] = int(analysis.total())
+    return _FLOPS[name]
+
+
+def _private_timm(entry: zoo.ModelEntry) -> torch.nn.Module:
+    import timm
+
+    return timm.create_model(entry.arch, pretrained=False, **entry.kwargs).eval()
+
+
+def measure_latency(model: torch.nn.Module, size: int, runs: int = 3) -> float:
+    """Median seconds of ``runs`` batch-1 forward passes at ``size``² after one warm-up pass."""
+    x = torch.zeros(1, 3, size, size)
+    times = []
+    with _lock(model), torch.inference_mode():
+        model(x)
+        for _ in range(max(1, runs)):
+            start = time.perf_counter()
+            model(x)
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+_MODEL_LOCKS: dict[int, threading.Lock] = {}
+_MODEL_LOCKS_GUARD = threading.Lock()
+
+
+def _lock(model: torch.nn.Module) -> threading.Lock:
+    """One lock per shared model: Grad-CAM hooks and timings must not interleave across threads."""
+    with _MODEL_LOCKS_GUARD:
+        return _MODEL_LOCKS.setdefault(id(model), threading.Lock())
+
+
+# --------------------------------------------------------------------------------------------- #
+# heatmaps
+
+
+@dataclass(frozen=True)
+class CamSpec:
+    """Where Grad-CAM looks in a model and how that layer's output becomes an NCHW map."""
+
+    family: str  # "cnn" | "vit" | "swin" | "mlp"
+    layer_name: str
+    layer: torch.nn.Module = field(compare=False, repr=False)
+    reshape: Callable[[torch.Tensor], torch.Tensor] | None = field(compare=False, repr=False, default=None)
+
+
+def tokens_to_nchw(prefix: int, grid: tuple[int, int]) -> Callable[[torch.Tensor], torch.Tensor]:
+    """(B, prefix + h·w, C) tokens, row-major over the patch grid → (B, C, h, w)."""
+    h, w = grid
+
+    def reshape(x: torch.Tensor) -> torch.Tensor:
+        b, _, c = x.shape
+        return x[:, prefix:, :].reshape(b, h, w, c).permute(0, 3, 1, 2)
+
+    return reshape
+
+
+def nhwc_to_nchw(x: torch.Tensor) -> torch.Tensor:
+    """timm's Swin stages output (B, H, W, C); Grad-CAM wants (B, C, H, W)."""
+    return x.permute(0, 3, 1, 2)
+
+
+def cam_spec(model: torch.nn.Module, input_size: int = 224) -> CamSpec:
+    """The Grad-CAM target layer of a timm classifier and its reshape transform.
+
+    * ViT/DeiT: the input of the last block's attention (``blocks[-1].norm1``): the class token reads
+      the patch tokens there; after the last block only the class token reaches the head, so the
+      patch tokens' gradients would be zero.
+    * Swin (v1/v2): the last stage (``layers[-1]``), channels-last.
+    * gMLP/ResMLP (timm's MlpMixer): the last block's tokens.
+    * CNNs: the last top-level child whose output is still a spatial map (layer4, features,
+      stages/norm_pre, bn2, s4 …), found by one probing forward pass.
+    """
+    from timm.models import MlpMixer, SwinTransformer, SwinTransformerV2, VisionTransformer
+
+    if isinstance(model, VisionTransformer):
+        grid = tuple(model.patch_embed.grid_size)
+        return CamSpec("vit", "blocks[-1].norm1", model.blocks[-1].norm1,
+                       tokens_to_nchw(model.num_prefix_tokens, grid))
+    if isinstance(model, (SwinTransformer, SwinTransformerV2)):
+        return CamSpec("swin", "layers[-1]", model.layers[-1], nhwc_to_nchw)
+    if isinstance(model, MlpMixer):
+        return CamSpec("mlp", "blocks[-1]", model.blocks[-1], tokens_to_nchw(0, tuple(model.stem.grid_size)))
+    name = _last_spatial_child(model, input_size)
+    return CamSpec("cnn", name, getattr(model, name), None)
+
+
+_SPATIAL_CHILD: dict[tuple[int, int], str] = {}
+
+
+def _last_spatial_child(model: torch.nn.Module, size: int) -> str:
+    key = (id(model), size)
+    if key not in _SPATIAL_CHILD:
+        shapes: dict[str, tuple[int, ...]] = {}
+        handles = [
+            child.register_forward_hook(lambda _m, _i, out, n=name: shapes.__setitem__(n, tuple(out.shape))
+                                        if isinstance(out, torch.Tensor) else None)
+            for name, child in model.named_children()
+        ]
+        try:
+            with _lock(model), torch.inference_mode():
+                model(torch.zeros(1, 3, size, size))
+        finally:
+            for h in handles:
+                h.remove()
+        spatial = [n for n, s in shapes.items() if len(s) == 4 and s[2] > 1 and s[3] > 1]
+        if not spatial:
+            raise ValueError(f"{type(model).__name__} has no spatial feature map for Grad-CAM.")
+        _SPATIAL_CHILD[key] = spatial[-1]  # dicts keep execution order
+    return _SPATIAL_CHILD[key]
+
+
+def grad_cam(model: torch.nn.Module, x: torch.Tensor, class_index: int, method: str = "gradcam",
+             spec: CamSpec | None = None) -> np.ndarray:
+    """Grad-CAM (or Grad-CAM++) of ``class_index`` for a (1, 3, S, S) input: (S, S) in [0, 1].
+
+    The model is shared and frozen, so gradients flow from the input (``compute_input_gradient``);
+    hooks live only for this call and are removed even on error.
+    """
+    from pytorch_grad_cam import GradCAM, GradCAMPlusPlus
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    spec = spec or cam_spec(model, x.shape[-1])
+    cls = {"gradcam": GradCAM, "gradcam++": GradCAMPlusPlus}[method]
+    with _lock(model), torch.enable_grad():
+        cam = cls(model=model, target_layers=[spec.layer], reshape_transform=spec.reshape)
+        cam.compute_input_gradient = True  # the shared model is frozen: gradients start at the input
+        try:
+            heat = cam(input_tensor=x.clone(), targets=[ClassifierOutputTarget(int(class_index))])
+        finally:
+            cam.activations_and_grads.release()
+    return np.asarray(heat[0], dtype=np.float32)
+
+
+def vit_attentions(model: torch.nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
+    """Softmax attention (B, heads, N, N) of every block of a timm ViT, without changing the model.
+
+    timm's fused attention never forms the matrix, so we read each block's ``qkv`` projection with a
+    forward hook and form ``softmax(q·kᵀ/√d)`` ourselves, exactly as timm's unfused path does
+    (including its optional q/k norms).
+    """
+    captured: list[torch.Tensor] = []
+    handles = []
+    for block in model.blocks:
+        attn = block.attn
+
+        def hook(_m: Any, _i: Any, out: torch.Tensor, attn: Any = attn) -> None:
+            b, n, _ = out.shape
+            qkv = out.reshape(b, n, 3, attn.num_heads, attn.head_dim).permute(2, 0, 3, 1, 4)
+            q, k = attn.q_norm(qkv[0]), attn.k_norm(qkv[1])
+            captured.append(((q * attn.scale) @ k.transpose(-2, -1)).softmax(dim=-1))
+
+        handles.append(attn.qkv.register_forward_hook(hook))
+    try:
+        with _lock(model), torch.inference_mode():
+            model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    return captured
+
+
+def attention_rollout(attentions: Sequence[Any], head_fusion: str = "mean",
+                      discard_ratio: float = 0.0) -> np.ndarray:
+    """Abnar & Zuidema's rollout: fuse heads, A′ = (A + I)/2 row-normalised, multiply over layers.
+
+    ``attentions``: per layer (heads, N, N) or (1, heads, N, N). Returns the (N, N) joint attention;
+    row 0 is the class token's attention to every token. ``discard_ratio`` zeroes that fraction of
+    the weakest fused weights per layer (never the class token's own column).
+    """
+    result = None
+    for a in attentions:
+        a = torch.as_tensor(np.asarray(a) if not isinstance(a, torch.Tensor) else a).double()
+        a = a[0] if a.dim() == 4 else a
+        fused = {"mean": a.mean(0), "max": a.amax(0), "min": a.amin(0)}[head_fusion]
+        if discard_ratio > 0:
+            flat = fused.flatten().clone()
+            k = int(flat.numel() * discard_ratio)
+            if k:
+                idx = flat.topk(k, largest=False).indices
+                idx = idx[idx % fused.shape[-1] != 0]  # keep the class-token column
+                flat[idx] = 0
+            fused = flat.view_as(fused)
+        eye = torch.eye(fused.shape[-1], dtype=fused.dtype)
+        step = (fused + eye) / 2
+        step = step / step.sum(dim=-1, keepdim=True)
+        result = step if result is None else step @ result
+    if result is None:
+        raise ValueError("attention_rollout needs at least one layer")
+    return result.numpy()
+
+
+def rollout_map(model: torch.nn.Module, x: torch.Tensor) -> np.ndarray:
+    """Rollout of a timm ViT's class token over the patch grid, resized to the input: (S, S) in [0, 1].
+
+    Uses the attention lesson's rollout when ``core.attention`` provides one, else our own.
+    """
+    atts = vit_attentions(model, x)
+    rollout_fn = _attention_lesson_rollout() or attention_rollout
+    joint = np.asarray(rollout_fn(atts))
+    prefix = model.num_prefix_tokens
+    h, w = model.patch_embed.grid_size
+    grid = joint[0, prefix:].reshape(h, w).astype(np.float32)
+    return _normalise(cv2.resize(grid, (x.shape[-1], x.shape[-2]), interpolation=cv2.INTER_LINEAR))
+
+
+def _attention_lesson_rollout() -> Callable[..., Any] | None:
+    """``core.attention.attention_rollout`` when the attention lesson exists (same formula)."""
+    try:
+        module = importlib.import_module("core.attention")
+    except ImportError:
+        return None
+    fn = getattr(module, "attention_rollout", None)
+    return fn if callable(fn) else None
+
+
+def _normalise(heat: np.ndarray) -> np.ndarray:
+    lo, hi = float(heat.min()), float(heat.max())
+    return np.zeros_like(heat) if hi <= lo else (heat - lo) / (hi - lo)
+
+
+# --------------------------------------------------------------------------------------------- #
+# faithfulness
+
+
+class _MeanImputer:
+    """Replace removed pixels by 0 in normalised space, i.e. by the dataset's mean colour."""
+
+    def __call__(self, tensor: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+        return tensor * keep.to(tensor.dtype)
+
+
+def blob_map(size: int, grid: int = 7, seed: int = 0) -> np.ndarray:
+    """A random smooth map (a grid² of uniform noise, bilinearly upsampled) — the 'random heatmap'."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.random((grid, grid)).astype(np.float32)
+    return cv2.resize(coarse, (size, size), interpolation=cv2.INTER_LINEAR)
+
+
+def faithfulness(model: torch.nn.Module, x: torch.Tensor, heat: np.ndarray, class_index: int,
+                 method: str = "drop20", seed: int = 0) -> dict[str, float]:
+    """Probability drop of ``class_index`` when the hottest 20 % of ``heat`` is removed.
+
+    ``drop20`` replaces those pixels by the mean colour; ``road20`` uses ROAD's noisy linear
+    imputation (Rong et al. 2022), which leaks less shape information through the mask. The same is
+    done for a random smooth map of the same area as the baseline. Returns ``p`` (before),
+    ``p_removed``, ``drop`` and ``random_drop`` (positive = the probability fell).
+    """
+    from pytorch_grad_cam.metrics.perturbation_confidence import (
+        PerturbationConfidenceMetric,
+        RemoveMostRelevantFirst,
+    )
+    from pytorch_grad_cam.metrics.road import NoisyLinearImputer
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget
+
+    imputer = {"drop20": _MeanImputer, "road20": NoisyLinearImputer}[method]()
+    metric = PerturbationConfidenceMetric(RemoveMostRelevantFirst(80, imputer))
+    target = [ClassifierOutputSoftmaxTarget(int(class_index))]
+    random_heat = blob_map(x.shape[-1], seed=seed)
+    with _lock(model), torch.inference_mode():
+        p = float(torch.softmax(model(x).float(), -1)[0, int(class_index)])
+        diff = metric(x, heat[None], target, model, return_diff=False)
+        diff_random = metric(x, random_heat[None], target, model, return_diff=False)
+    p_removed = float(np.asarray(diff).ravel()[0])
+    p_random = float(np.asarray(diff_random).ravel()[0])
+    return {"p": p, "p_removed": p_removed, "drop": p - p_removed, "random_drop": p - p_random}
+
+
+# --------------------------------------------------------------------------------------------- #
+# classifiers side by side
+
+
+@dataclass
+class ModelReport:
+    """Everything the lesson measured for one classifier."""
+
+    name: str
+    title: str
+    source: str
+    status: str
+    top: list[tuple[str, float]]
+    class_index: int
+    heatmap: str
+    heat: np.ndarray | None
+    view: np.ndarray
+    params: int
+    macs: int
+    input_size: int
+    latency_s: float
+    heatmap_s: float | None
+    faith: dict[str, float] | None
+
+    @property
+    def untrained(self) -> bool:
+        return self.source == "random"
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "title": self.title, "weights": self.source, "untrained": self.untrained,
+            "status": self.status, "top": [[label, p] for label, p in self.top],
+            "heatmap": self.heatmap, "params": self.params, "gmacs": self.macs / 1e9,
+            "input_size": self.input_size, "latency_ms": 1e3 * self.latency_s,
+            "heatmap_ms": None if self.heatmap_s is None else 1e3 * self.heatmap_s,
+            "faithfulness": self.faith,
+        }
+
+
+def model_view(loaded: zoo.Loaded, x: torch.Tensor) -> np.ndarray:
+    """What the model actually saw: its normalised input turned back into RGB uint8 (S, S, 3)."""
+    mean, std = _mean_std(loaded)
+    img = x[0].permute(1, 2, 0).numpy() * np.asarray(std) + np.asarray(mean)
+    return np.clip(img * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def _mean_std(loaded: zoo.Loaded) -> tuple[Sequence[float], Sequence[float]]:
+    if loaded.source == "hub" and loaded.entry.builder == "timm":
+        import timm.data
+
+        cfg = timm.data.resolve_data_config({}, model=loaded.model)
+        return cfg["mean"], cfg["std"]
+    return loaded.entry.mean, loaded.entry.std
+
+
+def _heatmap_method(requested: str, family: str) -> str:
+    if requested == "auto":
+        return "rollout" if family == "vit" else "gradcam"
+    if requested == "rollout" and family != "vit":
+        return "gradcam"  # rollout needs a class token and global attention; said so in the card
+    return requested
+
+
+def analyse_classifier(loaded: zoo.Loaded, image: np.ndarray, heatmap: str = "auto",
+                       faith: str = "drop20", topk: int = 5, latency_runs: int = 3) -> ModelReport:
+    """Top-k, heatmap, faithfulness and cost of one loaded classifier on one image."""
+    model = loaded.model
+    x = zoo.preprocess(loaded, image)
+    with _lock(model), torch.inference_mode():
+        probs = torch.softmax(model(x).float(), dim=-1)[0]
+    k = min(topk, probs.numel())
+    values, indices = probs.topk(k)
+    labels = loaded.labels
+    top = [(labels[i] if i < len(labels) else f"class {i}", float(v))
+           for v, i in zip(values.tolist(), indices.tolist(), strict=True)]
+    class_index = int(indices[0])
+
+    spec = cam_spec(model, x.shape[-1])
+    method = _heatmap_method(heatmap, spec.family)
+    heat, heat_s, faith_result = None, None, None
+    if method != "none":
+        start = time.perf_counter()
+        heat = rollout_map(model, x) if method == "rollout" else grad_cam(model, x, class_index, method, spec)
+        heat_s = time.perf_counter() - start
+        if faith != "off":
+            faith_result = faithfulness(model, x, heat, class_index, faith)
+    label = {"gradcam": f"Grad-CAM · {spec.layer_name}", "gradcam++": f"Grad-CAM++ · {spec.layer_name}",
+             "rollout": "attention rollout (mean heads)", "none": "no heatmap"}[method]
+    return ModelReport(
+        name=loaded.requested, title=loaded.entry.title, source=loaded.source, status=loaded.status,
+        top=top, class_index=class_index, heatmap=label, heat=heat, view=model_view(loaded, x),
+        params=count_parameters(model), macs=count_flops(loaded.name, model), input_size=x.shape[-1],
+        latency_s=measure_latency(model, x.shape[-1], latency_runs), heatmap_s=heat_s, faith=faith_result,
+    )
+
+
+def compare_classifiers(image: Any, models: Sequence[str] = DEFAULT_MODELS, weights: str = "auto",
+                        heatmap: str = "auto", faith: str = "drop20", topk: int = 5,
+                        latency_runs: int = 3) -> list[ModelReport]:
+    """Load each model (cached per (model, weights)) and analyse it on ``image``."""
+    rgb = load_image(image)
+    reports = []
+    for name in models:
+        entry = zoo.get_entry(name)
+        if entry.task != "classify":
+            raise ValueError(f"{entry.title} is not a classifier; choose it under detectors instead.")
+        loaded = zoo.load_model(name, weights)
+        reports.append(analyse_classifier(loaded, rgb, heatmap, faith, topk, latency_runs))
+    return reports
+
+
+def classifier_card(report: ModelReport) -> np.ndarray:
+    view = report.view if report.heat is None else overlay_heatmap(report.view, report.heat, alpha=0.5,
+                                                                   cmap="jet")
+    weights = {"hub": "pretrained (hub)", "embedded": "embedded · ShapesWorld",
+               "random": "UNTRAINED · random weights"}[report.source]
+    caption = report.heatmap
+    if report.faith:
+        f = report.faith
+        caption += (f"\nhide hottest 20%: p {100 * f['p']:.0f}% -> {100 * f['p_removed']:.0f}% "
+                    f"(drop {100 * f['drop']:+.1f} vs random {100 * f['random_drop']:+.1f} pts)")
+    latency = f"{1e3 * report.latency_s:.1f} ms"
+    if report.heatmap_s is not None:
+        latency += f" · heatmap {1e3 * report.heatmap_s:.0f} ms"
+    stats = [f"{report.params / 1e6:.2f} M params · {report.macs / 1e9:.2f} GMACs @ {report.input_size}px",
+             f"latency {latency}"]
+    return render_card(Card(title=report.title, subtitle=f"{report.name} · {weights}", view=view,
+                            heat_caption=caption, top=report.top, stats=stats, warning=report.untrained))
+
+
+# --------------------------------------------------------------------------------------------- #
+# detectors side by side
+
+
+@dataclass
+class DetectorReport:
+    name: str
+    title: str
+    available: bool
+    source: str | None
+    status: str
+    boxes: np.ndarray  # (N, 4) xyxy in image pixels
+    scores: np.ndarray
+    labels: list[str]
+    latency_s: float | None = None
+
+    def summary(self) -> dict[str, Any]:
+        return {"name": self.name, "title": self.title, "available": self.available, "weights": self.source,
+                "status": self.status, "latency_ms": None if self.latency_s is None else 1e3 * self.latency_s,
+                "detections": [{"label": lab, "score": float(s), "box": [float(v) for v in b]}
+                               for b, s, lab in zip(self.boxes, self.scores, self.labels, strict=True)]}
+
+
+# How each detector family turns a loaded model and an image into boxes, as "module:function" taking
+# (loaded, image, score_threshold) and returning (boxes xyxy, scores, labels). Looked up lazily so the
+# compare lesson works before (and without) the detector lesson's code.
+DETECT_FUNCTIONS: dict[str, str] = {
+    "yolox": "core.assign:detect",
+}
+
+
+def _detector_names(spec: str) -> list[str]:
+    spec = (spec or "").strip()
+    if spec in ("", "none"):
+        return []
+    if spec == "auto":
+        return [n for n in zoo.list_models("detect") if n.startswith("yolox-shapes")] or ["yolox-shapes"]
+    return [n.strip() for n in spec.split(",") if n.strip()]
+
+
+def _detect_function(entry: zoo.ModelEntry) -> Callable[..., Any] | None:
+    target = DETECT_FUNCTIONS.get(entry.family)
+    if target is None:
+        return None
+    module, _, func = target.partition(":")
+    try:
+        return getattr(importlib.import_module(module), func, None)
+    except ImportError:
+        return None
+
+
+def compare_detectors(image: Any, names: Sequence[str], score_threshold: float = 0.35
+                      ) -> list[DetectorReport]:
+    """Run each detector that has trained weights; a missing one is reported, never faked."""
+    rgb = load_image(image)
+    reports = []
+    empty = (np.zeros((0, 4), np.float32), np.zeros(0, np.float32), [])
+    for name in names:
+        try:
+            entry = zoo.get_entry(name)
+        except KeyError:
+            reports.append(DetectorReport(name, name, False, None,
+                                          "not in the zoo yet: its detector is still being built/trained",
+                                          *empty))
+            continue
+        try:
+            loaded = zoo.load_model(name, "hub" if entry.hub_id and zoo.hub_available(entry) else "embedded")
+        except zoo.WeightsError as exc:
+            reports.append(DetectorReport(name, entry.title, False, None,
+                                          f"no trained weights in this installation ({exc})", *empty))
+            continue
+        fn = _detect_function(entry)
+        if fn is None:
+            reports.append(DetectorReport(name, entry.title, False, loaded.source,
+                                          "no decoding function for this detector family yet", *empty))
+            continue
+        start = time.perf_counter()
+        with _lock(loaded.model):
+            boxes, scores, labels = fn(loaded, rgb, score_threshold=score_threshold)
+        reports.append(DetectorReport(name, entry.title, True, loaded.source, loaded.status,
+                                      np.asarray(boxes, np.float32).reshape(-1, 4),
+                                      np.asarray(scores, np.float32).reshape(-1), [str(v) for v in labels],
+                                      time.perf_counter() - start))
+    return reports
+
+
+def disagreement(reports: Sequence[DetectorReport], iou: float = 0.5) -> dict[str, Any]:
+    """Match every pair of available detectors (same label, IoU ≥ ``iou``, greedy by score).
+
+    Returns per-detector ``agreed`` flags for each box (matched by every other detector) and the pairwise
+    agreement F1 = 2·matches / (n_a + n_b).
+    """
+    import supervision as sv
+
+    live = [r for r in reports if r.available]
+    agreed = {r.name: np.ones(len(r.boxes), bool) for r in live}
+    pairs = []
+    for i, a in enumerate(live):
+        for b in live[i + 1:]:
+            matched_a, matched_b = _match(a, b, iou, sv)
+            agreed[a.name] &= matched_a
+            agreed[b.name] &= matched_b
+            n = len(a.boxes) + len(b.boxes)
+            pairs.append({"a": a.name, "b": b.name, "matches": int(matched_a.sum()),
+                          "f1": 1.0 if n == 0 else 2.0 * matched_a.sum() / n})
+    if len(live) < 2:
+        agreed = {name: np.zeros_like(flags) for name, flags in agreed.items()}
+    return {"agreed": agreed, "pairs": pairs}
+
+
+def _match(a: DetectorReport, b: DetectorReport, iou: float, sv: Any) -> tuple[np.ndarray, np.ndarray]:
+    ma, mb = np.zeros(len(a.boxes), bool), np.zeros(len(b.boxes), bool)
+    if len(a.boxes) and len(b.boxes):
+        ious = sv.box_iou_batch(a.boxes.astype(np.float64), b.boxes.astype(np.float64))
+        for i in np.argsort(-a.scores):
+            for j in np.argsort(-ious[i]):
+                if ious[i, j] < iou:
+                    break
+                if not mb[j] and a.labels[i] == b.labels[j]:
+                    ma[i] = mb[j] = True
+                    break
+    return ma, mb
+
+
+def detector_tiles(image: np.ndarray, reports: Sequence[DetectorReport], agreed: dict[str, np.ndarray],
+                   width: int = 360) -> list[np.ndarray]:
+    """One tile per detector: boxes with supervision's annotators (green = every other detector agrees)."""
+    import supervision as sv
+
+    scale = width / image.shape[1]
+    small = cv2.resize(image, (width, max(1, round(image.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+    tiles = []
+    for r in reports:
+        if not r.available:
+            tiles.append(message_tile(r.title, [r.status, "Nothing is drawn: no output is faked."],
+                                      size=(width, small.shape[0] + 48)))
+            continue
+        det = sv.Detections(xyxy=r.boxes.astype(np.float32) * scale,
+                            confidence=r.scores.astype(np.float32),
+                            class_id=agreed[r.name].astype(int))
+        palette = sv.ColorPalette([sv.Color(213, 94, 0), sv.Color(0, 158, 115)])
+        boxes = sv.BoxAnnotator(color=palette, color_lookup=sv.ColorLookup.CLASS, thickness=2)
+        text = sv.LabelAnnotator(color=palette, color_lookup=sv.ColorLookup.CLASS, text_scale=0.45,
+                                 text_padding=3)
+        canvas = boxes.annotate(small.copy(), det)
+        canvas = text.annotate(canvas, det, labels=[f"{lab} {s:.2f}" for lab, s in
+                                                   zip(r.labels, r.scores, strict=True)])
+        weights = "UNTRAINED" if r.source == "random" else (r.source or "")
+        tiles.append(titled(canvas, r.title, f"{len(r.boxes)} boxes · {weights} · green = all agree",
+                            warning=r.source == "random"))
+    return tiles
+
+
+# --------------------------------------------------------------------------------------------- #
+# the lesson
+
+
+def _parse_models(spec: str) -> list[str]:
+    names = [n.strip() for n in str(spec).split(",") if n.strip()]
+    if not names:
+        raise ValueError("Choose at least one classifier to compare.")
+    if len(names) > MAX_MODELS:
+        raise ValueError(f"Compare at most {MAX_MODELS} classifiers at once (got {len(names)}).")
+    for name in names:
+        try:
+            entry = zoo.get_entry(name)
+        except KeyError as exc:
+            known = ", ".join(zoo.list_models("classify"))
+            raise ValueError(f"Unknown classifier {name!r}. Known: {known}.") from exc
+        if entry.task != "classify":
+            raise ValueError(f"{entry.title} is not a classifier; list it under detectors instead.")
+    return list(dict.fromkeys(names))
+
+
+def run(image: Any, models: str = PARAMS[0].default, weights: str = "auto", heatmap: str = "auto",
+        faithfulness: str = "drop20", topk: int = 5, latency_runs: int = 3, detectors: str = "auto",
+        score_threshold: float = 0.35) -> LessonResult:
+    """Classifiers (and detectors) side by side on one image; see the module docstring."""
+    values = {p.name: p.check(v) for p, v in zip(PARAMS, (models, weights, heatmap, faithfulness, topk,
+                                                           latency_runs, detectors, score_threshold),
+                                                  strict=True)}
+    names = _parse_models(values["models"])
+    rgb = load_image(image)
+    reports = compare_classifiers(rgb, names, values["weights"], values["heatmap"], values["faithfulness"],
+                                  values["topk"], values["latency_runs"])
+    images = {"classifiers": side_by_side([classifier_card(r) for r in reports])}
+    captions = {"classifiers": "Classifiers side by side: heatmap, top-k, size and speed"}
+    summary: dict[str, Any] = {"models": [r.summary() for r in reports],
+                               "untrained": [r.name for r in reports if r.untrained],
+                               "torch_threads": torch.get_num_threads()}
+    top1 = {r.name: r.top[0][0] for r in reports}
+    summary["top1_agree"] = len(set(top1.values())) == 1
+
+    det_names = _detector_names(values["detectors"])
+    if det_names:
+        dets = compare_detectors(rgb, det_names, values["score_threshold"])
+        dis = disagreement(dets)
+        images["detectors"] = side_by_side(detector_tiles(rgb, dets, dis["agreed"]), per_row=3)
+        captions["detectors"] = "Detectors side by side (green: found by every detector, orange: not)"
+        summary["detectors"] = [d.summary() for d in dets]
+        summary["detector_agreement"] = dis["pairs"]
+    figures = {"cost": _cost_figure(reports)}
+    return LessonResult(images=images, summary=summary, figures=figures, captions=captions)
+
+
+def _cost_figure(reports: Sequence[ModelReport]) -> Any:
+    """Latency against multiply-adds, bubble size = parameters (plotly; small, interactive)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for r in reports:
+        fig.add_trace(go.Scatter(
+            x=[r.macs / 1e9], y=[1e3 * r.latency_s], mode="markers+text", name=r.title,
+            text=[r.name + (" (untrained)" if r.untrained else "")], textposition="top center",
+            marker=dict(size=12 + 40 * (r.params / max(x.params for x in reports)) ** 0.5,
+                        symbol="x" if r.untrained else "circle"),
+            hovertemplate=(f"{r.title}<br>{r.params / 1e6:.2f} M params<br>%{{x:.2f}} GMACs<br>"
+                           "%{y:.1f} ms<extra></extra>"),
+        ))
+    fig.update_layout(xaxis_title="GMACs per image (fvcore)", yaxis_title="latency on this CPU (ms)",
+                      showlegend=False, height=360, margin=dict(l=50, r=20, t=30, b=50),
+                      title="Cost: compute vs. measured latency (bubble area ∝ parameters)")
+    return fig

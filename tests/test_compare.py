@@ -1,0 +1,264 @@
+"""Compare lesson: costs against published counts, Grad-CAM orientation, rollout, faithfulness, detectors,
+and the /compare endpoint with only an image."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from core import compare, zoo
+from core.lesson import LessonResult
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """The CI machine has 2 cores shared by several jobs; two intra-op threads then mostly wait."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+# --------------------------------------------------------------------------------------------- #
+# cost
+
+
+def test_convnext_tiny_has_the_published_parameter_count_and_macs():
+    model = zoo.load_model("convnext-tiny", "random").model
+    assert compare.count_parameters(model) == 28_589_128
+    # 4.47 GMACs at 224 px (the "FLOPs" of the paper and of timm's model card)
+    assert compare.count_flops("convnext-tiny", model) == pytest.approx(4.47e9, rel=2e-3)
+    assert all(m.fused_attn for m in model.modules() if hasattr(m, "fused_attn"))  # shared model untouched
+
+
+def test_fvcore_counts_include_the_attention_matmuls():
+    # ViT-Ti/16: the attention matmuls (q·kᵀ and attn·v: 2·L·N²·D MACs) must be counted, which fvcore
+    # cannot do through the fused scaled_dot_product_attention kernel.
+    from fvcore.nn import FlopCountAnalysis
+
+    fused = copy.deepcopy(zoo.load_model("vit-tiny", "random").model)
+    analysis = FlopCountAnalysis(fused, torch.zeros(1, 3, 224, 224))
+    analysis.unsupported_ops_warnings(False)
+    analysis.uncalled_modules_warnings(False)
+    layers, tokens, width = 12, 197, 192
+    assert compare.count_flops("vit-tiny", fused) - analysis.total() == 2 * layers * tokens**2 * width
+
+
+def test_latency_is_positive_and_finite():
+    model = zoo.load_model("resnet-shapes", "random").model
+    seconds = compare.measure_latency(model, 96, runs=2)
+    assert 0 < seconds < 60
+
+
+# --------------------------------------------------------------------------------------------- #
+# heatmaps
+
+
+def test_gradcam_shapes_for_a_cnn_and_a_swin(cat):
+    for name, layer in (("resnet-shapes", "layer4"), ("swin-shapes", "layers[-1]")):
+        loaded = zoo.load_model(name, "random")
+        x = zoo.preprocess(loaded, cat)
+        spec = compare.cam_spec(loaded.model, x.shape[-1])
+        assert spec.layer_name == layer
+        with torch.inference_mode():
+            top1 = int(loaded.model(x).argmax())
+        heat = compare.grad_cam(loaded.model, x, top1)
+        assert heat.shape == x.shape[-2:]
+        # normalised to [0, 1]; a random net may have no positive evidence at all (then all zeros)
+        assert heat.dtype == np.float32 and heat.min() >= 0 and heat.max() <= 1 + 1e-6
+
+
+def test_cnn_target_is_the_last_spatial_map_not_a_head_after_pooling():
+    # MobileNetV3 applies a 1×1 conv_head *after* global pooling: Grad-CAM must use the 7×7 blocks.
+    model = zoo.load_model("mobilenetv3", "random").model
+    assert compare.cam_spec(model, 224).layer_name == "blocks"
+
+
+def _reference_swin_cams(model, x, classes):
+    """Grad-CAM written out with explicit NHWC indices, independent of any reshape transform."""
+    from pytorch_grad_cam.utils.image import scale_cam_image
+
+    store = {}
+
+    def hook(_m, _i, out):
+        out.retain_grad()
+        store["A"] = out
+
+    handle = model.layers[-1].register_forward_hook(hook)
+    try:
+        with torch.enable_grad():
+            logits = model(x.clone().requires_grad_(True))
+    finally:
+        handle.remove()
+    a = store["A"]  # (1, H, W, C): timm's Swin is channels-last
+    for cls in classes:
+        (g,) = torch.autograd.grad(logits[0, cls], a, retain_graph=True)
+        weights = g[0].mean(dim=(0, 1))  # α_c: average over H and W
+        cam = torch.relu((a.detach()[0] * weights).sum(-1)).numpy()  # cam[h, w]
+        yield cls, cam, scale_cam_image(cam[None], (x.shape[-1], x.shape[-2]))[0]
+
+
+def test_swin_heatmap_is_not_transposed():
+    """One bright 32×32 patch at grid cell (row 1, col 5) of Swin-T's 7×7 map.
+
+    We choose a class whose (explicitly indexed) reference CAM peaks at that cell; the library heatmap
+    must then peak inside the patch — a transposed reshape would put the peak at (row 5, col 1), a raw
+    NCHW reshape of the NHWC tensor would scramble it — and equal the reference everywhere.
+    """
+    torch.manual_seed(0)
+    model = zoo.load_model("swin-tiny", "random").model
+    row, col = 1, 5
+    x = torch.full((1, 3, 224, 224), -1.5)
+    x[:, :, row * 32:(row + 1) * 32, col * 32:(col + 1) * 32] = 2.5
+    found = None
+    for cls, cam, reference in _reference_swin_cams(model, x, range(100)):
+        if cam.max() > 0 and np.unravel_index(cam.argmax(), cam.shape) == (row, col) and \
+                not np.allclose(cam, cam.T, atol=1e-3 * cam.max()):
+            found = cls, reference
+            break
+    assert found is not None, "no class of the random Swin responds most to the bright patch"
+    cls, reference = found
+    heat = compare.grad_cam(model, x, cls)
+    peak = np.unravel_index(heat.argmax(), heat.shape)
+    assert row * 32 <= peak[0] < (row + 1) * 32 and col * 32 <= peak[1] < (col + 1) * 32
+    assert np.abs(heat - reference).max() < 0.05
+    assert np.abs(heat - reference.T).max() > 0.5
+
+
+def test_vit_reshape_drops_the_class_token_and_keeps_row_major_order():
+    tokens = torch.arange(1 + 6, dtype=torch.float32).reshape(1, 7, 1)  # CLS + a 2×3 grid, C = 1
+    grid = compare.tokens_to_nchw(prefix=1, grid=(2, 3))(tokens)
+    assert grid.shape == (1, 1, 2, 3)
+    assert grid[0, 0].tolist() == [[1, 2, 3], [4, 5, 6]]
+
+
+def test_vit_attentions_equal_timms_own_extraction(cat):
+    from timm.utils import AttentionExtract
+
+    loaded = zoo.load_model("vit-shapes", "random")
+    x = zoo.preprocess(loaded, cat)
+    ours = compare.vit_attentions(loaded.model, x)
+    unfused = copy.deepcopy(loaded.model)
+    for module in unfused.modules():
+        if hasattr(module, "fused_attn"):
+            module.fused_attn = False
+    theirs = list(AttentionExtract(unfused, method="fx")(x).values())
+    assert len(ours) == len(theirs) == len(loaded.model.blocks)
+    for a, b in zip(ours, theirs, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_attention_rollout_on_a_hand_computed_example():
+    uniform = np.full((1, 2, 2), 0.5)  # one head, two tokens attending equally
+    one = compare.attention_rollout([uniform])
+    np.testing.assert_allclose(one, [[0.75, 0.25], [0.25, 0.75]])
+    two = compare.attention_rollout([uniform, uniform])
+    np.testing.assert_allclose(two, np.array([[0.75, 0.25], [0.25, 0.75]]) @ [[0.75, 0.25], [0.25, 0.75]])
+    heads = np.stack([np.eye(2), np.full((2, 2), 0.5)])  # mean over heads = [[.75,.25],[.25,.75]]
+    np.testing.assert_allclose(compare.attention_rollout([heads]), [[0.875, 0.125], [0.125, 0.875]])
+
+
+def test_faithfulness_is_the_probability_after_hiding_the_hottest_fifth(cat):
+    loaded = zoo.load_model("resnet-shapes", "random")
+    x = zoo.preprocess(loaded, cat)
+    heat = np.zeros(x.shape[-2:], np.float32)
+    heat[:48, :] = np.linspace(0, 1, 48 * 96, dtype=np.float32).reshape(48, 96)
+    result = compare.faithfulness(loaded.model, x, heat, class_index=3)
+    keep = torch.from_numpy((heat < np.percentile(heat, 80)).astype(np.float32))
+    with torch.inference_mode():
+        p = torch.softmax(loaded.model(x), -1)[0, 3].item()
+        p_hidden = torch.softmax(loaded.model(x * keep), -1)[0, 3].item()
+    assert result["p"] == pytest.approx(p, abs=1e-6)
+    assert result["p_removed"] == pytest.approx(p_hidden, abs=1e-6)
+    assert result["drop"] == pytest.approx(p - p_hidden, abs=1e-6)
+
+
+def test_model_view_is_what_the_model_saw():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (96, 96, 3), dtype=np.uint8)
+    loaded = zoo.load_model("resnet-shapes", "random")
+    view = compare.model_view(loaded, zoo.preprocess(loaded, image))
+    assert view.shape == image.shape
+    assert np.abs(view.astype(int) - image).max() <= 1
+
+
+# --------------------------------------------------------------------------------------------- #
+# detectors
+
+
+def _det(name, boxes, labels, scores=None):
+    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+    scores = np.ones(len(boxes), np.float32) if scores is None else np.asarray(scores, np.float32)
+    return compare.DetectorReport(name, name, True, "embedded", "", boxes, scores, list(labels))
+
+
+def test_disagreement_matches_boxes_by_class_and_iou():
+    a = _det("a", [[0, 0, 10, 10], [50, 50, 60, 60]], ["circle", "star"])
+    b = _det("b", [[1, 0, 11, 10], [50, 50, 60, 60], [80, 80, 90, 90]], ["circle", "ring", "ring"])
+    result = compare.disagreement([a, b])
+    assert result["agreed"]["a"].tolist() == [True, False]  # the star is a ring for b
+    assert result["agreed"]["b"].tolist() == [True, False, False]
+    assert result["pairs"][0]["f1"] == pytest.approx(2 * 1 / 5)
+
+
+def test_missing_detector_is_labelled_not_faked(cat):
+    reports = compare.compare_detectors(cat, ["no-such-detector"])
+    assert not reports[0].available and len(reports[0].boxes) == 0 and reports[0].status
+    tiles = compare.detector_tiles(cat, reports, {})
+    assert tiles[0].ndim == 3 and tiles[0].dtype == np.uint8
+
+
+# --------------------------------------------------------------------------------------------- #
+# the lesson
+
+
+def test_run_defaults_label_weights_and_measure_everything(cat):
+    result = compare.run(cat, latency_runs=1)
+    assert isinstance(result, LessonResult)
+    summary = result.to_json()
+    json.dumps(summary)
+    names = [m["name"] for m in summary["models"]]
+    assert names == list(compare.DEFAULT_MODELS)
+    for m in summary["models"]:
+        assert m["untrained"] == (m["weights"] == "random")
+        assert m["params"] > 0 and m["gmacs"] > 0 and m["latency_ms"] > 0
+        assert len(m["top"]) == 5 and sum(p for _, p in m["top"]) <= 1.0 + 1e-6
+        assert m["faithfulness"] is not None
+    vit = summary["models"][1]
+    assert vit["heatmap"].startswith("attention rollout")
+    assert result.images["classifiers"].dtype == np.uint8
+
+
+def test_run_rejects_bad_parameters_with_clear_messages(cat):
+    with pytest.raises(ValueError, match="Unknown classifier"):
+        compare.run(cat, models="resnet-shapes,not-a-model")
+    with pytest.raises(ValueError, match="Heatmap"):
+        compare.run(cat, heatmap="magic")
+    with pytest.raises(ValueError, match="at most"):
+        compare.run(cat, models=",".join(["resnet-shapes"] * 9 + ["vit-shapes"]))
+
+
+def test_params_match_run_defaults():
+    import inspect
+
+    signature = inspect.signature(compare.run)
+    for p in compare.PARAMS:
+        assert signature.parameters[p.name].default == p.default, p.name
+
+
+def test_compare_endpoint_answers_an_image_alone(client, cat_path):
+    from gradio_client import handle_file
+
+    classifiers, _detections, _cost, status, summary, download = client.predict(
+        handle_file(str(cat_path)), api_name="/compare")
+    from core.images import load_image
+
+    sheet = load_image(classifiers)
+    assert sheet.shape[0] > 300 and sheet.shape[1] > 600
+    data = summary if isinstance(summary, dict) else json.loads(summary)
+    assert [m["name"] for m in data["models"]] == list(compare.DEFAULT_MODELS)
+    assert "resnet-shapes" in status
+    assert str(download).endswith(".png")
