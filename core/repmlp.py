@@ -91,24 +91,45 @@ def _grouped_fc_kernel(weight: torch.Tensor, bias: torch.Tensor | None, h: int, 
     return grouped, _fc_bias(bias, out_ch, h, w, weight)
 
 
+def _tap_index(h: int, w: int, kh: int, kw: int, device: torch.device | None = None) -> torch.Tensor:
+    """(q, j) → the kernel tap (0..k²−1) with which output pixel q reads input pixel j, or k² if none.
+
+    Read off the im2col of the SPATIAL identity: unfolding the h·w one-pixel images with the conv's
+    window and padding marks, for every input pixel j, tap t and output pixel q, whether tap t of
+    q lands on j (at most one tap does).
+    """
+    hw, n_taps = h * w, kh * kw
+    eye = torch.eye(hw, dtype=torch.float32, device=device).reshape(hw, 1, h, w)
+    taps = F.unfold(eye, (kh, kw), padding=(kh // 2, kw // 2))  # (j, t, q) of 0/1
+    numbered = torch.arange(1, n_taps + 1, dtype=torch.float32, device=device).reshape(1, -1, 1)
+    tap = (taps * numbered).sum(1).round().long() - 1  # (j, q), −1 where no tap reads j
+    return torch.where(tap < 0, torch.full_like(tap, n_taps), tap).t().contiguous()  # (q, j)
+
+
+def add_conv_to_fc_(fc_weight: torch.Tensor, kernel: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """Add a conv's FC matrix to a grouped FC weight (O·h·w, C/g·h·w) in place; returns it.
+
+    A basis vector that is 1 at (channel c, pixel j) meets only the kernel slice ``kernel[:, c]``,
+    so the channel part of the identity needs no convolution: entry ((o, q), (c, j)) of the conv's
+    FC matrix is ``kernel[o, c, tap(q, j)]`` (0 if no tap of q reads j). One row-gather of the
+    (O·C/g)-vectors of kernel taps builds every entry at once; one strided add puts them in place.
+    This is what makes merging a 64-channel 10×10 block take a fraction of a second.
+    """
+    out_ch, cg, kh, kw = _check_conv(kernel, 1)
+    hw, n_taps = h * w, kh * kw
+    table = torch.cat([kernel.reshape(out_ch * cg, n_taps).t(),
+                       kernel.new_zeros(1, out_ch * cg)]).to(fc_weight.dtype)  # (k² + 1, O·C/g)
+    entries = F.embedding(_tap_index(h, w, kh, kw, kernel.device), table)  # (q, j, O·C/g)
+    fc_weight.view(out_ch, hw, cg, hw).add_(entries.view(hw, hw, out_ch, cg).permute(2, 0, 3, 1))
+    return fc_weight
+
+
 def _grouped_fc_kernel_fast(weight: torch.Tensor, bias: torch.Tensor | None, h: int, w: int,
                             groups: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The same matrix as :func:`_grouped_fc_kernel`, from the SPATIAL identity only (much cheaper).
-
-    A basis vector that is 1 at (channel c, pixel j) meets only the kernel slice ``weight[:, c]``,
-    so the channel part of the identity needs no convolution. The spatial part is convolved the way
-    conv layers are computed (im2col): unfolding the h·w spatial basis images gives, for every
-    input pixel j, output pixel q and kernel tap t, whether tap t of output q reads pixel j; one
-    matrix product with the (O·C/g, k²) kernels then yields every response at once.
-    """
+    """The same matrix as :func:`_grouped_fc_kernel`, built by scattering taps (:func:`add_conv_to_fc_`)."""
     out_ch, cg, kh, kw = _check_conv(weight, groups)
-    hw = h * w
-    eye = torch.eye(hw, dtype=weight.dtype, device=weight.device).reshape(hw, 1, h, w)
-    taps = F.unfold(eye, (kh, kw), padding=(kh // 2, kw // 2))  # (hw_in, k², hw_out) of 0/1
-    taps = taps.permute(1, 0, 2).reshape(kh * kw, hw * hw)
-    response = weight.reshape(out_ch * cg, kh * kw) @ taps  # [(o, c), (j, q)]
-    grouped = response.reshape(out_ch, cg, hw, hw).permute(0, 3, 1, 2).reshape(out_ch * hw, cg * hw)
-    return grouped.contiguous(), _fc_bias(bias, out_ch, h, w, weight)
+    zeros = weight.new_zeros(out_ch * h * w, cg * h * w)
+    return add_conv_to_fc_(zeros, weight, h, w), _fc_bias(bias, out_ch, h, w, weight)
 
 
 def _dense_from_grouped(grouped: torch.Tensor, groups: int) -> torch.Tensor:
@@ -337,8 +358,9 @@ class RepMLPBlock(nn.Module):
         weight, bias = self.partition_fc_fused()
         merged = None if self.deploy else self.merged_kernel()
         if merged is not None:
-            conv_w, conv_b = _grouped_fc_kernel_fast(merged[0], merged[1], self.h, self.w, self.groups)
-            weight, bias = weight + conv_w, bias + conv_b
+            weight = add_conv_to_fc_(weight.clone() if weight is self.partition_fc.weight else weight,
+                                     merged[0], self.h, self.w)
+            bias = bias + merged[1].repeat_interleave(self.h * self.w)
         return weight, bias
 
     def dense_matrices(self) -> OrderedDict[str, np.ndarray]:
@@ -366,10 +388,9 @@ class RepMLPBlock(nn.Module):
             return self
         weight, bias = self.equivalent_fc()
         size = self.partition_fc.out_channels
-        fc = nn.Conv2d(size, size, 1, groups=self.groups, bias=True).to(weight)
-        fc.weight.copy_(weight.reshape(size, -1, 1, 1))
-        fc.bias.copy_(bias)
-        self.partition_fc = fc
+        grad = self.partition_fc.weight.requires_grad
+        self.partition_fc.weight = nn.Parameter(weight.reshape(size, -1, 1, 1).detach(), requires_grad=grad)
+        self.partition_fc.bias = nn.Parameter(bias.detach(), requires_grad=grad)
         self.partition_bn = nn.Identity()
         self.local = nn.ModuleDict()
         if self.has_global and not isinstance(self.global_bn, nn.Identity):
