@@ -31,6 +31,7 @@ __all__ = [
     "PARAMS",
     "SAMPLERS",
     "SCHEDULES",
+    "FORWARD_PARAMS",
     "DenoiseStep",
     "ScheduleCurves",
     "add_noise",
@@ -297,11 +298,18 @@ PARAMS: list[Param] = [
           choices=(NONE_LABEL, *zoo.SHAPE_CLASSES)),
     Param("guidance", "float", 2.0, "Guidance scale s", "classifier-free guidance; 1 = plain conditional",
           minimum=0.0, maximum=10.0, step=0.5),
-    Param("t", "int", 500, "Forward t", "timestep of the forward view", minimum=0, maximum=999, step=1),
-    Param("schedule", "choice", "linear", "β schedule (forward view)", choices=tuple(SCHEDULES)),
+]
+#: Parameters of :func:`forward` (the forward-process view, its own endpoint on the page).
+FORWARD_PARAMS: list[Param] = [
+    Param("t", "int", 500, "Timestep t", "how far the forward process has gone (0 … T−1)",
+          minimum=0, maximum=999, step=1),
+    Param("schedule", "choice", "linear", "β schedule",
+          "linear (DDPM), scaled-linear, cosine (Nichol & Dhariwal)", choices=tuple(SCHEDULES)),
+    Param("seed", "int", 0, "Seed", minimum=0, maximum=2**31 - 1, step=1),
 ]
 _DEFAULTS = {p.name: p.default for p in PARAMS}
 _BY_NAME = {p.name: p for p in PARAMS}
+_FWD = {p.name: p for p in FORWARD_PARAMS}
 DISPLAY = 256      # pixels of the square views
 FILM_TILE = 96     # pixels of a filmstrip tile
 
@@ -319,8 +327,9 @@ def forward(image: Any, t: int = 500, schedule: str = "linear", seed: int = 0,
     """The forward process on the upload: x0, ε, x_t at ``t``, a strip over t, and the schedule curves."""
     from core.viz.diffusion import forward_strip, schedule_figure
 
-    t = _BY_NAME["t"].check(t)
-    schedule = _BY_NAME["schedule"].check(schedule)
+    t = _FWD["t"].check(t)
+    schedule = _FWD["schedule"].check(schedule)
+    seed = _FWD["seed"].check(seed)
     sched = make_scheduler(schedule)
     curves = schedule_curves(sched)
     curves = ScheduleCurves(schedule, curves.t, curves.beta, curves.alpha_bar, curves.snr)
@@ -352,14 +361,16 @@ def forward(image: Any, t: int = 500, schedule: str = "linear", seed: int = 0,
     return LessonResult(images=images, summary=summary, captions=captions)
 
 
-def run(image: Any, **params: Any) -> LessonResult:
-    """The whole lesson on ``image`` with defaults: SDEdit from the upload (DDIM, 50 steps, strength 0.6)
-    plus the forward view at ``t``; the last result of :func:`run_stream`."""
+def run(image: Any = None, **params: Any) -> LessonResult:
+    """The reverse process; by default SDEdit from ``image``: the upload at the model's resolution is
+    noised to the timestep of ``strength`` (forward) and denoised back (DDIM, 50 steps, strength 0.6).
+    ``mode="generate"`` starts from pure noise (``image`` may then be None). The last result of
+    :func:`run_stream`."""
     *_, last = run_stream(image, **params)
     return last
 
 
-def run_stream(image: Any, **params: Any) -> Iterator[LessonResult]:
+def run_stream(image: Any = None, **params: Any) -> Iterator[LessonResult]:
     """:func:`run` step by step: a result after every ``every`` reverse steps and after the last one.
 
     Every yielded result has the same image keys; ``summary["progress"]`` goes from 0 to 1.
@@ -378,7 +389,8 @@ def run_stream(image: Any, **params: Any) -> Iterator[LessonResult]:
     size = size if isinstance(size, int) else size[0]
     labels, null_class, label_note = _conditioning(unet, p["label"])
     gen = torch.Generator().manual_seed(int(p["seed"]))
-    fwd = forward(image, t=p["t"], schedule=p["schedule"], seed=p["seed"])
+    if p["mode"] == "sdedit" and image is None:
+        raise ValueError("SDEdit starts from your image: upload one (or choose 'generate').")
     x_init = to_unit(image, size) if p["mode"] == "sdedit" else None
     strength = p["strength"] if p["mode"] == "sdedit" else 1.0
     steps_iter = denoise(unet, sched, num_inference_steps=p["steps"], generator=gen, init=x_init,
@@ -414,9 +426,8 @@ def run_stream(image: Any, **params: Any) -> Iterator[LessonResult]:
                                        from_unit(step.sample) if last else from_unit(step.pred_original),
                                        view),
                 "filmstrip": filmstrip(film_xt, film_x0, film_t, FILM_TILE),
-                **{f"forward_{k}": v for k, v in fwd.images.items() if k in ("x_t", "schedule")},
             }
-            summary = _summary(p, loaded, sched, step, start_t, trace, fwd, label_note, size)
+            summary = _summary(p, loaded, sched, step, start_t, trace, label_note, size)
             yield LessonResult(images=images, summary=summary, captions=_captions(p, step, start_t, last))
 
 
@@ -434,7 +445,7 @@ def _conditioning(unet: torch.nn.Module, label: str) -> tuple[int | None, int | 
 
 
 def _summary(p: dict[str, Any], loaded: zoo.Loaded, sched: SchedulerMixin, step: DenoiseStep,
-             start_t: int | None, trace: list[dict[str, float]], fwd: LessonResult, label_note: str,
+             start_t: int | None, trace: list[dict[str, float]], label_note: str,
              size: int) -> dict[str, Any]:
     curves = schedule_curves(sched)
     return {
@@ -458,7 +469,6 @@ def _summary(p: dict[str, Any], loaded: zoo.Loaded, sched: SchedulerMixin, step:
         "guidance": p["guidance"],
         "timesteps": [row["t"] for row in trace],
         "trace": trace,
-        "forward": fwd.summary,
     }
 
 
@@ -472,6 +482,4 @@ def _captions(p: dict[str, Any], step: DenoiseStep, start_t: int | None, last: b
         "start": f"start: {start}",
         "result": "input → result" if p["mode"] == "sdedit" else "start noise → result",
         "filmstrip": "trajectory: x_t (top) and x̂₀ (bottom)",
-        "forward_x_t": f"forward: x_t at t = {p['t']} ({p['schedule']})",
-        "forward_schedule": "β_t, ᾱ_t, SNR",
     }

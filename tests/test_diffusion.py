@@ -207,8 +207,7 @@ def test_run_defaults_and_params(cat):
     names = [p.name for p in D.PARAMS]
     assert len(names) == len(set(names))
     res = D.run(cat, weights="random", steps=6, every=2)
-    assert list(res.images) == ["x_t", "x0_pred", "start", "result", "filmstrip", "forward_x_t",
-                                "forward_schedule"]
+    assert list(res.images) == ["x_t", "x0_pred", "start", "result", "filmstrip"]
     assert all(im.dtype == np.uint8 and im.ndim == 3 for im in res.images.values())
     s = res.to_json()
     assert s["progress"] == 1.0 and s["mode"] == "sdedit" and s["start_t"] == 332   # int(6·0.6) = 3 steps
@@ -219,6 +218,10 @@ def test_run_defaults_and_params(cat):
         D.run(cat, steps=0)
     with pytest.raises(ValueError, match="unknown parameter"):
         D.run(cat, stepz=3)
+    with pytest.raises(ValueError, match="upload"):
+        D.run(None)
+    gen = D.run(None, mode="generate", weights="random", steps=3, sampler="ddpm")
+    assert gen.summary["timesteps"] == [666, 333, 0] and gen.summary["strength"] == 1.0
 
 
 def test_smoke_training(tmp_path):

@@ -27,12 +27,12 @@ from core.train.shapesworld import CLASSES, ShapesWorld, to_tensor
 
 SIZE = 32
 STEPS = 4000
-BATCH = 48
+BATCH = 32
 LR = 6e-4
 WARMUP = 100
 P_UNCOND = 0.15
 EMA_MAX = 0.998
-MAX_MINUTES = 21.0          # wall-clock cap for the training loop (sampling and evaluation come after)
+MAX_MINUTES = 22.0          # wall-clock cap for the training loop (sampling and evaluation come after)
 MAX_MB = 20.0
 EVAL_SCENES = 256
 GRID_PER_CLASS = 6
@@ -115,7 +115,9 @@ def train(model: str = "ddpm-shapes", steps: int | None = None, out: Path | None
              f"(id {NULL_CLASS}) with probability {P_UNCOND} for classifier-free guidance.",
         architecture=f"`UNet2DModel(**DDPM_SHAPES_CONFIG)` from `core/models/diffusers_models.py`: "
                      f"channels {DDPM_SHAPES_CONFIG['block_out_channels']}, one ResNet block per level, "
-                     f"self-attention at 8×8, class embedding with {NULL_CLASS + 1} entries. Linear β "
+                     f"self-attention in the 8×8 middle block, class embedding with {NULL_CLASS + 1} "
+                     f"entries. "
+                     f"Linear β "
                      f"1e-4 → 0.02, T = 1000 (diffusers `DDPMScheduler` defaults). AdamW lr {LR} "
                      f"(warm-up {WARMUP} steps, then constant), gradient clip 1, EMA of the weights "
                      f"(decay ≤ {EMA_MAX}) saved; bf16 autocast for the forward pass, fp32 weights. "
