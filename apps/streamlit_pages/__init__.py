@@ -1,0 +1,1 @@
+"""Streamlit pages, one file per lesson, all drawn by :func:`apps.streamlit_pages._lesson.render`."""

@@ -1,0 +1,228 @@
+"""The one Streamlit page every lesson uses, built from the lesson contract alone.
+
+Controls come from the lesson's ``PARAMS`` (:class:`core.lesson.Param`), the result from its
+``run(image, **params) -> LessonResult`` (:func:`core.lesson.get_runner`): nothing is computed here
+that the Gradio page does not get from the same core call. A lesson whose core module does not exist
+yet shows what it will teach and says that it is being built — never a made-up output.
+
+Control conventions (data in ``Param``):
+
+* ``int``/``float`` with both bounds → a slider, otherwise a number box;
+* ``choice`` → a select box (zoo model names are shown by their titles);
+* ``bool`` → a toggle;
+* ``text`` with ``choices`` → a multi-select whose selection is passed as ``"a,b,c"``;
+  ``text`` without → a text box.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from apps.registry import PAGES
+from core import lesson as contract
+from core.images import ImageError, load_image
+from core.text import LANGUAGES, explanation
+from core.viz import montage, to_png_bytes
+from core.zoo import WeightsError
+
+ROOT = Path(__file__).resolve().parents[2]
+IMAGES_DIR = ROOT / "assets" / "images"
+BUILDING = "This lesson is being built"
+
+
+# --------------------------------------------------------------------------------------------- #
+# lesson discovery
+
+
+def lesson_state(lesson: str) -> tuple[str, str]:
+    """``("ready" | "building" | "broken", detail)`` for a lesson id.
+
+    "building": its core module (or a ``core`` module it needs) does not exist yet, or it has no
+    ``run`` — other engineers are writing it. "broken": it exists but fails to import; the page shows
+    the error instead of hiding it.
+    """
+    module_name, _, func = contract.LESSONS[lesson].partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and (exc.name == module_name or exc.name.startswith("core.")):
+            return "building", f"{exc.name} does not exist yet"
+        return "broken", f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - shown on the page, not swallowed
+        return "broken", f"{type(exc).__name__}: {exc}"
+    if not callable(getattr(module, func, None)):
+        return "building", f"{module_name} has no {func}() yet"
+    return "ready", ""
+
+
+def page_info(lesson: str) -> Any:
+    return next(p for p in PAGES if p.lesson == lesson)
+
+
+# --------------------------------------------------------------------------------------------- #
+# cached work: bundled examples and lesson results
+
+
+@st.cache_resource(show_spinner=False)
+def sample_bytes() -> dict[str, bytes]:
+    exts = {".jpg", ".jpeg", ".png", ".webp"}
+    return {p.name: p.read_bytes() for p in sorted(IMAGES_DIR.iterdir()) if p.suffix.lower() in exts}
+
+
+@st.cache_resource(show_spinner=False, max_entries=24)
+def run_lesson(lesson: str, image_digest: str, _image: np.ndarray, params: tuple[tuple[str, Any], ...]
+               ) -> contract.LessonResult:
+    """One core call per (lesson, image, parameters); results are shared read-only between sessions."""
+    return contract.get_runner(lesson)(_image, **dict(params))
+
+
+# --------------------------------------------------------------------------------------------- #
+# widgets
+
+
+def language() -> str:
+    """The EN/中文 toggle, shared by every page of the session."""
+    st.session_state.setdefault("lang", "en")
+    choice = st.sidebar.segmented_control("Language · 语言", list(LANGUAGES), format_func=LANGUAGES.get,
+                                          key="lang", required=True)
+    return choice or "en"
+
+
+def image_picker(lesson: str) -> tuple[np.ndarray | None, str]:
+    """A bundled example or an upload, decoded by core.images (errors are shown, not raised)."""
+    samples = sample_bytes()
+    names = list(samples)
+    default = names.index("chelsea-cat.jpg") if "chelsea-cat.jpg" in names else 0
+    example = st.selectbox("Example photo", names, index=default, key=f"{lesson}:image-example")
+    upload = st.file_uploader("…or upload your own", type=["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif",
+                                                            "tiff"], key=f"{lesson}:image-upload")
+    data = upload.getvalue() if upload is not None else samples[example]
+    try:
+        image = load_image(data)
+    except ImageError as exc:
+        st.error(str(exc))
+        return None, ""
+    st.image(image, caption="Input", width="stretch")
+    return image, hashlib.sha1(data).hexdigest()
+
+
+def _zoo_title(value: Any) -> str:
+    from core import zoo
+
+    try:
+        return f"{zoo.get_entry(str(value)).title} ({value})"
+    except (KeyError, ValueError):
+        return str(value)
+
+
+def control(lesson: str, p: contract.Param) -> Any:
+    """A widget for one Param (see the module docstring for the conventions)."""
+    key = f"{lesson}-{p.name}"  # parameter keys; page widgets use "<lesson>:…"
+    label = p.label or p.name.replace("_", " ")
+    help_ = p.help or None
+    if p.kind in ("int", "float"):
+        cast = int if p.kind == "int" else float
+        step = cast(p.step) if p.step is not None else (1 if p.kind == "int" else None)
+        if p.minimum is not None and p.maximum is not None:
+            return st.slider(label, cast(p.minimum), cast(p.maximum), cast(p.default), step=step, help=help_,
+                             key=key)
+        return st.number_input(label, value=cast(p.default), step=step, help=help_, key=key,
+                               min_value=None if p.minimum is None else cast(p.minimum),
+                               max_value=None if p.maximum is None else cast(p.maximum))
+    if p.kind == "choice":
+        options = list(p.choices)
+        return st.selectbox(label, options, index=options.index(p.default) if p.default in options else 0,
+                            format_func=_zoo_title, help=help_, key=key)
+    if p.kind == "bool":
+        return st.toggle(label, value=bool(p.default), help=help_, key=key)
+    if p.kind == "text" and p.choices:
+        default = [v.strip() for v in str(p.default).split(",") if v.strip() in p.choices]
+        picked = st.multiselect(label, list(p.choices), default=default, format_func=_zoo_title, help=help_,
+                                key=key)
+        return ",".join(picked)
+    return st.text_input(label, value="" if p.default is None else str(p.default), help=help_, key=key)
+
+
+# --------------------------------------------------------------------------------------------- #
+# rendering a result
+
+
+def show_result(lesson: str, result: contract.LessonResult) -> None:
+    """Images (wide ones full width, others in a grid), plots, the JSON summary and the PNG sheet."""
+    items = list(result.images.items())
+    wide = [(k, v) for k, v in items if v.shape[1] >= 1.6 * v.shape[0]]
+    grid = [(k, v) for k, v in items if v.shape[1] < 1.6 * v.shape[0]]
+    for key, img in wide:
+        st.image(img, caption=result.captions.get(key, key.replace("_", " ")), width="stretch")
+    for row in range(0, len(grid), 3):
+        cols = st.columns(3)
+        for col, (key, img) in zip(cols, grid[row:row + 3], strict=False):
+            col.image(img, caption=result.captions.get(key, key.replace("_", " ")), width="stretch")
+    for name, fig in result.figures.items():
+        if hasattr(fig, "to_plotly_json"):
+            st.plotly_chart(fig, key=f"{lesson}:figure-{name}")
+        elif hasattr(fig, "savefig"):
+            st.pyplot(fig)
+    with st.expander("Result (JSON)"):
+        st.json(result.to_json())
+    titles = [result.captions.get(k, k.replace("_", " ")) for k in result.images]
+    sheet = montage(result.image_list(), titles=titles, cols=min(3, len(items)))
+    st.download_button("Download figures (PNG)", to_png_bytes(sheet), file_name=f"lenslab-{lesson}.png",
+                       mime="image/png", key=f"{lesson}:download")
+
+
+def show_explanation(lesson: str, lang: str) -> None:
+    st.divider()
+    try:
+        st.markdown(explanation(lesson, lang))
+    except FileNotFoundError:
+        st.info("The explanation of this lesson is being written.")
+
+
+# --------------------------------------------------------------------------------------------- #
+# the page
+
+
+def render(lesson: str) -> None:
+    """Draw the page of ``lesson`` (called by ``apps/streamlit_pages/<lesson>.py``)."""
+    info = page_info(lesson)
+    lang = language()
+    st.title(info.title)
+    st.caption(info.teaches)
+    state, detail = lesson_state(lesson)
+    if state == "building":
+        st.info(f"**{BUILDING}.** When it is ready it will show: {info.teaches}\n\n"
+                f"Nothing is computed on this page yet, so nothing here is made up. ({detail})")
+        show_explanation(lesson, lang)
+        return
+    if state == "broken":
+        st.error(f"This lesson failed to load: {detail}")
+        return
+
+    params = contract.get_params(lesson)
+    left, right = st.columns([1, 2.4], gap="large")
+    with left:
+        image, digest = image_picker(lesson)
+        with st.form(f"{lesson}:form"):
+            values = {p.name: control(lesson, p) for p in params}
+            submitted = st.form_submit_button("Run", type="primary")
+    with right:
+        if submitted and image is not None:
+            try:
+                checked = tuple((p.name, p.check(values[p.name])) for p in params)
+                with st.spinner("Running the lesson…"):
+                    st.session_state[f"{lesson}:result"] = run_lesson(lesson, digest, image, checked)
+            except (ValueError, KeyError, ImageError, WeightsError) as exc:
+                st.error(str(exc.args[0]) if exc.args else str(exc))
+        result = st.session_state.get(f"{lesson}:result")
+        if result is None:
+            st.info("Choose a photo and settings, then press **Run**.")
+        else:
+            show_result(lesson, result)
+    show_explanation(lesson, lang)
