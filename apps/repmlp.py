@@ -83,17 +83,19 @@ with gr.Blocks(title="LensLab · RepMLP") as demo:
             status = gr.Markdown("Weights: not loaded yet — press **Run**.", elem_classes=["lenslab-status"])
             gr.Markdown("### Trained locality experiment: weights from output (ch 0, pixel) to input ch 0")
             with gr.Row():
-                loc_fc = gr.Image(label="plain FC", buttons=["fullscreen", "download"])
-                loc_rep = gr.Image(label="FC + conv 1/3/5/7, merged", buttons=["fullscreen", "download"])
+                loc_fc = gr.Image(label="plain FC", show_label=False, buttons=["fullscreen", "download"])
+                loc_rep = gr.Image(label="FC + conv 1/3/5/7, merged", show_label=False,
+                                   buttons=["fullscreen", "download"])
             gr.Markdown("### The FC matrix: each contribution and their sum (zoom with the mouse)")
-            plot = gr.Plot(label="FC matrix")
-            merged = gr.Image(label="merged FC", buttons=["fullscreen", "download"])
+            plot = gr.Plot(label="FC matrix", show_label=False)
+            merged = gr.Image(label="merged FC", show_label=False, buttons=["fullscreen", "download"])
             gr.Markdown("### Your photo through the block, before and after conversion")
-            inp = gr.Image(label="input feature map", buttons=["fullscreen"])
-            out_train = gr.Image(label="training-time block", buttons=["fullscreen"])
-            out_deploy = gr.Image(label="deployed block (one FC)", buttons=["fullscreen"])
-            diff = gr.Image(label="|difference|", buttons=["fullscreen"])
-            trained = gr.Image(label="trained 64×10×10 block on your photo", buttons=["fullscreen"])
+            inp = gr.Image(label="input feature map", show_label=False, buttons=["fullscreen"])
+            out_train = gr.Image(label="training-time block", show_label=False, buttons=["fullscreen"])
+            out_deploy = gr.Image(label="deployed block (one FC)", show_label=False, buttons=["fullscreen"])
+            diff = gr.Image(label="|difference|", show_label=False, buttons=["fullscreen"])
+            trained = gr.Image(label="trained 64×10×10 block on your photo", show_label=False,
+                               buttons=["fullscreen"])
             gr.Markdown("### BN fusion, step by step")
             bn_table = gr.Dataframe(headers=["step", "value"], label="BN fusion", interactive=False,
                                     wrap=True)

@@ -650,8 +650,8 @@ def bn_fusion_steps(block: RepMLPBlock, channel: int = 0) -> list[dict[str, Any]
         {"step": "eps", "value": eps},
         {"step": "σ = √(var + eps)", "value": sigma},
         {"step": "t = γ / σ", "value": gamma / sigma},
-        {"step": "W[0,0] centre tap before", "value": tap},
-        {"step": "W′ = W·t (centre tap)", "value": float(fused_w[channel, 0, k // 2, k // 2])},
+        {"step": "W: centre tap of the kernel, before", "value": tap},
+        {"step": "W′ = W·t (the same tap, after)", "value": float(fused_w[channel, 0, k // 2, k // 2])},
         {"step": "b′ = β − μ·t", "value": float(fused_b[channel])},
         {"step": "max |BN(conv(x)) − conv′(x)| on a random input", "value": float(check)},
     ]
@@ -689,11 +689,20 @@ def _weight_map(weight: torch.Tensor, pixel: tuple[int, int], side: int = LOCALI
     return _numpy(weight[row, :side * side].reshape(side, side)).astype(np.float64)
 
 
+_ASCII = str.maketrans({"×": "x", "−": "-", "→": "->", "Δ": "d", "·": "*", "–": "-", "—": "-"})
+
+
+def ascii_text(text: str) -> str:
+    """Text for OpenCV's Hershey fonts, which cannot draw ×, −, →, Δ …"""
+    return text.translate(_ASCII).encode("ascii", "replace").decode("ascii")
+
+
 def run(image: Any, channels: int = 3, partition_h: int = 6, partition_w: int = 6, parts: int = 3,
         kernels: str = "1,3,5", groups: int = 1, seed: int = 0, pixel_row: int = 6, pixel_col: int = 6,
         weights: str = "auto") -> LessonResult:
     """The RepMLP lesson on one image: a demo block before/after conversion, its FC matrices, BN
     fusion in numbers, the trained locality maps and the notes' parameter arithmetic."""
+    from core.viz import label_strip
     from core.viz.repmlp_viz import (
         fc_structure_figure,
         locality_image,
@@ -753,7 +762,7 @@ def run(image: Any, channels: int = 3, partition_h: int = 6, partition_w: int = 
                                         tile=220, vmin=-lim, vmax=lim, signed=True)
     captions["output_deploy"] = "Deployed block: one grouped FC (after locality_injection)"
     dmax = max(max_delta, 1e-12)
-    images["difference"] = map_strip(_numpy(delta[0]), [f"|Δ| {i}" for i in range(channels)], (h, w),
+    images["difference"] = map_strip(_numpy(delta[0]), [f"|diff| ch {i}" for i in range(channels)], (h, w),
                                      tile=220, cmap="magma", vmin=0.0, vmax=dmax)
     captions["difference"] = f"|train − deploy|, max {max_delta:.2e} (float32), {max_delta64:.1e} (float64)"
     block_size = h * w
@@ -794,6 +803,9 @@ def run(image: Any, channels: int = 3, partition_h: int = 6, partition_w: int = 
     captions["trained_check"] = (f"Trained 64×10×10 block on your photo: before/after merging, max |Δ| "
                                  f"{trained_delta:.1e}")
 
+    captions = {k: ascii_text(v) for k, v in captions.items()}  # OpenCV fonts draw ASCII only
+    for key in ("input_map", "output_train", "output_deploy", "difference", "trained_check"):
+        images[key] = label_strip(images[key], captions[key], height=28)
     labels = trained["rep"].labels or tuple(str(i) for i in range(8))
     summary = {
         "demo_block": {

@@ -137,11 +137,11 @@ def fc_structure_figure(matrices: Mapping[str, np.ndarray], block: int, titles: 
                           {"title.text": f"FC matrix — {titles.get(name, name)}"}])
                for i, name in enumerate(names)]
     fig.update_layout(
-        title=dict(text=f"FC matrix — {titles.get(names[-1], names[-1])}"),
-        shapes=lines, height=620, margin=dict(l=60, r=20, t=90, b=50),
+        title=dict(text=f"FC matrix — {titles.get(names[-1], names[-1])}", y=0.98, yanchor="top"),
+        shapes=lines, height=660, margin=dict(l=60, r=20, t=110, b=50),
         xaxis=dict(title="input index c·h·w + y·w + x", constrain="domain"),
         yaxis=dict(title="output index o·h·w + y·w + x", autorange="reversed", scaleanchor="x"),
-        updatemenus=[dict(type="buttons", direction="right", buttons=buttons, x=0.0, y=1.12,
+        updatemenus=[dict(type="buttons", direction="right", buttons=buttons, x=0.0, y=1.09,
                           xanchor="left", yanchor="top", active=len(names) - 1)],
     )
     return fig
