@@ -71,9 +71,7 @@ class UploadImage(gr.Image):
         if payload is None:
             return None
         return str(payload.path)
-    from collections.abc import Callable, Sequence
-    from typing import TYPE_CHECKING, Any, Literal
-
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
     from gradio.blocks import Block
     if TYPE_CHECKING:
         from gradio.components import Timer
