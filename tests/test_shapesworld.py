@@ -140,3 +140,28 @@ def test_options_are_validated():
     world = ShapesWorld(64, "detect", seed=0, classes=[0, 6], min_objects=3, max_objects=3)
     labels = np.concatenate([world[i].labels for i in range(20)])
     assert set(labels.tolist()) == {0, 6}
+
+
+def test_scenes_are_frozen():
+    """The embedded models' cards reproduce only if scenes never change: guard the exact pixels."""
+    import hashlib
+
+    for mode, expected in (("classify", "22910fb6414454f0"), ("detect", "49e6a80e92860278")):
+        world = ShapesWorld(64, mode, seed=0)
+        digest = hashlib.sha256()
+        for i in range(4):
+            s = world[i]
+            digest.update(s.image.tobytes())
+            digest.update(s.labels.tobytes())
+            digest.update(s.masks.tobytes())
+        assert digest.hexdigest()[:16] == expected, mode
+
+
+def test_background_families_can_be_restricted():
+    world = ShapesWorld(64, "classify", seed=0, backgrounds=["flat"], max_distractors=0)
+    for i in range(10):
+        s = world[i]
+        outside = s.image[~s.masks[0]].astype(float)
+        assert outside.std(axis=0).max() < 12  # flat colour plus mild sensor noise
+    with pytest.raises(ValueError, match="backgrounds"):
+        ShapesWorld(64, backgrounds=["dots"])  # a held-out family is not a training background

@@ -35,18 +35,18 @@ EVAL_SCENES = 1000
 @dataclass(frozen=True)
 class Recipe:
     steps: int
-    batch: int = 64
-    lr: float = 1e-3
+    batch: int = 32
+    lr: float = 5e-4
     weight_decay: float = 0.05
-    warmup: float = 0.05  # fraction of steps
+    warmup_steps: int = 150
     label_smoothing: float = 0.1
     budget_min: float = 23.0  # wall-clock guard (minutes) for one training
 
 
 RECIPES: dict[str, Recipe] = {
-    "vit-shapes": Recipe(steps=3000, lr=1e-3),
-    "swin-shapes": Recipe(steps=2500, lr=1e-3),
-    "resnet-shapes": Recipe(steps=800, lr=2e-3, weight_decay=0.01),
+    "vit-shapes": Recipe(steps=6000, lr=5e-4, budget_min=18.0),
+    "swin-shapes": Recipe(steps=5000, lr=5e-4, budget_min=17.0),
+    "resnet-shapes": Recipe(steps=3000, lr=1e-3, weight_decay=0.01, budget_min=12.0),
 }
 
 
@@ -84,11 +84,10 @@ def _augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return torch.rot90(x, k, dims=(-2, -1)) if k else x
 
 
-def _lr_factor(progress_frac: float, warmup: float) -> float:
-    if progress_frac < warmup:
-        return (progress_frac + 1e-3) / warmup
-    t = (progress_frac - warmup) / max(1e-8, 1 - warmup)
-    return 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
+def _lr_factor(step: int, progress_frac: float, warmup_steps: int) -> float:
+    """Linear warm-up over ``warmup_steps`` steps, then cosine decay over the run's progress."""
+    warm = min(1.0, (step + 1) / max(1, warmup_steps))
+    return warm * 0.5 * (1 + math.cos(math.pi * min(1.0, progress_frac)))
 
 
 def train(model: str, steps: int | None = None, out: Path | str = Path("assets/weights"), seed: int = 0,
@@ -123,7 +122,7 @@ def train(model: str, steps: int | None = None, out: Path | str = Path("assets/w
             break
         frac = max(step / steps, elapsed / budget_s if not smoke else 0.0)
         for group in opt.param_groups:
-            group["lr"] = recipe.lr * _lr_factor(frac, recipe.warmup)
+            group["lr"] = recipe.lr * _lr_factor(step, frac, recipe.warmup_steps)
         x, y = world.batch(range(step * batch, (step + 1) * batch), entry.mean, entry.std)
         x = _augment(x, gen)
         logits = net(x)
@@ -163,8 +162,8 @@ def train(model: str, steps: int | None = None, out: Path | str = Path("assets/w
               "in training)."),
         architecture=(f"timm `{entry.arch}` with `{entry.kwargs}`; input normalised with mean "
                       f"{entry.mean} and std {entry.std}. AdamW (lr {recipe.lr}, weight decay "
-                      f"{recipe.weight_decay}), {recipe.warmup:.0%} warm-up then cosine, label smoothing "
-                      f"{recipe.label_smoothing}, gradient clipping 1.0."),
+                      f"{recipe.weight_decay}), batch {batch}, {recipe.warmup_steps}-step warm-up then "
+                      f"cosine, label smoothing {recipe.label_smoothing}, gradient clipping 1.0."),
         steps=done, seed=seed, seconds=train_seconds, metrics=metrics, extra=note,
     )
     return TrainReport(model=model, steps=done, seconds=train_seconds, weights=weights, card=card,

@@ -107,13 +107,15 @@ class ShapesWorld:
         max_distractors: in classify mode, up to this many small distractor shapes (0 disables).
         classes: restrict to these class ids (default: all eight).
         hollow_prob: probability that a (non circle/ring) shape is drawn as an outline only.
+        backgrounds: restrict the background families (train style: ``flat linear radial noise stripes
+            photo``; held-out style: ``dots woven tiles``), e.g. for an easy first phase of training.
         length: ``len(world)``, for samplers and data loaders; indexing is not limited by it.
     """
 
     def __init__(self, size: int = 96, mode: str = "classify", seed: int = 0, style: str = "train",
                  min_objects: int = 1, max_objects: int = 6, max_distractors: int = 2,
                  classes: Sequence[int] | None = None, hollow_prob: float = 0.2,
-                 length: int = 1_000_000):
+                 backgrounds: Sequence[str] | None = None, length: int = 1_000_000):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         if style not in STYLES:
@@ -135,6 +137,10 @@ class ShapesWorld:
         if not self.classes or not all(0 <= c < len(CLASSES) for c in self.classes):
             raise ValueError(f"classes must be ids in 0..{len(CLASSES) - 1}")
         self.hollow_prob = float(hollow_prob)
+        family = _TRAIN_BACKGROUNDS if style == "train" else _HELDOUT_BACKGROUNDS
+        self.backgrounds = family if backgrounds is None else tuple(backgrounds)
+        if not self.backgrounds or not set(self.backgrounds) <= set(family):
+            raise ValueError(f"backgrounds for style {style!r} must be among {sorted(set(family))}")
         self.length = int(length)
         yy, xx = np.mgrid[0:self.size, 0:self.size].astype(np.float32)
         self._grid = (xx, yy)
@@ -205,8 +211,10 @@ class ShapesWorld:
             for _ in range(n_extra):
                 for _attempt in range(6):
                     small = self._new_shape(rng, rng.uniform(0.05, 0.1) * s, dominant=False)
-                    on_top = bool(rng.random() < 0.5)
-                    trial = [*shapes, small] if on_top else [shapes[0], small, *shapes[1:]]
+                    # the dominant shape is drawn first (below every distractor); this draw only
+                    # orders the distractors among themselves
+                    last = bool(rng.random() < 0.5)
+                    trial = [*shapes, small] if last else [shapes[0], small, *shapes[1:]]
                     # keep the dominant shape almost whole, every distractor mostly visible
                     need = {id(dominant): 0.9}
                     if _visible_enough(trial, need, default=0.6):
@@ -247,7 +255,7 @@ class ShapesWorld:
     # backgrounds
 
     def _background(self, rng: np.random.Generator) -> np.ndarray:
-        kinds = _TRAIN_BACKGROUNDS if self.style == "train" else _HELDOUT_BACKGROUNDS
+        kinds = self.backgrounds
         kind = kinds[int(rng.integers(len(kinds)))]
         bg = getattr(self, f"_bg_{kind}")(rng)
         return np.clip(bg, 0, 255).astype(np.float32)
