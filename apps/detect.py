@@ -108,7 +108,7 @@ with gr.Blocks(title="LensLab · SimOTA") as demo:
                                 value=P["score_threshold"].default, step=0.01,
                                 label=P["score_threshold"].label)
             example = gr.Radio(EXAMPLES, value=P["example"].default, label=P["example"].label)
-            gt_boxes = gr.Textbox(label=P["gt_boxes"].label, info=P["gt_boxes"].help, lines=3,
+            gt_boxes = gr.Textbox("", label=P["gt_boxes"].label, info=P["gt_boxes"].help, lines=3,
                                   placeholder='[{"box": [40, 60, 120, 150], "label": "circle"}]')
             with gr.Row():
                 label = gr.Dropdown(list(assign.CLASS_NAMES), value="circle", label="Class of a clicked box",

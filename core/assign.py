@@ -219,11 +219,12 @@ def geometry(gt_boxes: Any, points: Any, strides: Any, radius: float) -> tuple[t
     gt = _boxes(gt_boxes, "GT boxes")
     p, s = _f64(points).reshape(-1, 2), _f64(strides).reshape(-1)
     x, y = p[None, :, 0], p[None, :, 1]
-    d_box = torch.stack([x - gt[:, 0:1], y - gt[:, 1:2], gt[:, 2:3] - x, gt[:, 3:4] - y], -1)
+    # "all four distances > 0" written as comparisons (x − l > 0 ⇔ x > l for floats), no (G, A, 4) tensor
+    in_box = (x > gt[:, 0:1]) & (y > gt[:, 1:2]) & (x < gt[:, 2:3]) & (y < gt[:, 3:4])
     cx, cy = (gt[:, 0:1] + gt[:, 2:3]) / 2, (gt[:, 1:2] + gt[:, 3:4]) / 2
     half = radius * s[None, :]
-    d_ctr = torch.stack([x - (cx - half), y - (cy - half), (cx + half) - x, (cy + half) - y], -1)
-    return d_box.amin(-1) > 0, d_ctr.amin(-1) > 0
+    in_center = (x > cx - half) & (y > cy - half) & (x < cx + half) & (y < cy + half)
+    return in_box, in_center
 
 
 def pair_cls_cost(cls_logits: Any, obj_logits: Any, gt_labels: Any) -> torch.Tensor:

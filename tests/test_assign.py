@@ -273,3 +273,17 @@ def test_run_on_typed_gt_and_the_notes_preset(cat):
         run(cat, weights="random", gt_boxes="{oops")
     with pytest.raises(ValueError, match="Assigner"):
         run(cat, weights="random", assigner="OTA")
+
+
+def test_two_clicks_make_a_gt_box_in_original_pixels():
+    from core.assign import add_clicked_box
+    from core.viz.assign import DISPLAY, STRIP
+
+    image = np.zeros((100, 200, 3), np.uint8)  # letterboxed: the long side (200) spans DISPLAY pixels
+    f = DISPLAY / 200
+    text, pending, _ = add_clicked_box(image, "", None, [100 * f, STRIP + 50 * f], "star")
+    assert text == "" and pending == [100.0, 50.0]
+    text, pending, message = add_clicked_box(image, text, pending, [20 * f, STRIP + 10 * f], "star")
+    assert pending is None and json.loads(text) == [{"box": [20.0, 10.0, 100.0, 50.0], "label": "star"}]
+    boxes, labels = parse_gt_json(text, NAMES)
+    assert labels.tolist() == [5] and "Added GT 1" in message

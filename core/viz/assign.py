@@ -154,8 +154,8 @@ def metric_view(image: np.ndarray, points: np.ndarray, strides: np.ndarray, show
         show = finite
         penalised = finite & ~shown.geometry_ok[focus]
         cmap, label = "viridis", "cost"
-        lo = float(np.nanmin(base[show])) if show.any() else 0.0
-        hi = float(np.nanpercentile(base[show], 95)) if show.any() else 1.0
+        lo = max(float(np.nanmin(base[show])), 1e-3) if show.any() else 1e-3
+        hi = max(float(np.nanpercentile(base[show], 95)), lo * 1.01) if show.any() else 1.0
         colour_of = base
     else:
         show = shown.candidate_mask[focus] if shown.method == "ATSS" else shown.in_gt[focus]
@@ -177,7 +177,10 @@ def metric_view(image: np.ndarray, points: np.ndarray, strides: np.ndarray, show
             if penalised[a]:
                 cv2.rectangle(layer, (x - half, y - half), (x + half - 1, y + half - 1), (90, 90, 90), -1)
                 continue
-            t = 0.0 if hi <= lo else float(np.clip((colour_of[a] - lo) / (hi - lo), 0, 1))
+            if shown.method == "SimOTA":  # costs span decades: colour by log cost
+                t = 0.0 if hi <= lo else float(np.clip(np.log(colour_of[a] / lo) / np.log(hi / lo), 0, 1))
+            else:
+                t = 0.0 if hi <= lo else float(np.clip((colour_of[a] - lo) / (hi - lo), 0, 1))
             t = 1 - t if shown.method == "SimOTA" else t  # bright = good in every view
             c = colorize(np.array([[t]]), cmap, 0.0, 1.0)[0, 0]
             cv2.rectangle(layer, (x - half, y - half), (x + half - 1, y + half - 1),
@@ -196,7 +199,7 @@ def metric_view(image: np.ndarray, points: np.ndarray, strides: np.ndarray, show
         panels.append(label_strip(img, f"stride {int(s)}", 30))
     row = _row(panels)
     if shown.method == "SimOTA":
-        row = add_colorbar(row, hi, lo, "viridis", "cost")
+        row = add_colorbar(row, hi, lo, "viridis", "log cost")
         note = (f"GT {focus + 1}: cost = cls + 3*(-log IoU); grey x = outside the "
                 f"{'box and centre square' if shown.preset == 'yolox-0.3' else 'centre square'} "
                 f"(+{shown.penalty:.0e}); white frame = its final positives")
@@ -274,7 +277,7 @@ def dynamic_k_chart(topk_ious: np.ndarray, dynamic_k: np.ndarray, counts: np.nda
     import matplotlib.pyplot as plt
 
     g = len(dynamic_k)
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * g + 3), 4.2), dpi=110)
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * g + 3), 4.4), dpi=110)
     for i in range(g):
         bottom = 0.0
         for j, v in enumerate(topk_ious[i]):
@@ -283,17 +286,16 @@ def dynamic_k_chart(topk_ious: np.ndarray, dynamic_k: np.ndarray, counts: np.nda
             ax.bar(i, v, bottom=bottom, color=colour, edgecolor="white", linewidth=0.8, width=0.7)
             bottom += v
         k = int(dynamic_k[i])
-        ax.plot([i - 0.42, i + 0.42], [k, k], color="black", linewidth=2)
-        label = f"k={k}" + (f"\n{int(counts[i])} pos" if counts is not None else "")
-        ax.text(i, max(bottom, k) + 0.12, label, ha="center", va="bottom", fontsize=11, fontweight="bold")
-        ax.text(i, bottom / 2, f"{bottom:.2f}", ha="center", va="center", fontsize=9, color="white",
-                fontweight="bold")
+        ax.plot([i - 0.42, i + 0.42], [k, k], color="black", linewidth=2.5)
+        label = f"Σ={bottom:.2f}\nk={k}" + (f"\n{int(counts[i])} pos" if counts is not None else "")
+        ax.text(i, max(bottom, k) + 0.1, label, ha="center", va="bottom", fontsize=11, fontweight="bold")
     ax.set_xticks(range(g), [f"GT {i + 1}" for i in range(g)])
+    ax.set_xlim(-0.7, max(g, 3) - 0.3)
     top = max(2.0, float(topk_ious.sum(1).max()) if g else 1.0)
-    ax.set_ylim(0, top + 1.0)
+    ax.set_ylim(0, top + 1.6)
     ax.set_ylabel("sum of the top-10 IoUs")
-    ax.set_title(title or "dynamic k = max(1, int(sum of each GT's 10 best IoUs)); black line = k",
-                 fontsize=11)
+    ax.set_title(title or "dynamic k = max(1, int(Σ of each GT's 10 best IoUs))\n"
+                          "one segment per IoU; black line = k", fontsize=11)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return _figure_to_array(fig)
