@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -145,8 +146,11 @@ def _decode(data: bytes) -> np.ndarray:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data))  # reads the header only, no pixels yet
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        claimed = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f" of {int(claimed.group(1)) / 1e6:,.0f} megapixels" if claimed else ""
         raise ImageError(
-            "This file claims an enormous picture (a 'decompression bomb'); it was not opened."
+            f"This file claims an enormous picture{size} (a 'decompression bomb'); it was not opened. "
+            f"The limit is {MAX_PIXELS / 1e6:.0f} megapixels."
         ) from exc
     except UnidentifiedImageError as exc:
         raise ImageError(_not_an_image(data)) from exc
