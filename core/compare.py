@@ -557,8 +557,21 @@ class DetectorReport:
 # (loaded, image, score_threshold) and returning (boxes xyxy, scores, labels). Looked up lazily so the
 # compare lesson works before (and without) the detector lesson's code.
 DETECT_FUNCTIONS: dict[str, str] = {
-    "yolox": "core.assign:detect",
+    "yolox": "core.compare:yolox_detect",
 }
+
+
+def yolox_detect(loaded: zoo.Loaded, image: np.ndarray, score_threshold: float = 0.35
+                 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """LensLab's YOLOX-style detector through the SimOTA lesson's own inference (letterbox, decode,
+    NMS), with boxes mapped back from the letterboxed input to the image's pixels."""
+    from core.assign import predict
+
+    pred = predict(loaded, image, score_threshold=score_threshold)
+    det = pred.detections
+    names = loaded.labels
+    labels = [names[i] if i < len(names) else f"class {i}" for i in det.labels.tolist()]
+    return det.boxes / pred.scale, det.scores, labels
 
 
 def _detector_names(spec: str) -> list[str]:
@@ -566,7 +579,9 @@ def _detector_names(spec: str) -> list[str]:
     if spec in ("", "none"):
         return []
     if spec == "auto":
-        return [n for n in zoo.list_models("detect") if n.startswith("yolox-shapes")] or ["yolox-shapes"]
+        found = sorted((n for n in zoo.list_models("detect") if n.startswith("yolox-shapes")),
+                       key=lambda n: (n != "yolox-shapes", -int("".join(c for c in n if c.isdigit()) or 0)))
+        return found or ["yolox-shapes"]
     return [n.strip() for n in spec.split(",") if n.strip()]
 
 
@@ -598,8 +613,11 @@ def compare_detectors(image: Any, names: Sequence[str], score_threshold: float =
         try:
             loaded = zoo.load_model(name, "hub" if entry.hub_id and zoo.hub_available(entry) else "embedded")
         except zoo.WeightsError as exc:
+            log.info("detector %s unavailable: %s", name, exc)
             reports.append(DetectorReport(name, entry.title, False, None,
-                                          f"no trained weights in this installation ({exc})", *empty))
+                                          "Not trained yet in this installation: no embedded weights "
+                                          f"(python -m core.train {name.split('-')[0]}-shapes writes them).",
+                                          *empty))
             continue
         fn = _detect_function(entry)
         if fn is None:
@@ -655,7 +673,7 @@ def _match(a: DetectorReport, b: DetectorReport, iou: float, sv: Any) -> tuple[n
 
 
 def detector_tiles(image: np.ndarray, reports: Sequence[DetectorReport], agreed: dict[str, np.ndarray],
-                   width: int = 360) -> list[np.ndarray]:
+                   width: int = 300) -> list[np.ndarray]:
     """One tile per detector: boxes with supervision's annotators (green = every other detector agrees)."""
     import supervision as sv
 
@@ -677,9 +695,10 @@ def detector_tiles(image: np.ndarray, reports: Sequence[DetectorReport], agreed:
         canvas = boxes.annotate(small.copy(), det)
         canvas = text.annotate(canvas, det, labels=[f"{lab} {s:.2f}" for lab, s in
                                                    zip(r.labels, r.scores, strict=True)])
-        weights = "UNTRAINED" if r.source == "random" else (r.source or "")
+        untrained = r.source == "random" or r.name.endswith("-0pct")  # 0 % of training = initialisation
+        weights = "UNTRAINED" if untrained else (r.source or "")
         tiles.append(titled(canvas, r.title, f"{len(r.boxes)} boxes · {weights} · green = all agree",
-                            warning=r.source == "random"))
+                            warning=untrained))
     return tiles
 
 
@@ -727,7 +746,7 @@ def run(image: Any, models: str = PARAMS[0].default, weights: str = "auto", heat
     if det_names:
         dets = compare_detectors(rgb, det_names, values["score_threshold"])
         dis = disagreement(dets)
-        images["detectors"] = side_by_side(detector_tiles(rgb, dets, dis["agreed"]), per_row=3)
+        images["detectors"] = side_by_side(detector_tiles(rgb, dets, dis["agreed"]), per_row=4)
         captions["detectors"] = "Detectors side by side (green: found by every detector, orange: not)"
         summary["detectors"] = [d.summary() for d in dets]
         summary["detector_agreement"] = dis["pairs"]

@@ -211,6 +211,19 @@ def test_missing_detector_is_labelled_not_faked(cat):
     assert tiles[0].ndim == 3 and tiles[0].dtype == np.uint8
 
 
+def test_embedded_detectors_run_exactly_when_their_weights_exist(cat):
+    names = compare._detector_names("auto")
+    assert names[0] == "yolox-shapes" and all(n.startswith("yolox-shapes") for n in names)
+    for report in compare.compare_detectors(cat, names):
+        has_weights = (zoo.WEIGHTS_DIR / zoo.get_entry(report.name).embedded).is_file()
+        assert report.available == has_weights, report.status
+        if has_weights:
+            n = len(report.boxes)
+            assert report.boxes.shape[1] == 4 and n == len(report.scores) == len(report.labels)
+            h, w = cat.shape[:2]  # boxes are mapped back from the letterboxed input to image pixels
+            assert (report.boxes[:, 2] <= w * 1.5).all() and (report.boxes[:, 3] <= h * 1.5).all()
+
+
 # --------------------------------------------------------------------------------------------- #
 # the lesson
 

@@ -86,3 +86,14 @@ def test_language_toggle_switches_the_explanation():
     at.button_group[0].set_value("zh").run()
     texts = [m.value.strip() for m in at.markdown]
     assert explanation("compare", "zh").strip() in texts and explanation("compare", "en").strip() not in texts
+
+
+def test_a_lesson_without_its_core_says_it_is_being_built(monkeypatch):
+    from core import lesson as contract
+
+    monkeypatch.setitem(contract.LESSONS, "compare", "core.lesson_not_written_yet:run")
+    assert lesson_state("compare")[0] == "building"
+    at = AppTest.from_file(str(PAGES_DIR / "compare.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert any(BUILDING in info.value for info in at.info)
+    assert len(at.image) == 0 and len(at.json) == 0 and not [b for b in at.button if b.label == "Run"]
