@@ -539,6 +539,26 @@ def locality_map(block: RepMLPBlock, out_channel: int = 0, pixel: tuple[int, int
     return _numpy(weight[row, local_in * h * w:(local_in + 1) * h * w].reshape(h, w)).astype(np.float64)
 
 
+def locality_share(block: RepMLPBlock, kernel: int = 7) -> tuple[float, float]:
+    """Share of Σ|w| within the k×k window around each output pixel, over all outputs and inputs.
+
+    Averages :func:`mass_inside` over every output channel and pixel and every input channel of its
+    group: a steadier number than one pixel's map. Returns (share, chance), where chance is the
+    share a weight spread evenly over the map would give (windows are clipped at the edges).
+    """
+    h, w, per = block.h, block.w, block.channels // block.groups
+    with torch.no_grad():
+        weight, _ = block.equivalent_fc()
+    a = weight.abs().double().reshape(block.channels, h, w, per, h, w)
+    yy, xx = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
+    r = kernel // 2
+    near = ((yy.reshape(h, w, 1, 1) - yy).abs() <= r) & ((xx.reshape(h, w, 1, 1) - xx).abs() <= r)
+    inside = (a * near.reshape(1, h, w, 1, h, w)).sum(dim=(3, 4, 5))
+    share = float((inside / a.sum(dim=(3, 4, 5)).clamp_min(1e-30)).mean())
+    chance = float(near.reshape(h * w, h * w).double().mean())
+    return share, chance
+
+
 def mass_inside(values: np.ndarray, box: tuple[int, int, int, int]) -> float:
     """Fraction of Σ|w| that lies inside the (inclusive) box."""
     a = np.abs(np.asarray(values, dtype=np.float64))
@@ -680,6 +700,8 @@ def trained_locality(weights: str = "auto") -> dict[str, Any]:
             "fc_weight": fc.model.block.equivalent_fc()[0].clone(),
             "rep_weight": rep_weight.reshape(rep_weight.shape[0], -1).clone(),
         }
+    (entry_fc, chance), (entry_rep, _) = (locality_share(fc.model.block), locality_share(deployed))
+    entry["shares"] = {"fc": entry_fc, "rep": entry_rep, "chance": chance}
     _TRAINED[weights] = entry
     return entry
 
@@ -777,11 +799,14 @@ def run(image: Any, channels: int = 3, partition_h: int = 6, partition_w: int = 
     box = locality_box(pixel, max(LOCALITY_KERNELS))
     maps = {v: _weight_map(trained[f"{v}_weight"], pixel) for v in ("fc", "rep")}
     mass = {v: mass_inside(m, box) for v, m in maps.items()}
+    shares = trained["shares"]
     inside_cells = (box[1] - box[0] + 1) * (box[3] - box[2] + 1)
     for variant, label in (("fc", "plain FC"), ("rep", "FC + conv 1/3/5/7, merged")):
         source = trained[variant].source
         images[f"locality_{variant}"] = locality_image(
-            maps[variant], box, pixel, f"{label}: {100 * mass[variant]:.0f}% of |w| in the 7x7 box")
+            maps[variant], box, pixel, f"{label}: {100 * mass[variant]:.0f}% of |w| in the 7x7 box",
+            subtitle=(f"all 6400 outputs: {100 * shares[variant]:.0f}% in their 7x7 window "
+                      f"(even spread: {100 * shares['chance']:.0f}%)"))
         captions[f"locality_{variant}"] = (f"Trained {label} ({source} weights): output (ch 0, {pixel}) → "
                                            "input ch 0")
     from core.zoo import preprocess
@@ -821,6 +846,9 @@ def run(image: Any, channels: int = 3, partition_h: int = 6, partition_w: int = 
             "pixel": list(pixel), "box_rows_cols": list(box), "cells_in_box": inside_cells,
             "uniform_share": inside_cells / LOCALITY_SIDE ** 2,
             "mass_in_box_plain_fc": mass["fc"], "mass_in_box_rep_fc": mass["rep"],
+            "mass_in_window_all_outputs_plain_fc": shares["fc"],
+            "mass_in_window_all_outputs_rep_fc": shares["rep"],
+            "mass_in_window_all_outputs_even_spread": shares["chance"],
             "weights": {v: trained[v].source for v in ("fc", "rep")},
             "trained_block_max_abs_diff": trained_delta,
             "prediction_plain_fc": labels[int(logits["fc"].argmax())],

@@ -216,6 +216,20 @@ def test_locality_box_and_mass():
     assert repmlp.mass_inside(uniform, (3, 9, 3, 9)) == pytest.approx(0.49)
 
 
+def test_locality_share_oracles():
+    block = RepMLPBlock(4, 10, 10, kernels=(7,), groups=2, H=10, W=10).eval()
+    with torch.no_grad():
+        block.partition_fc.weight.fill_(1.0)  # even spread over every input pixel
+        block.local["conv7"].conv.weight.zero_()
+    share, chance = repmlp.locality_share(block, 7)
+    assert share == pytest.approx(chance) and chance == pytest.approx(0.3364)  # (Σ clipped widths)² / 100²
+    with torch.no_grad():
+        block.partition_fc.weight.zero_()
+        block.local["conv7"].conv.weight.normal_()
+    assert repmlp.locality_share(block, 7)[0] == pytest.approx(1.0)  # a 7×7 conv never leaves its window
+    assert repmlp.locality_share(block, 3)[0] < 0.9
+
+
 def test_smoke_training_writes_loadable_checkpoints(tmp_path):
     from safetensors.torch import load_file
 
@@ -245,6 +259,8 @@ def test_trained_rep_fc_concentrates_weight_in_the_box(trained):
     plain = repmlp.mass_inside(repmlp._weight_map(trained["fc_weight"], (6, 6)), box)
     rep = repmlp.mass_inside(repmlp._weight_map(trained["rep_weight"], (6, 6)), box)
     assert rep > plain + 0.1
+    shares = trained["shares"]  # over all 6400 outputs: the merged FC is local, the plain one is not
+    assert shares["rep"] > shares["chance"] + 0.15 and shares["rep"] > shares["fc"] + 0.15
     # _weight_map reads the same entries as locality_map on the training-time block
     np.testing.assert_allclose(repmlp.locality_map(trained["rep"].model.block),
                                repmlp._weight_map(trained["rep_weight"], (6, 6)), rtol=1e-4, atol=1e-6)

@@ -31,6 +31,7 @@ from core.repmlp import (
     LocalityNet,
     locality_box,
     locality_map,
+    locality_share,
     mass_inside,
 )
 from core.train.common import TrainReport, progress, save_weights, seed_everything, write_card
@@ -122,6 +123,8 @@ def train(model: str = "repmlp-locality", steps: int | None = None, out: Path | 
         metrics[f"{variant}_val_accuracy"] = _accuracy(net, val_images, val_labels)
         metrics[f"{variant}_heldout_accuracy"] = _accuracy(net, ho_images, ho_labels)
         metrics[f"{variant}_mass_in_7x7"] = mass_inside(locality_map(net.block), box)
+        metrics[f"{variant}_mass_in_7x7_all_pixels"], metrics["chance_mass_in_7x7_all_pixels"] = \
+            locality_share(net.block, max(LOCALITY_KERNELS))
         metrics[f"{variant}_train_minutes"] = seconds / 60
         if kernels:
             deployed = copy.deepcopy(net)
@@ -171,7 +174,10 @@ def _card(out: Path, model: str, steps: int, seed: int, seconds: float, metrics:
                "the FC weight is stored in float16 to stay under the size budget.\n\n"
                "`*_mass_in_7x7`: share of Σ|w| of the 10×10 map (output channel 0, pixel (6, 6) → input "
                "channel 0) inside the 7×7 box around (6, 6); 49 of the 100 pixels are inside, so an "
-               "FC without any preference for nearby pixels scores about 0.49."),
+               "FC without any preference for nearby pixels scores about 0.49. "
+               "`*_all_pixels`: the same share averaged over every output channel and pixel and every "
+               "input channel of its group (windows clipped at the edges); `chance_*` is what evenly "
+               "spread weights would score."),
     )
     text = card.read_text(encoding="utf-8")
     text = text.replace(f"Weights: `{model}.safetensors` (safetensors; loaded by "

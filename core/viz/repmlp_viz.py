@@ -75,7 +75,7 @@ def matrix_image(matrix: np.ndarray, block: int, size: int = 560, title: str = "
 
 
 def locality_image(values: np.ndarray, box: tuple[int, int, int, int], pixel: tuple[int, int],
-                   title: str, cell: int = 34, vmax: float | None = None) -> np.ndarray:
+                   title: str, cell: int = 34, vmax: float | None = None, subtitle: str = "") -> np.ndarray:
     """A small weight map |w| (inferno) with the receptive-field box (cyan) and the output pixel (white)."""
     a = np.abs(np.asarray(values, dtype=np.float64))
     h, w = a.shape
@@ -94,6 +94,8 @@ def locality_image(values: np.ndarray, box: tuple[int, int, int, int], pixel: tu
     for j in range(w):
         _text(big, str(j), (j * cell + cell // 2 - 4, h * cell - 4), 0.35, (200, 200, 200))
     out = add_colorbar(big, 0.0, top, "inferno", label="|w|")
+    if subtitle:
+        out = label_strip(out, subtitle, height=22)
     return label_strip(out, title, height=26)
 
 
