@@ -2,8 +2,8 @@
 
 Layout and wiring only: every event makes one call into :mod:`core.attention` and renders it.
 The endpoint ``/attention`` takes an image (everything else defaulted) and returns the seven
-figures, the JSON summary and the PNG sheet; status, top-5, the head table and the entropy chart
-are rendered from that summary by a private follow-up event.
+figures and the JSON summary; status, top-5, the head table, the entropy chart and the PNG sheet
+are rendered by private follow-up events.
 """
 
 from __future__ import annotations
@@ -27,8 +27,12 @@ def _run(path, model, weights, layer, head, fusion, discard_ratio, query_x, quer
                            discard_ratio=discard_ratio, query_x=query_x, query_y=query_y,
                            swin_model=swin_model, swin_weights=swin_weights, swin_stage=swin_stage,
                            swin_block=swin_block, swin_head=swin_head, smooth=smooth)
-    figures = frame.save_figures(result, "attention")
-    return (*(result.images[k] for k in IMAGE_KEYS), result.to_json(), figures)
+    # the PNG sheet is written by a private follow-up event from the kept result, so API answers stay lean
+    return (*(result.images[k] for k in IMAGE_KEYS), result.to_json(), result)
+
+
+def _sheet(result):
+    return frame.save_figures(result, "attention") if result is not None else gr.skip()
 
 
 def _maybe_run(path, *args):
@@ -62,6 +66,11 @@ def _swin_dims(model, weights, stage):
     stage = min(int(stage), len(d["stages"]))
     return (gr.update(maximum=len(d["stages"]), value=stage),
             gr.update(maximum=d["stages"][stage - 1]), gr.update(maximum=d["heads"][stage - 1]))
+
+
+def _figure(label: str, **kwargs: Any) -> gr.Image:
+    # JPEG: encoding seven figures per answer as PNG would cost more than computing them
+    return gr.Image(label=label, interactive=False, buttons=["fullscreen"], format="jpeg", **kwargs)
 
 
 def _clicked(evt: gr.SelectData):
@@ -101,12 +110,11 @@ with gr.Blocks(title="LensLab · Attention maps") as demo:
             status = frame.status_box()
             gr.Markdown("**Click any attention map** to choose the query patch (and the Swin token).")
             with gr.Row():
-                cls_img = gr.Image(label="CLS → patches", interactive=False, buttons=["fullscreen"])
-                mean_img = gr.Image(label="Mean over heads", interactive=False, buttons=["fullscreen"])
+                cls_img = _figure("CLS → patches")
+                mean_img = _figure("Mean over heads")
             with gr.Row():
-                roll_img = gr.Image(label="Attention rollout", interactive=False, buttons=["fullscreen"])
-                patch_img = gr.Image(label="Clicked patch → patches", interactive=False,
-                                     buttons=["fullscreen"])
+                roll_img = _figure("Attention rollout")
+                patch_img = _figure("Clicked patch → patches")
             with gr.Row():
                 top5 = gr.Label(num_top_classes=5, label="Top-5 (ViT / DeiT)")
                 heads = gr.Dataframe(headers=["head", "CLS entropy (bits)", "≈ tokens attended",
@@ -115,10 +123,10 @@ with gr.Blocks(title="LensLab · Attention maps") as demo:
             entropy = gr.Plot(label="Entropy of the CLS row, every layer and head")
             gr.Markdown("### Swin: one token's window attention, with and without the shift mask")
             with gr.Row():
-                swin_masked = gr.Image(label="With the mask", interactive=False, buttons=["fullscreen"])
-                swin_unmasked = gr.Image(label="Without the mask", interactive=False, buttons=["fullscreen"])
+                swin_masked = _figure("With the mask")
+                swin_unmasked = _figure("Without the mask")
             with gr.Row():
-                swin_rows = gr.Image(label="Window rows", interactive=False, buttons=["fullscreen"], scale=2)
+                swin_rows = _figure("Window rows", scale=2)
                 swin_top5 = gr.Label(num_top_classes=5, label="Top-5 (Swin)", scale=1)
             with gr.Accordion("Result (JSON)", open=False):
                 summary = gr.JSON(label="Result (JSON)")
@@ -128,26 +136,32 @@ with gr.Blocks(title="LensLab · Attention maps") as demo:
     inputs = [image, model, weights, layer, head, fusion, discard, qx, qy, swin_model, swin_weights,
               swin_stage, swin_block, swin_head, smooth]
     images = [cls_img, mean_img, roll_img, patch_img, swin_masked, swin_unmasked, swin_rows]
-    outputs = [*images, summary, download]
+    kept = gr.State(None)
+    outputs = [*images, summary, kept]
+    sheet = dict(fn=frame.guard(_sheet), inputs=kept, outputs=download, api_visibility="private",
+                 show_progress="hidden")
     extras = dict(fn=frame.guard(_extras), inputs=[summary, model, weights, swin_model, swin_weights],
                   outputs=[status, top5, swin_top5, heads, entropy, *images], api_visibility="private")
 
-    run.click(frame.guard(_run), inputs, outputs, api_name="attention").then(**extras)
+    def refresh(event: Any) -> Any:
+        """After any computation: status, top-5, head table, entropy chart, captions, then the PNG sheet."""
+        return event.then(**extras).then(**sheet)
+
+    refresh(run.click(frame.guard(_run), inputs, outputs, api_name="attention"))
     rerun = dict(fn=frame.guard(_maybe_run), inputs=inputs, outputs=outputs, api_visibility="private",
                  trigger_mode="always_last", show_progress="minimal")
-    image.change(**rerun).then(**extras)
+    refresh(image.change(**rerun))
     for control in (layer, head, discard, qx, qy, swin_block, swin_head):
-        control.release(**rerun).then(**extras)
+        refresh(control.release(**rerun))
     for control in (fusion, smooth):
-        control.change(**rerun).then(**extras)
+        refresh(control.change(**rerun))
     for img in images[:6]:
-        img.select(_clicked, None, [qx, qy], api_visibility="private").then(**rerun).then(**extras)
-    model.change(frame.guard(_dims), [model, weights], [layer, head], api_visibility="private").then(
-        **rerun).then(**extras)
+        refresh(img.select(_clicked, None, [qx, qy], api_visibility="private").then(**rerun))
+    refresh(model.change(frame.guard(_dims), [model, weights], [layer, head], api_visibility="private")
+            .then(**rerun))
     for control in (swin_model, swin_stage):
-        control.change(frame.guard(_swin_dims), [swin_model, swin_weights, swin_stage],
-                       [swin_stage, swin_block, swin_head], api_visibility="private",
-                       ).then(**rerun).then(**extras)
+        refresh(control.change(frame.guard(_swin_dims), [swin_model, swin_weights, swin_stage],
+                               [swin_stage, swin_block, swin_head], api_visibility="private").then(**rerun))
 
 if __name__ == "__main__":
     frame.launch(demo)

@@ -1,8 +1,9 @@
 """Swin windows page: window grid, cyclic shift and its nine regions, masks, relative position bias, v2 CPB.
 
 Layout and wiring only. ``/swin`` takes an image (everything else defaulted) and returns the nine
-figures, the JSON summary and the PNG sheet. The teaching case (H, W, M, s) and the complexity
-calculator are model-free and call :func:`core.swin.teaching_case` / :func:`core.swin.complexity`.
+figures and the JSON summary (the PNG sheet is made by a private follow-up event). The teaching
+case (H, W, M, s) and the complexity calculator are model-free: they call
+:func:`core.swin.teaching_case` and :func:`core.swin.complexity`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,12 @@ def _run(path, model, weights, stage, block, query_row, query_col, height, width
     result = swin.run(image, model=model, weights=weights, stage=stage, block=block, query_row=query_row,
                       query_col=query_col, height=height, width=width, window=window, shift=shift,
                       mask_window=mask_window, v2_window=v2_window)
-    return (*(result.images[k] for k in IMAGE_KEYS), result.to_json(), frame.save_figures(result, "swin"))
+    # the PNG sheet is written by a private follow-up event from the kept result, so API answers stay lean
+    return (*(result.images[k] for k in IMAGE_KEYS), result.to_json(), result)
+
+
+def _sheet(result):
+    return frame.save_figures(result, "swin") if result is not None else gr.skip()
 
 
 def _maybe_run(path, *args):
@@ -146,22 +152,25 @@ with gr.Blocks(title="LensLab · Swin windows") as demo:
     teach_inputs = [t_h, t_w, t_m, t_s, t_win]
     inputs = [image, model, weights, stage, block, qrow, qcol, *teach_inputs, v2w]
     images = [grid_img, shifted_img, region_img, mask_img, index_img, bias_img, query_img, coords_img, v2_img]
-    outputs = [*images, summary, download]
+    kept = gr.State(None)
+    outputs = [*images, summary, kept]
+    sheet = dict(fn=frame.guard(_sheet), inputs=kept, outputs=download, api_visibility="private",
+                 show_progress="hidden")
     extras = dict(fn=frame.guard(_extras), inputs=[summary, model, weights],
                   outputs=[status, counts, *images], api_visibility="private")
     teach = dict(fn=frame.guard(_teach), inputs=teach_inputs,
                  outputs=[region_img, mask_img, index_img, mask_plot, index_plot, counts],
                  api_visibility="private", trigger_mode="always_last", show_progress="minimal")
 
-    run.click(frame.guard(_run), inputs, outputs, api_name="swin").then(**extras).then(**teach)
+    run.click(frame.guard(_run), inputs, outputs, api_name="swin").then(**extras).then(**teach).then(**sheet)
     rerun = dict(fn=frame.guard(_maybe_run), inputs=inputs, outputs=outputs, api_visibility="private",
                  trigger_mode="always_last", show_progress="minimal")
-    image.change(**rerun).then(**extras).then(**teach)
+    image.change(**rerun).then(**extras).then(**teach).then(**sheet)
     for control in (block, qrow, qcol, v2w):
-        control.release(**rerun).then(**extras)
+        control.release(**rerun).then(**extras).then(**sheet)
     for control in (model, stage):
         control.change(frame.guard(_dims), [model, weights, stage], [stage, block, qrow, qcol],
-                       api_visibility="private").then(**rerun).then(**extras)
+                       api_visibility="private").then(**rerun).then(**extras).then(**sheet)
     for control in teach_inputs:
         control.release(frame.guard(_teach_limits), teach_inputs, [t_s, t_win], api_visibility="private",
                         ).then(**teach)

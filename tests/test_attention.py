@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
@@ -102,13 +103,15 @@ def test_swin_extraction_equals_recomputation_with_bias_and_mask(swin_micro):
     assert corners == {(0, 0), (0, 1), (1, 0), (1, 1)}
 
 
-def test_extractor_is_thread_safe(vit):
-    xs = [torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(i)) for i in range(4)]
-    serial = [attention.extract(vit, x).maps[11] for x in xs]
+def test_extractor_is_thread_safe():
+    torch.manual_seed(0)
+    vit = timm.create_model("vit_small_patch16_224", img_size=64, depth=4, num_classes=8).eval()
+    xs = [torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(i)) for i in range(4)]
+    serial = [attention.extract(vit, x).maps[3] for x in xs]
     results: list = [None] * 4
 
     def work(i: int) -> None:
-        results[i] = attention.extract(vit, xs[i]).maps[11]
+        results[i] = attention.extract(vit, xs[i]).maps[3]
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
     for t in threads:
@@ -223,7 +226,7 @@ def test_click_moves_the_query(cat):
 def test_endpoint(client, cat_path):
     from gradio_client import handle_file
 
-    *images, summary, sheet = client.predict(handle_file(str(cat_path)), api_name="/attention")
+    *images, summary = client.predict(handle_file(str(cat_path)), api_name="/attention")
     assert len(images) == 7
     assert summary["top5"] and summary["swin"]["shift"] > 0
-    assert str(sheet).endswith(".png")
+    assert all(os.path.isfile(p) for p in images)

@@ -1,0 +1,94 @@
+"""Attention: exact extraction and the page round trip, each against its baseline in the same run.
+
+1. Extracting every block's attention (and the logits) from ``vit_small_patch16_224`` (random weights;
+   timing does not depend on their values) costs at most 1.3× the model's plain *fused* forward.
+2. A ``/attention`` call through ``gradio_client`` costs at most 1.3× the round trip of a trivial
+   endpoint that takes the same image plus the core lesson call (so the page adds ≤ 30 % on top
+   of the work itself). Both sides clear the extraction cache, so the full computation is timed.
+
+``python -m bench.attention`` prints the table.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import torch  # noqa: E402
+
+from bench import Row, compare  # noqa: E402
+
+GOAL = 1.3
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+IMAGE = os.path.join(ROOT, "assets", "images", "chelsea-cat.jpg")
+
+
+def extraction_row(repeat: int) -> Row:
+    import timm
+
+    from core import attention
+
+    model = timm.create_model("vit_small_patch16_224", pretrained=False).eval()
+    x = torch.randn(1, 3, 224, 224)
+    attention.extractor(model)  # built once per model (tracing), as in the app
+
+    def baseline() -> object:
+        with torch.inference_mode():
+            return model(x)
+
+    def ours() -> object:
+        return attention.extract(model, x)
+
+    t_ours, t_base = compare(ours, baseline, repeat=repeat, warmup=2)
+    return Row("attention", "extract 12×6 attention maps + logits (ViT-S/16, 224²)", "fused forward",
+               t_base, t_ours, GOAL, note="(random weights)")
+
+
+def endpoint_row(repeat: int) -> Row:
+    import gradio as gr
+    from gradio_client import Client, handle_file
+
+    from apps import attention as page
+    from apps.frame import configure_queue
+    from core import attention
+    from core.images import load_image
+
+    def trivial(path: str) -> str:
+        return "ok" if path else "none"
+
+    with gr.Blocks() as demo:
+        page.demo.render()
+        box = gr.Image(type="filepath")
+        out = gr.Textbox()
+        gr.Button().click(trivial, box, out, api_name="trivial")
+    configure_queue(demo)
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
+    try:
+        client = Client(url, verbose=False)
+
+        def baseline() -> object:
+            client.predict(handle_file(IMAGE), api_name="/trivial")
+            attention.clear_cache()
+            return attention.run(load_image(IMAGE))
+
+        def ours() -> object:
+            attention.clear_cache()
+            return client.predict(handle_file(IMAGE), api_name="/attention")
+
+        t_ours, t_base = compare(ours, baseline, repeat=repeat, warmup=1)
+    finally:
+        demo.close()
+    return Row("attention", "/attention via gradio_client (default models)",
+               "trivial endpoint round trip + core run", t_base, t_ours, GOAL)
+
+
+def run(quick: bool = False) -> list[Row]:
+    repeat = 5 if quick else 15
+    return [extraction_row(repeat), endpoint_row(3 if quick else 7)]
+
+
+if __name__ == "__main__":
+    from bench.__main__ import table
+
+    print(table(run(quick=False)))
