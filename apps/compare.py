@@ -78,14 +78,17 @@ with gr.Blocks(title="LensLab · Compare models") as demo:
             run = gr.Button("Compare", variant="primary")
         with gr.Column(scale=3):
             status = frame.status_box()
-            classifiers = gr.Image(label="Classifiers side by side", type="numpy", interactive=False,
-                                   buttons=["download", "fullscreen"])
+            gr.Markdown("### Classifiers side by side")
+            classifiers = gr.Image(label="Classifiers side by side", show_label=False, type="numpy",
+                                   interactive=False, buttons=["download", "fullscreen"])
+            gr.Markdown("### Detectors side by side\nA box is green when every other detector found the same "
+                        "object (same class, IoU ≥ 0.5), orange when not.")
+            detections = gr.Image(label="Detectors side by side", show_label=False, type="numpy",
+                                  interactive=False, buttons=["download", "fullscreen"])
             with gr.Row():
-                cost = gr.Plot(label="Cost: MACs vs. latency")
-                detections = gr.Image(label="Detectors side by side", type="numpy", interactive=False,
-                                      buttons=["download", "fullscreen"])
-            with gr.Accordion("Result (JSON)", open=False):
-                summary = gr.JSON(label="Result (JSON)")
+                cost = gr.Plot(label="Cost: multiply-adds vs. measured latency (bubble area ∝ parameters)")
+                with gr.Column():
+                    summary = gr.JSON(label="Result (JSON)", open=False)
             download = frame.download_button()
     frame.explanation_panel("compare")
     run.click(

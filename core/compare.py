@@ -481,6 +481,8 @@ def analyse_classifier(loaded: zoo.Loaded, image: np.ndarray, heatmap: str = "au
     method = _heatmap_method(heatmap, spec.family)
     heat, heat_s, faith_result = None, None, None
     if method != "none":
+        import pytorch_grad_cam  # noqa: F401 - a first import (~1 s) must not be timed as heatmap cost
+
         start = time.perf_counter()
         heat = rollout_map(model, x) if method == "rollout" else grad_cam(model, x, class_index, method, spec)
         heat_s = time.perf_counter() - start
@@ -517,10 +519,12 @@ def classifier_card(report: ModelReport) -> np.ndarray:
     weights = {"hub": "pretrained (hub)", "embedded": "embedded · ShapesWorld",
                "random": "UNTRAINED · random weights"}[report.source]
     caption = report.heatmap
+    if report.heat is not None and float(report.heat.max()) == 0.0:
+        caption += " · no positive evidence (map all 0)"
     if report.faith:
         f = report.faith
-        caption += (f"\nhide hottest 20%: p {100 * f['p']:.0f}% -> {100 * f['p_removed']:.0f}% "
-                    f"(drop {100 * f['drop']:+.1f} vs random {100 * f['random_drop']:+.1f} pts)")
+        caption += (f"\nhide top 20%: p {-100 * f['drop']:+.1f} pts (random map "
+                    f"{-100 * f['random_drop']:+.1f})")
     latency = f"{1e3 * report.latency_s:.1f} ms"
     if report.heatmap_s is not None:
         latency += f" · heatmap {1e3 * report.heatmap_s:.0f} ms"
@@ -682,7 +686,7 @@ def detector_tiles(image: np.ndarray, reports: Sequence[DetectorReport], agreed:
     tiles = []
     for r in reports:
         if not r.available:
-            tiles.append(message_tile(r.title, [r.status, "Nothing is drawn: no output is faked."],
+            tiles.append(message_tile(r.name, [r.status, "Nothing is drawn: no output is faked."],
                                       size=(width, small.shape[0] + 48)))
             continue
         det = sv.Detections(xyxy=r.boxes.astype(np.float32) * scale,
@@ -697,7 +701,7 @@ def detector_tiles(image: np.ndarray, reports: Sequence[DetectorReport], agreed:
                                                    zip(r.labels, r.scores, strict=True)])
         untrained = r.source == "random" or r.name.endswith("-0pct")  # 0 % of training = initialisation
         weights = "UNTRAINED" if untrained else (r.source or "")
-        tiles.append(titled(canvas, r.title, f"{len(r.boxes)} boxes · {weights} · green = all agree",
+        tiles.append(titled(canvas, r.name, f"{len(r.boxes)} boxes · {weights} · green = all agree",
                             warning=untrained))
     return tiles
 
@@ -763,12 +767,11 @@ def _cost_figure(reports: Sequence[ModelReport]) -> Any:
         fig.add_trace(go.Scatter(
             x=[r.macs / 1e9], y=[1e3 * r.latency_s], mode="markers+text", name=r.title,
             text=[r.name + (" (untrained)" if r.untrained else "")], textposition="top center",
-            marker=dict(size=12 + 40 * (r.params / max(x.params for x in reports)) ** 0.5,
-                        symbol="x" if r.untrained else "circle"),
+            marker=dict(size=12 + 36 * (r.params / max(x.params for x in reports)) ** 0.5, opacity=0.75,
+                        line=dict(width=2, color="#b91c1c" if r.untrained else "#1e1b4b")),
             hovertemplate=(f"{r.title}<br>{r.params / 1e6:.2f} M params<br>%{{x:.2f}} GMACs<br>"
                            "%{y:.1f} ms<extra></extra>"),
         ))
     fig.update_layout(xaxis_title="GMACs per image (fvcore)", yaxis_title="latency on this CPU (ms)",
-                      showlegend=False, height=360, margin=dict(l=50, r=20, t=30, b=50),
-                      title="Cost: compute vs. measured latency (bubble area ∝ parameters)")
+                      showlegend=False, height=360, margin=dict(l=50, r=30, t=20, b=50))
     return fig
