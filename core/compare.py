@@ -329,7 +329,7 @@ def rollout_map(model: torch.nn.Module, x: torch.Tensor) -> np.ndarray:
 
     Uses the attention lesson's rollout when ``core.attention`` provides one, else our own.
     """
-    atts = vit_attentions(model, x)
+    atts = [a[0].double().numpy() for a in vit_attentions(model, x)]  # per layer (heads, N, N)
     rollout_fn = _attention_lesson_rollout() or attention_rollout
     joint = np.asarray(rollout_fn(atts))
     prefix = model.num_prefix_tokens
@@ -339,12 +339,16 @@ def rollout_map(model: torch.nn.Module, x: torch.Tensor) -> np.ndarray:
 
 
 def _attention_lesson_rollout() -> Callable[..., Any] | None:
-    """``core.attention.attention_rollout`` when the attention lesson exists (same formula)."""
+    """``core.attention.rollout`` (mean head fusion, no discard) when the attention lesson exists.
+
+    One formula, one implementation on the pages; :func:`attention_rollout` here is the stand-in for
+    installations without that lesson, and the tests check that both agree.
+    """
     try:
         module = importlib.import_module("core.attention")
     except ImportError:
         return None
-    fn = getattr(module, "attention_rollout", None)
+    fn = getattr(module, "rollout", None)
     return fn if callable(fn) else None
 
 

@@ -161,6 +161,17 @@ def test_attention_rollout_on_a_hand_computed_example():
     np.testing.assert_allclose(compare.attention_rollout([heads]), [[0.875, 0.125], [0.125, 0.875]])
 
 
+def test_rollout_agrees_with_the_attention_lessons_and_is_used_by_the_page(cat):
+    attention = pytest.importorskip("core.attention", reason="the attention lesson is not in this checkout")
+    loaded = zoo.load_model("vit-shapes", "random")
+    x = zoo.preprocess(loaded, cat)
+    maps = [a[0].double().numpy() for a in compare.vit_attentions(loaded.model, x)]
+    np.testing.assert_allclose(compare.attention_rollout(maps), attention.rollout(maps), rtol=1e-10)
+    assert compare._attention_lesson_rollout() is attention.rollout
+    heat = compare.rollout_map(loaded.model, x)
+    assert heat.shape == x.shape[-2:] and heat.min() == 0 and heat.max() == pytest.approx(1)
+
+
 def test_faithfulness_is_the_probability_after_hiding_the_hottest_fifth(cat):
     loaded = zoo.load_model("resnet-shapes", "random")
     x = zoo.preprocess(loaded, cat)
