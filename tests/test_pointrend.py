@@ -341,6 +341,8 @@ def test_params_match_run_signature_and_validate():
 
 
 def test_run_on_a_photo_and_on_a_scene(cat, net):
+    from core.train.pointrend import heldout_scene
+
     result = pr.run(cat)
     assert list(result.images) == ["coarse", "uncertainty", "sampling", "step", "compare"]
     assert all(v.dtype == np.uint8 and v.ndim == 3 for v in result.images.values())
@@ -357,7 +359,10 @@ def test_run_on_a_photo_and_on_a_scene(cat, net):
     assert [(st["height"], st["points"]) for st in scene["steps"]] == [(32, 1024), (64, 1024), (128, 1024),
                                                                        (256, 1024)]
     assert set(scene["ious"]) == {"coarse", "bilinear", "refined"}
-    assert scene["ious"]["refined"]["boundary_iou"] > scene["ious"]["coarse"]["boundary_iou"]
+    inf = pr.infer(image, size=256, num_points=1024, scene=5)
+    truth = heldout_scene(5, 256).semantic
+    assert scene["ious"]["refined"]["miou"] == pytest.approx(pr.mean_iou(inf.refined, truth, 9))
+    assert scene["ious"]["bilinear"]["boundary_iou"] == pytest.approx(pr.boundary_iou(inf.bilinear, truth, 9))
     # ground truth is only used when the image really is that scene
     assert "ious" not in pr.run(image, scene=6).to_json()
     view, caption = pr.step_view(image, 1, scene=5, num_points=1024)
@@ -371,5 +376,6 @@ def test_endpoint_answers_with_only_an_image(client, cat_path):
     *images, summary = out[:6]
     assert len(images) == 5 and all(isinstance(p, str) for p in images)
     summary = out[5]
-    assert summary["steps"][-1]["height"] == max(summary["padded_size"])
+    last = summary["steps"][-1]
+    assert [last["height"], last["width"]] == summary["padded_size"] == [176, 256]
     assert summary["num_points"] == 2048
