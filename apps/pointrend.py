@@ -66,7 +66,7 @@ def _step(path: str | None, weights: str, size: Any, num_points: Any, scene: Any
     image = frame.read_upload(path)
     picture, caption = pointrend.step_view(image, int(step), weights=weights, size=int(size),
                                            num_points=int(num_points), scene=int(scene))
-    return gr.update(value=picture, label=caption)
+    return picture, f"**{caption}**"
 
 
 def _sampling(path: str | None, weights: str, size: Any, num_points: Any, scene: Any, oversample: Any,
@@ -106,7 +106,7 @@ with gr.Blocks(title="LensLab · PointRend") as demo:
         with gr.Column(scale=1, min_width=320):
             image = frame.image_input(height=280)
             with gr.Row():
-                scene_no = gr.Number(7, precision=0, minimum=0, maximum=10**6, label="Held-out scene #",
+                scene_no = gr.Number(3, precision=0, minimum=0, maximum=10**6, label="Held-out scene #",
                                      min_width=120)
                 scene_btn = gr.Button("Load ShapesWorld scene", variant="secondary")
             weights = gr.Radio(WEIGHTS, value=P["weights"].default, label=P["weights"].label)
@@ -119,10 +119,13 @@ with gr.Blocks(title="LensLab · PointRend") as demo:
             status = gr.Markdown("Weights: not loaded yet — press **Run** (or load a ShapesWorld scene).",
                                  elem_classes=["lenslab-status"])
             with gr.Row():
-                coarse = gr.Image(label="1 · Coarse prediction (stride 16, argmax colours)",
-                                  buttons=["fullscreen", "download"])
-                unc = gr.Image(label="2 · Uncertainty of the coarse logits",
-                               buttons=["fullscreen", "download"])
+                with gr.Column():
+                    gr.Markdown("**1 · Coarse prediction** (stride 16, argmax colours)")
+                    coarse = gr.Image(label="Coarse prediction", show_label=False,
+                                      buttons=["fullscreen", "download"])
+                with gr.Column():
+                    gr.Markdown("**2 · Uncertainty** −(top1 − top2) of the coarse logits")
+                    unc = gr.Image(label="Uncertainty", show_label=False, buttons=["fullscreen", "download"])
     gr.Markdown("### 3 · Training: where the point head learns")
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
@@ -134,14 +137,15 @@ with gr.Blocks(title="LensLab · PointRend") as demo:
             train_points = _slider("train_points")
             seed = gr.Number(P["seed"].default, precision=0, label=P["seed"].label, minimum=0)
         with gr.Column(scale=2):
-            sampling = gr.Image(label="Training points", buttons=["fullscreen", "download"])
+            sampling = gr.Image(label="Training points", show_label=False, buttons=["fullscreen", "download"])
     gr.Markdown("### 4 · Inference: subdivision, step by step")
     step = gr.Slider(1, 4, value=4, step=1, label="Subdivision step")
-    step_img = gr.Image(label="Step", buttons=["fullscreen", "download"])
+    step_caption = gr.Markdown("")
+    step_img = gr.Image(label="Subdivision step", show_label=False, buttons=["fullscreen", "download"])
     table = gr.Dataframe(headers=STEP_HEADERS, label="Per-step resolution and points", interactive=False)
     gr.Markdown("### 5 · Result: coarse vs bilinear vs PointRend")
-    compare = gr.Image(label="Coarse (nearest) · bilinear upsampling · PointRend", buttons=["fullscreen",
-                                                                                           "download"])
+    compare = gr.Image(label="Coarse (nearest) · bilinear upsampling · PointRend", show_label=False,
+                       buttons=["fullscreen", "download"])
     with gr.Accordion("Result (JSON) and figures", open=False):
         summary = gr.JSON(label="Result (JSON)")
         download = frame.download_button()
@@ -149,10 +153,15 @@ with gr.Blocks(title="LensLab · PointRend") as demo:
 
     run_inputs = [image, weights, size, num_points, oversample, importance, train_points, step, seed, scene]
     run_outputs = [coarse, unc, sampling, step_img, compare, summary, table, status, download, step]
-    run.click(frame.guard(_run), run_inputs, run_outputs, api_name="pointrend")
+    step_inputs = [image, weights, size, num_points, scene, step]
+    run.click(frame.guard(_run), run_inputs, run_outputs, api_name="pointrend").then(
+        frame.guard(_step), step_inputs, [step_img, step_caption],
+        api_visibility="private")
     scene_btn.click(frame.guard(_scene), scene_no, [image, scene], api_visibility="private").then(
-        frame.guard(_run), run_inputs, run_outputs, api_visibility="private")
-    step.release(frame.guard(_step), [image, weights, size, num_points, scene, step], step_img,
+        frame.guard(_run), run_inputs, run_outputs, api_visibility="private").then(
+        frame.guard(_step), step_inputs, [step_img, step_caption],
+        api_visibility="private")
+    step.release(frame.guard(_step), step_inputs, [step_img, step_caption],
                  api_visibility="private")
     sampling_inputs = [image, weights, size, num_points, scene, oversample, importance, train_points, seed]
     for control in (oversample, importance, train_points):
