@@ -15,7 +15,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from apps.registry import PAGES
-from apps.streamlit_pages._lesson import BUILDING, lesson_state
+from apps.streamlit_pages._lesson import BUILDING, display_math_blocks, lesson_state
 from core.text import explanation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,11 +81,17 @@ def test_compare_page_shows_the_cores_result():
 
 def test_language_toggle_switches_the_explanation():
     at = AppTest.from_file(str(PAGES_DIR / "compare.py"), default_timeout=TIMEOUT).run()
+    en, zh = (display_math_blocks(explanation("compare", lang)).strip() for lang in ("en", "zh"))
     texts = [m.value.strip() for m in at.markdown]
-    assert explanation("compare", "en").strip() in texts
+    assert en in texts
     at.button_group[0].set_value("zh").run()
     texts = [m.value.strip() for m in at.markdown]
-    assert explanation("compare", "zh").strip() in texts and explanation("compare", "en").strip() not in texts
+    assert zh in texts and en not in texts
+
+
+def test_display_math_gets_lines_of_its_own():
+    text = "Before $x$ and\n\n$$a = b, \\qquad\nc = d.$$\nAfter."
+    assert display_math_blocks(text) == "Before $x$ and\n\n\n$$\na = b, \\qquad\nc = d.\n$$\n\nAfter."
 
 
 def test_a_lesson_without_its_core_says_it_is_being_built(monkeypatch):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -156,13 +157,13 @@ def control(lesson: str, p: contract.Param) -> Any:
 def show_result(lesson: str, result: contract.LessonResult) -> None:
     """Images (wide ones full width, others in a grid), plots, the JSON summary and the PNG sheet."""
     items = list(result.images.items())
-    wide = [(k, v) for k, v in items if v.shape[1] >= 1.6 * v.shape[0]]
-    grid = [(k, v) for k, v in items if v.shape[1] < 1.6 * v.shape[0]]
-    for key, img in wide:
-        st.image(img, caption=result.captions.get(key, key.replace("_", " ")), width="stretch")
-    for row in range(0, len(grid), 3):
+    for group in _layout_groups(items):
+        if len(group) == 1 and _is_sheet(group[0][1]):
+            key, img = group[0]
+            st.image(img, caption=result.captions.get(key, key.replace("_", " ")), width="stretch")
+            continue
         cols = st.columns(3)
-        for col, (key, img) in zip(cols, grid[row:row + 3], strict=False):
+        for col, (key, img) in zip(cols, group, strict=False):
             col.image(img, caption=result.captions.get(key, key.replace("_", " ")), width="stretch")
     for name, fig in result.figures.items():
         if hasattr(fig, "to_plotly_json"):
@@ -177,10 +178,35 @@ def show_result(lesson: str, result: contract.LessonResult) -> None:
                        mime="image/png", key=f"{lesson}:download")
 
 
+def _is_sheet(img: np.ndarray) -> bool:
+    """A composed sheet (side-by-side panels) or a panorama gets the full width."""
+    return img.shape[1] >= 640 or img.shape[1] >= 1.6 * img.shape[0]
+
+
+def _layout_groups(items: list[tuple[str, np.ndarray]]) -> list[list[tuple[str, np.ndarray]]]:
+    """Keep the lesson's order: sheets alone, runs of smaller images in rows of three."""
+    groups: list[list[tuple[str, np.ndarray]]] = []
+    for key, img in items:
+        if _is_sheet(img):
+            groups.append([(key, img)])
+        elif groups and not _is_sheet(groups[-1][0][1]) and len(groups[-1]) < 3:
+            groups[-1].append((key, img))
+        else:
+            groups.append([(key, img)])
+    return groups
+
+
+def display_math_blocks(markdown: str) -> str:
+    """Put every ``$$…$$`` on lines of its own: Streamlit's Markdown only renders display math that way
+    (Gradio accepts both), so the shared explanation files need no Streamlit-specific form."""
+    return re.sub(r"\$\$(.+?)\$\$", lambda m: "\n$$\n" + m.group(1).strip() + "\n$$\n", markdown,
+                  flags=re.DOTALL)
+
+
 def show_explanation(lesson: str, lang: str) -> None:
     st.divider()
     try:
-        st.markdown(explanation(lesson, lang))
+        st.markdown(display_math_blocks(explanation(lesson, lang)))
     except FileNotFoundError:
         st.info("The explanation of this lesson is being written.")
 
