@@ -165,3 +165,12 @@ def test_background_families_can_be_restricted():
         assert outside.std(axis=0).max() < 12  # flat colour plus mild sensor noise
     with pytest.raises(ValueError, match="backgrounds"):
         ShapesWorld(64, backgrounds=["dots"])  # a held-out family is not a training background
+
+
+def test_two_colour_fill_on_a_saturated_background_does_not_fail():
+    """Regression: asking for a colour lighter than a white background has no candidate; fall back."""
+    world = ShapesWorld(32, "classify", seed=0)
+    rng = np.random.default_rng(0)
+    white = np.full((50, 3), 255.0, dtype=np.float32)
+    colour = world._contrasting(rng, white, like=np.array([250.0, 250.0, 250.0], dtype=np.float32))
+    assert colour.shape == (3,) and np.isfinite(colour).all()

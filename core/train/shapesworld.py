@@ -400,7 +400,7 @@ class ShapesWorld:
         spread = float(np.percentile(luma_under, 90) - np.percentile(luma_under, 10))
         need = 70.0 + 0.5 * spread
         side = None if like is None else float(like @ _LUMA) > ref
-        best, best_gap = None, -1.0
+        best, best_gap = None, -math.inf
         for _ in range(24):
             c = self._colour(rng)
             signed = float(c @ _LUMA) - ref
