@@ -27,6 +27,7 @@ import logging
 import statistics
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -154,14 +155,14 @@ def measure_latency(model: torch.nn.Module, size: int, runs: int = 3) -> float:
     return statistics.median(times)
 
 
-_MODEL_LOCKS: dict[int, threading.Lock] = {}
+_MODEL_LOCKS: weakref.WeakKeyDictionary[torch.nn.Module, threading.Lock] = weakref.WeakKeyDictionary()
 _MODEL_LOCKS_GUARD = threading.Lock()
 
 
 def _lock(model: torch.nn.Module) -> threading.Lock:
     """One lock per shared model: Grad-CAM hooks and timings must not interleave across threads."""
     with _MODEL_LOCKS_GUARD:
-        return _MODEL_LOCKS.setdefault(id(model), threading.Lock())
+        return _MODEL_LOCKS.setdefault(model, threading.Lock())
 
 
 # --------------------------------------------------------------------------------------------- #
@@ -219,12 +220,13 @@ def cam_spec(model: torch.nn.Module, input_size: int = 224) -> CamSpec:
     return CamSpec("cnn", name, getattr(model, name), None)
 
 
-_SPATIAL_CHILD: dict[tuple[int, int], str] = {}
+# keyed by the model object (weakly), so a freed model's id reused by another never returns a stale layer
+_SPATIAL_CHILD: weakref.WeakKeyDictionary[torch.nn.Module, dict[int, str]] = weakref.WeakKeyDictionary()
 
 
 def _last_spatial_child(model: torch.nn.Module, size: int) -> str:
-    key = (id(model), size)
-    if key not in _SPATIAL_CHILD:
+    known = _SPATIAL_CHILD.setdefault(model, {})
+    if size not in known:
         shapes: dict[str, tuple[int, ...]] = {}
         handles = [
             child.register_forward_hook(lambda _m, _i, out, n=name: shapes.__setitem__(n, tuple(out.shape))
@@ -240,8 +242,8 @@ def _last_spatial_child(model: torch.nn.Module, size: int) -> str:
         spatial = [n for n, s in shapes.items() if len(s) == 4 and s[2] > 1 and s[3] > 1]
         if not spatial:
             raise ValueError(f"{type(model).__name__} has no spatial feature map for Grad-CAM.")
-        _SPATIAL_CHILD[key] = spatial[-1]  # dicts keep execution order
-    return _SPATIAL_CHILD[key]
+        known[size] = spatial[-1]  # dicts keep execution order
+    return known[size]
 
 
 def grad_cam(model: torch.nn.Module, x: torch.Tensor, class_index: int, method: str = "gradcam",
@@ -391,6 +393,8 @@ def faithfulness(model: torch.nn.Module, x: torch.Tensor, heat: np.ndarray, clas
     from pytorch_grad_cam.metrics.road import NoisyLinearImputer
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget
 
+    if float(np.max(heat)) <= float(np.min(heat)):
+        raise ValueError("A constant heatmap has no hottest 20 %: nothing to test.")
     imputer = {"drop20": _MeanImputer, "road20": NoisyLinearImputer}[method]()
     metric = PerturbationConfidenceMetric(RemoveMostRelevantFirst(80, imputer))
     target = [ClassifierOutputSoftmaxTarget(int(class_index))]
@@ -490,7 +494,7 @@ def analyse_classifier(loaded: zoo.Loaded, image: np.ndarray, heatmap: str = "au
         start = time.perf_counter()
         heat = rollout_map(model, x) if method == "rollout" else grad_cam(model, x, class_index, method, spec)
         heat_s = time.perf_counter() - start
-        if faith != "off":
+        if faith != "off" and float(heat.max()) > float(heat.min()):  # a flat map ranks no pixel first
             faith_result = faithfulness(model, x, heat, class_index, faith)
     label = {"gradcam": f"Grad-CAM · {spec.layer_name}", "gradcam++": f"Grad-CAM++ · {spec.layer_name}",
              "rollout": "attention rollout (mean heads)", "none": "no heatmap"}[method]

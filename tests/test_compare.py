@@ -185,6 +185,11 @@ def test_faithfulness_is_the_probability_after_hiding_the_hottest_fifth(cat):
     assert result["p"] == pytest.approx(p, abs=1e-6)
     assert result["p_removed"] == pytest.approx(p_hidden, abs=1e-6)
     assert result["drop"] == pytest.approx(p - p_hidden, abs=1e-6)
+    road = compare.faithfulness(loaded.model, x, heat, class_index=3, method="road20")
+    assert road["p"] == pytest.approx(p, abs=1e-6) and 0 <= road["p_removed"] <= 1
+    assert road["p_removed"] != pytest.approx(p_hidden, abs=1e-9)  # a different imputation, not the mean fill
+    with pytest.raises(ValueError, match="constant"):
+        compare.faithfulness(loaded.model, x, np.zeros_like(heat), class_index=3)
 
 
 def test_model_view_is_what_the_model_saw():
