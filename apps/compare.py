@@ -14,6 +14,9 @@ from core import compare, zoo
 from core.models.compare_zoo import COMPARE_CLASSIFIERS
 
 P = {p.name: p for p in compare.PARAMS}
+# One architecture per family of the notes, for comparing size, MACs and latency (untrained offline).
+FAMILY_LINEUP = ["resnet18", "mobilenetv3", "efficientnet-b0", "regnety-008", "convnext-tiny", "vit-tiny",
+                 "swin-tiny", "gmlp-s16"]
 ICONS = {"hub": "🌐", "embedded": "📦", "random": "⚠️"}
 
 
@@ -75,7 +78,9 @@ with gr.Blocks(title="LensLab · Compare models") as demo:
                                        info=P["detectors"].help)
                 score_threshold = gr.Slider(0.05, 0.95, value=P["score_threshold"].default, step=0.05,
                                             label=P["score_threshold"].label)
-            run = gr.Button("Compare", variant="primary")
+            with gr.Row():
+                run = gr.Button("Compare", variant="primary")
+                lineup = gr.Button("Family line-up (untrained)", variant="secondary")
         with gr.Column(scale=3):
             status = frame.status_box()
             gr.Markdown("### Classifiers side by side")
@@ -91,6 +96,8 @@ with gr.Blocks(title="LensLab · Compare models") as demo:
                     summary = gr.JSON(label="Result (JSON)", open=False)
             download = frame.download_button()
     frame.explanation_panel("compare")
+    lineup.click(lambda: (FAMILY_LINEUP, "random"), None, [models, weights], api_visibility="private",
+                 queue=False)
     run.click(
         frame.guard(_run),
         [image, models, weights, heatmap, faithfulness, topk, latency_runs, detectors, score_threshold],
