@@ -8,12 +8,14 @@ are rendered by private follow-up events.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import gradio as gr
 
 from apps import frame
 from core import attention, zoo
+from core.viz.attention_viz import ascii_text
 
 IMAGE_KEYS = ("cls_attention", "head_mean", "rollout", "patch_attention", "swin_masked", "swin_unmasked",
               "swin_rows")
@@ -32,7 +34,10 @@ def _run(path, model, weights, layer, head, fusion, discard_ratio, query_x, quer
 
 
 def _sheet(result):
-    return frame.save_figures(result, "attention") if result is not None else gr.skip()
+    if result is None:
+        return gr.skip()
+    captions = {k: ascii_text(v) for k, v in result.captions.items()}  # the sheet is drawn with OpenCV
+    return frame.save_figures(dataclasses.replace(result, captions=captions), "attention")
 
 
 def _maybe_run(path, *args):
@@ -94,8 +99,8 @@ with gr.Blocks(title="LensLab · Attention maps") as demo:
             discard = gr.Slider(0.0, 0.95, value=0.0, step=0.05, label="Rollout: discard ratio",
                                 info="Zero the smallest weights of every layer before multiplying.")
             with gr.Row():
-                qx = gr.Slider(0.0, 0.999, value=0.5, step=0.001, label="Clicked x")
-                qy = gr.Slider(0.0, 0.999, value=0.5, step=0.001, label="Clicked y")
+                qx = gr.Slider(0.0, 0.999, value=P["query_x"].default, step=0.001, label="Clicked x")
+                qy = gr.Slider(0.0, 0.999, value=P["query_y"].default, step=0.001, label="Clicked y")
             smooth = gr.Checkbox(value=False, label="Smooth overlays (bilinear instead of patch cells)")
             with gr.Accordion("Swin window attention", open=True):
                 swin_model, swin_weights = frame.model_picker(list(attention.SWIN_MODELS),
@@ -117,7 +122,7 @@ with gr.Blocks(title="LensLab · Attention maps") as demo:
                 patch_img = _figure("Clicked patch → patches")
             with gr.Row():
                 top5 = gr.Label(num_top_classes=5, label="Top-5 (ViT / DeiT)")
-                heads = gr.Dataframe(headers=["head", "CLS entropy (bits)", "≈ tokens attended",
+                heads = gr.Dataframe(headers=["#", "CLS entropy (bits)", "≈ tokens attended",
                                               "max CLS→patch weight", "mean entropy (bits)"],
                                      label="Heads of the chosen layer", interactive=False, wrap=True)
             entropy = gr.Plot(label="Entropy of the CLS row, every layer and head")
@@ -157,6 +162,10 @@ with gr.Blocks(title="LensLab · Attention maps") as demo:
         refresh(control.change(**rerun))
     for img in images[:6]:
         refresh(img.select(_clicked, None, [qx, qy], api_visibility="private").then(**rerun))
+    demo.load(frame.guard(_dims), [model, weights], [layer, head], api_visibility="private")
+    swin_controls = [swin_stage, swin_block, swin_head]
+    demo.load(frame.guard(_swin_dims), [swin_model, swin_weights, swin_stage], swin_controls,
+              api_visibility="private")
     refresh(model.change(frame.guard(_dims), [model, weights], [layer, head], api_visibility="private")
             .then(**rerun))
     for control in (swin_model, swin_stage):

@@ -8,12 +8,14 @@ case (H, W, M, s) and the complexity calculator are model-free: they call
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import gradio as gr
 
 from apps import frame
 from core import swin, zoo
+from core.viz.attention_viz import ascii_text
 
 IMAGE_KEYS = ("window_grid", "shifted_regions", "region_map", "window_mask", "position_index", "bias_tables",
               "query_bias", "v2_coords", "v2_bias")
@@ -32,7 +34,10 @@ def _run(path, model, weights, stage, block, query_row, query_col, height, width
 
 
 def _sheet(result):
-    return frame.save_figures(result, "swin") if result is not None else gr.skip()
+    if result is None:
+        return gr.skip()
+    captions = {k: ascii_text(v) for k, v in result.captions.items()}  # the sheet is drawn with OpenCV
+    return frame.save_figures(dataclasses.replace(result, captions=captions), "swin")
 
 
 def _maybe_run(path, *args):
@@ -41,8 +46,10 @@ def _maybe_run(path, *args):
     return _run(path, *args)
 
 
-def _counts_table(teaching: dict[str, Any]) -> list[list[int]]:
-    return [list(row) for row in teaching["masked_counts"]]
+def _counts_table(teaching: dict[str, Any]) -> dict[str, Any]:
+    counts = teaching["masked_counts"]
+    headers = ["window row ↓ / col →", *(str(c) for c in range(len(counts[0])))]
+    return {"headers": headers, "data": [[r, *row] for r, row in enumerate(counts)]}
 
 
 def _extras(summary: dict[str, Any] | None, model, weights):
@@ -62,6 +69,11 @@ def _teach(height, width, window, shift, mask_window):
     images = [gr.update(value=result.images[k], label=result.captions[k]) for k in TEACH_KEYS]
     return (*images, result.figures["window_mask"], result.figures["position_index"],
             _counts_table(result.summary))
+
+
+def _teach_figures(height, width, window, shift, mask_window):
+    result = swin.teaching_case(height, width, window, shift, mask_window)
+    return result.figures["window_mask"], result.figures["position_index"], _counts_table(result.summary)
 
 
 def _teach_limits(height, width, window, shift, mask_window):
@@ -162,10 +174,13 @@ with gr.Blocks(title="LensLab · Swin windows") as demo:
                  outputs=[region_img, mask_img, index_img, mask_plot, index_plot, counts],
                  api_visibility="private", trigger_mode="always_last", show_progress="minimal")
 
-    run.click(frame.guard(_run), inputs, outputs, api_name="swin").then(**extras).then(**teach).then(**sheet)
+    figures = dict(fn=frame.guard(_teach_figures), inputs=teach_inputs,
+                   outputs=[mask_plot, index_plot, counts], api_visibility="private", show_progress="hidden")
+    run.click(frame.guard(_run), inputs, outputs, api_name="swin").then(**extras).then(**figures).then(
+        **sheet)
     rerun = dict(fn=frame.guard(_maybe_run), inputs=inputs, outputs=outputs, api_visibility="private",
                  trigger_mode="always_last", show_progress="minimal")
-    image.change(**rerun).then(**extras).then(**teach).then(**sheet)
+    image.change(**rerun).then(**extras).then(**figures).then(**sheet)
     for control in (block, qrow, qcol, v2w):
         control.release(**rerun).then(**extras).then(**sheet)
     for control in (model, stage):
@@ -177,6 +192,8 @@ with gr.Blocks(title="LensLab · Swin windows") as demo:
     for control in (c_h, c_w, c_c, c_m):
         control.change(frame.guard(_complexity), [c_h, c_w, c_c, c_m], calc, api_visibility="private")
     demo.load(**teach)
+    demo.load(frame.guard(_dims), [model, weights, stage], [stage, block, qrow, qcol],
+              api_visibility="private")
 
 if __name__ == "__main__":
     frame.launch(demo)

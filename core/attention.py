@@ -35,7 +35,7 @@ from core import zoo
 from core.images import load_image
 from core.lesson import LessonResult, Param
 from core.viz import add_colorbar, colorize, overlay_heatmap
-from core.viz.attention_viz import annotated_matrix, draw_cell, draw_lines, title_above
+from core.viz.attention_viz import annotated_matrix, draw_cell, draw_lines, pad_top, title_above
 
 __all__ = [
     "FUSIONS",
@@ -316,7 +316,9 @@ PARAMS: list[Param] = [
           0.01),
     Param("query_x", "float", 0.5, "Clicked x", "Horizontal position of the clicked patch (0 = left, "
           "1 = right) in the model's view.", 0.0, 1.0, 0.001),
-    Param("query_y", "float", 0.5, "Clicked y", "Vertical position (0 = top, 1 = bottom).", 0.0, 1.0, 0.001),
+    # default: bottom middle — in a shifted Swin block that token's window wraps around the image edge,
+    # so the mask visibly matters before the student clicks anything
+    Param("query_y", "float", 0.97, "Clicked y", "Vertical position (0 = top, 1 = bottom).", 0.0, 1.0, 0.001),
     Param("swin_model", "choice", "swin-shapes", "Swin model", choices=SWIN_MODELS),
     Param("swin_weights", "choice", "auto", "Swin weights", choices=zoo.WEIGHT_MODES),
     Param("swin_stage", "int", 1, "Swin stage", "", 1, 4, 1),
@@ -328,7 +330,7 @@ _P = {p.name: p for p in PARAMS}
 
 
 def run(image: Any, model: str = "vit-shapes", weights: str = "auto", layer: int = 0, head: int = 1,
-        fusion: str = "mean", discard_ratio: float = 0.0, query_x: float = 0.5, query_y: float = 0.5,
+        fusion: str = "mean", discard_ratio: float = 0.0, query_x: float = 0.5, query_y: float = 0.97,
         swin_model: str = "swin-shapes", swin_weights: str = "auto", swin_stage: int = 1,
         swin_block: int = 2, swin_head: int = 1, smooth: bool = False) -> LessonResult:
     """ViT/DeiT attention (layer/head, mean, rollout, clicked patch) and Swin window attention."""
@@ -504,7 +506,7 @@ def _window_rows_figure(info: swin_lib.SwinBlockInfo, row: WindowRow, vmax: floa
             cv2.line(tile, (x0 + cell - 4, y0 + 3), (x0 + 3, y0 + cell - 4), (86, 180, 233), 1, cv2.LINE_AA)
         tiles.append(title_above(tile, title))
     gap = np.full((tiles[0].shape[0], 16, 3), 255, np.uint8)
-    return add_colorbar(np.concatenate([tiles[0], gap, tiles[1]], 1), 0.0, vmax, "inferno", "weight")
+    return pad_top(add_colorbar(np.concatenate([tiles[0], gap, tiles[1]], 1), 0.0, vmax, "inferno", "weight"))
 
 
 def entropy_figure(summary: dict[str, Any]) -> Any:

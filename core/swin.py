@@ -27,7 +27,14 @@ from core import zoo
 from core.images import load_image
 from core.lesson import LessonResult, Param
 from core.viz import add_colorbar, colorize, montage
-from core.viz.attention_viz import annotated_matrix, draw_lines, label_image, tint_labels, title_above
+from core.viz.attention_viz import (
+    annotated_matrix,
+    draw_lines,
+    label_image,
+    pad_top,
+    tint_labels,
+    title_above,
+)
 
 __all__ = [
     "PARAMS",
@@ -304,7 +311,8 @@ def teaching_case(height: int = 8, width: int = 8, window: int = 4, shift: int =
         "index_max": int(index.max()), "index_diagonal": int(index[0, 0]), "index_row0": index[0].tolist(),
     }
     return LessonResult(
-        images={"region_map": region_img, "window_mask": mask_img, "position_index": index_img},
+        images={"region_map": pad_top(region_img), "window_mask": pad_top(mask_img),
+                "position_index": pad_top(index_img)},
         summary=summary,
         figures={"window_mask": _heatmap(mask[k], f"Mask of window {k} (0 = attend, −100 = blocked)",
                                          "cividis", m),
@@ -389,7 +397,7 @@ def run(image: Any, model: str = "swin-shapes", weights: str = "auto", stage: in
     left = title_above(left, f"trained window {trained}: {2 * trained - 1}x{2 * trained - 1}")
     right = title_above(right, f"window {big}: {2 * big - 1}x{2 * big - 1}")
     v2_img = add_colorbar(np.concatenate([left, np.full((left.shape[0], 12, 3), 255, np.uint8), right], 1),
-                          lo, hi, "magma", "16σ")
+                          lo, hi, "magma", "bias")
 
     teach = teaching_case(height, width, window, shift, mask_window)
     calc = complexity(info.height, info.width, int(loaded.model.layers[stage - 1].blocks[0].norm1
@@ -398,10 +406,10 @@ def run(image: Any, model: str = "swin-shapes", weights: str = "auto", stage: in
         "window_grid": grid,
         "shifted_regions": shifted,
         **teach.images,
-        "bias_tables": bias_img,
-        "query_bias": received_img,
+        "bias_tables": pad_top(bias_img),
+        "query_bias": pad_top(received_img),
         "v2_coords": coords_img,
-        "v2_bias": v2_img,
+        "v2_bias": pad_top(v2_img),
     }
     shift_text = f"shifted by s = {s}" if s else "not shifted"
     captions = {
@@ -493,8 +501,9 @@ def _coords_plot(trained: int, big: int) -> np.ndarray:
         ax.set_xlabel("relative offset Δ (tokens)")
         ax.set_ylabel("CPB-MLP input")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="upper left")
+        ax.legend(fontsize=7, loc="lower right")
         fig.tight_layout()
+        fig.subplots_adjust(top=0.88)  # room for a front end's caption badge
         fig.canvas.draw()
         rgba = np.asarray(fig.canvas.buffer_rgba())
         return np.ascontiguousarray(rgba[:, :, :3])

@@ -198,7 +198,10 @@ def test_run_defaults_and_errors(cat):
     assert s["layer"] == s["model"]["layers"] and len(s["top5"]) == 5
     assert abs(sum(t["probability"] for t in s["top5"])) <= 1.0 + 1e-9
     assert len(s["heads_table"]) == s["model"]["heads"]
-    assert s["query_patch"] == {"row": gh // 2, "col": gw // 2, "token": 1 + (gh // 2) * gw + gw // 2}
+    qr = int(0.97 * gh)
+    assert s["query_patch"] == {"row": qr, "col": gw // 2, "token": 1 + qr * gw + gw // 2}
+    # the default point sits in a wrapped-around window: part of its keys are masked
+    assert s["swin"]["masked_keys"] > 0 and s["swin"]["weight_on_masked_keys_without_mask"] > 0.05
     assert s["swin"]["weight_on_masked_keys_with_mask"] < 1e-30
     assert s["model"]["source"] in ("embedded", "random")
     assert "entropy" in res.figures
@@ -220,6 +223,7 @@ def test_click_moves_the_query(cat):
     n_win = (b["swin"]["grid"][0] // b["swin"]["window"]) ** 2
     assert a["swin"]["window_index"] == b["swin"]["window_index"] == n_win - 1
     c = attention.run(cat, query_x=0.5, query_y=0.5).to_json()
+    assert c["swin"]["masked_keys"] == 0  # the middle of the image lies inside one region
     assert c["swin"]["window_index"] != n_win - 1
 
 

@@ -16,9 +16,11 @@ from core.viz.draw import PALETTE, add_colorbar, colorize
 
 __all__ = [
     "annotated_matrix",
+    "ascii_text",
     "draw_cell",
     "draw_lines",
     "label_image",
+    "pad_top",
     "tint_labels",
     "title_above",
 ]
@@ -132,6 +134,24 @@ def title_above(image: np.ndarray, text: str, height: int = 30, scale: float = 0
     bar = np.full((height, image.shape[1], 3), 255, np.uint8)
     cv2.putText(bar, text, (6, height - 9), FONT, scale, (30, 30, 30), 1, cv2.LINE_AA)
     return np.concatenate([bar, image], axis=0)
+
+
+_ASCII = str.maketrans({"→": "->", "×": "x", "−": "-", "Δ": "d", "²": "^2", "⌊": "floor(", "⌋": ")",
+                        "σ": "sigma", "·": "*", "…": "...", "✕": "x", "↓": "v", "≈": "~"})
+
+
+def ascii_text(text: str) -> str:
+    """OpenCV's Hershey fonts draw only ASCII: transliterate the symbols LensLab's captions use."""
+    return text.translate(_ASCII).encode("ascii", "replace").decode("ascii")
+
+
+def pad_top(image: np.ndarray, height: int | None = None) -> np.ndarray:
+    """White space above a composite figure, so a front end's caption badge does not cover its titles.
+
+    The default grows with the width, because pages scale wide figures down to the column width.
+    """
+    height = height if height is not None else max(36, round(0.09 * image.shape[1]))
+    return np.concatenate([np.full((height, image.shape[1], 3), 255, np.uint8), image], axis=0)
 
 
 def _centered(img: np.ndarray, text: str, cx: float, cy: float, scale: float,
