@@ -326,7 +326,7 @@ def simota(gt_boxes: Any, gt_labels: Any, pred_boxes: Any, cls_logits: Any, obj_
 
     matching = full(m["after"], False, torch.bool)
     fg = matching.any(0)
-    matched = np.where(fg, matching.argmax(0), -1).astype(np.int64)
+    matched = np.where(fg, matching.argmax(0), -1).astype(np.int64) if g else np.full(a, -1, np.int64)
     ious = full(ious_c, 0.0)
     matched_iou = np.where(fg, ious[np.clip(matched, 0, None), np.arange(a)], 0.0) if g else np.zeros(a)
     conflicts = np.zeros(a, dtype=bool)

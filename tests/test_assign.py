@@ -287,3 +287,11 @@ def test_two_clicks_make_a_gt_box_in_original_pixels():
     assert pending is None and json.loads(text) == [{"box": [20.0, 10.0, 100.0, 50.0], "label": "star"}]
     boxes, labels = parse_gt_json(text, NAMES)
     assert labels.tolist() == [5] and "Added GT 1" in message
+
+
+def test_no_gt_means_all_background():
+    points, strides = anchor_grid(64)
+    a = len(points)
+    args = (np.zeros((0, 4)), [], np.zeros((a, 4)) + [0, 0, 8, 8], np.zeros((a, 3)), np.zeros(a), points)
+    for res in (simota(*args, strides), tal(*args), atss(np.zeros((0, 4)), points, strides)):
+        assert not res.fg_mask.any() and (res.matched_gt == -1).all() and res.metric.shape == (0, a)
