@@ -704,9 +704,11 @@ def detector_tiles(image: np.ndarray, reports: Sequence[DetectorReport], agreed:
         boxes = sv.BoxAnnotator(color=palette, color_lookup=sv.ColorLookup.CLASS, thickness=2)
         text = sv.LabelAnnotator(color=palette, color_lookup=sv.ColorLookup.CLASS, text_scale=0.45,
                                  text_padding=3)
-        canvas = boxes.annotate(small.copy(), det)
+        # supervision draws with OpenCV in BGR order: annotate a BGR copy, then come back to RGB
+        canvas = boxes.annotate(cv2.cvtColor(small, cv2.COLOR_RGB2BGR), det)
         canvas = text.annotate(canvas, det, labels=[f"{lab} {s:.2f}" for lab, s in
                                                    zip(r.labels, r.scores, strict=True)])
+        canvas = cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB)
         untrained = r.source == "random" or r.name.endswith("-0pct")  # 0 % of training = initialisation
         weights = "UNTRAINED" if untrained else (r.source or "")
         tiles.append(titled(canvas, r.name, f"{len(r.boxes)} boxes · {weights} · green = all agree",

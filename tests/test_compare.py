@@ -291,3 +291,14 @@ def test_compare_endpoint_answers_an_image_alone(client, cat_path):
     assert [m["name"] for m in data["models"]] == list(compare.DEFAULT_MODELS)
     assert "resnet-shapes" in status
     assert str(download).endswith(".png")
+
+
+def test_detector_tiles_colour_agreement_green_and_disagreement_orange():
+    image = np.full((200, 300, 3), 255, np.uint8)
+    a = _det("a", [[20, 20, 120, 120], [160, 40, 280, 160]], ["circle", "star"])
+    b = _det("b", [[20, 20, 120, 120]], ["circle"])
+    agreed = compare.disagreement([a, b])["agreed"]
+    tile = compare.detector_tiles(image, [a, b], agreed, width=300)[0]
+    body = tile[tile.shape[0] - 200:]  # below the title bar, same scale as the image
+    assert tuple(body[70, 20]) == (0, 158, 115)  # left edge of the agreed circle box: green (RGB)
+    assert tuple(body[100, 160]) == (213, 94, 0)  # left edge of the star only `a` found: orange (RGB)
