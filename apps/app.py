@@ -21,6 +21,9 @@ from core.zoo import hub_reachable  # noqa: E402
 
 
 def build() -> gr.Blocks:
+    # Import every page BEFORE opening the app's Blocks: a page module builds its own `gr.Blocks` at
+    # import, and inside an open Blocks context that would render it into the tab a second time.
+    pages = [(page, importlib.import_module(page.module).demo) for page in PAGES]
     with gr.Blocks(title="LensLab — see inside vision models", delete_cache=DELETE_CACHE) as app:
         gr.Markdown(
             "# 🔬 LensLab\nUpload a photo and see what vision architectures do inside — attention, "
@@ -29,9 +32,9 @@ def build() -> gr.Blocks:
         )
         gr.Markdown(_weights_banner(), elem_classes=["lenslab-status"])
         with gr.Tabs():
-            for page in PAGES:
+            for page, lesson_demo in pages:
                 with gr.Tab(page.title, id=page.lesson):
-                    importlib.import_module(page.module).demo.render()
+                    lesson_demo.render()
     return app
 
 

@@ -199,13 +199,18 @@ def configure_queue(demo: gr.Blocks, concurrency: int = 4, max_size: int = 64) -
     return demo.queue(default_concurrency_limit=concurrency, max_size=max_size)
 
 
+def launch_options(**overrides: Any) -> dict[str, Any]:
+    """LensLab's launch settings (theme, CSS, upload limit; local-only unless on Spaces/Docker)."""
+    options: dict[str, Any] = dict(theme=THEME, css=CSS, max_file_size=MAX_FILE_SIZE, footer_links=["api"])
+    if os.environ.get("SPACE_ID") is None and "GRADIO_SERVER_NAME" not in os.environ:
+        options["server_name"] = "127.0.0.1"
+    options.update(overrides)
+    return options
+
+
 def launch(demo: gr.Blocks, **kwargs: Any) -> Any:
     """Launch with LensLab's theme, CSS and upload limit (Gradio 6 takes these in ``launch``)."""
     configure_queue(demo)
     if demo.delete_cache is None:  # uploads and outputs are temporary files: clean them up
         demo.delete_cache = DELETE_CACHE
-    options: dict[str, Any] = dict(theme=THEME, css=CSS, max_file_size=MAX_FILE_SIZE, footer_links=["api"])
-    if os.environ.get("SPACE_ID") is None and "GRADIO_SERVER_NAME" not in os.environ:
-        options["server_name"] = "127.0.0.1"
-    options.update(kwargs)
-    return demo.launch(**options)
+    return demo.launch(**launch_options(**kwargs))

@@ -33,11 +33,10 @@ def cat(cat_path: Path) -> np.ndarray:
 def app_url():
     """The whole workbench (apps/app.py) served in-process on a free local port."""
     from apps.app import demo
-    from apps.frame import configure_queue
+    from apps.frame import configure_queue, launch_options
 
     configure_queue(demo)
-    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True,
-                            max_file_size="20mb")
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **launch_options(server_name="127.0.0.1"))
     yield url
     demo.close()
 
