@@ -86,6 +86,11 @@ with gr.Blocks(title="LensLab · RepMLP") as demo:
                 loc_fc = gr.Image(label="plain FC", show_label=False, buttons=["fullscreen", "download"])
                 loc_rep = gr.Image(label="FC + conv 1/3/5/7, merged", show_label=False,
                                    buttons=["fullscreen", "download"])
+            with gr.Row():
+                loc_fc_mean = gr.Image(label="plain FC, all channel pairs", show_label=False,
+                                       buttons=["fullscreen", "download"])
+                loc_rep_mean = gr.Image(label="merged FC, all channel pairs", show_label=False,
+                                        buttons=["fullscreen", "download"])
             gr.Markdown("### The FC matrix: each contribution and their sum (zoom with the mouse)")
             plot = gr.Plot(label="FC matrix", show_label=False)
             merged = gr.Image(label="merged FC", show_label=False, buttons=["fullscreen", "download"])
@@ -113,7 +118,7 @@ with gr.Blocks(title="LensLab · RepMLP") as demo:
     frame.explanation_panel("repmlp")
 
     state = gr.State(None)
-    images = [inp, out_train, out_deploy, diff, merged, loc_fc, loc_rep, trained]
+    images = [inp, out_train, out_deploy, diff, merged, loc_fc, loc_rep, loc_fc_mean, loc_rep_mean, trained]
     run.click(frame.guard(_run), [image, channels, partition_h, partition_w, parts, kernels, groups, seed,
                                   pixel_row, pixel_col, weights],
               [*images, summary, download, state], api_name="repmlp").then(

@@ -719,6 +719,13 @@ def ascii_text(text: str) -> str:
     return text.translate(_ASCII).encode("ascii", "replace").decode("ascii")
 
 
+def _mean_weight_map(weight: torch.Tensor, pixel: tuple[int, int], side: int = LOCALITY_SIDE) -> np.ndarray:
+    """|w| from one output pixel to every input pixel, averaged over all (output, input) channel pairs."""
+    per = weight.shape[1] // (side * side)
+    a = weight.abs().reshape(-1, side, side, per, side, side)[:, pixel[0], pixel[1]]
+    return _numpy(a.mean(dim=(0, 1))).astype(np.float64)
+
+
 def run(image: Any, channels: int = 3, partition_h: int = 6, partition_w: int = 6, parts: int = 3,
         kernels: str = "1,3,5", groups: int = 1, seed: int = 0, pixel_row: int = 6, pixel_col: int = 6,
         weights: str = "auto") -> LessonResult:
@@ -809,6 +816,14 @@ def run(image: Any, channels: int = 3, partition_h: int = 6, partition_w: int = 
                       f"(even spread: {100 * shares['chance']:.0f}%)"))
         captions[f"locality_{variant}"] = (f"Trained {label} ({source} weights): output (ch 0, {pixel}) → "
                                            "input ch 0")
+    for variant, label in (("fc", "plain FC"), ("rep", "FC + conv, merged")):
+        mean_map = _mean_weight_map(trained[f"{variant}_weight"], pixel)
+        images[f"locality_{variant}_mean"] = locality_image(
+            mean_map, box, pixel, f"{label}: mean |w| over all 512 channel pairs",
+            subtitle=f"{100 * mass_inside(mean_map, box):.0f}% of it in the 7x7 box (even spread: "
+                     f"{100 * inside_cells / LOCALITY_SIDE ** 2:.0f}%)")
+        captions[f"locality_{variant}_mean"] = (f"Trained {label}: output pixel {pixel} → every input pixel, "
+                                                "|w| averaged over the 64 x 8 channel pairs")
     from core.zoo import preprocess
 
     rep = trained["rep"]

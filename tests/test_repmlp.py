@@ -258,7 +258,10 @@ def test_trained_rep_fc_concentrates_weight_in_the_box(trained):
     box = repmlp.locality_box((6, 6), 7)
     plain = repmlp.mass_inside(repmlp._weight_map(trained["fc_weight"], (6, 6)), box)
     rep = repmlp.mass_inside(repmlp._weight_map(trained["rep_weight"], (6, 6)), box)
-    assert rep > plain + 0.1
+    assert 0.0 < plain < 1.0 and 0.0 < rep < 1.0  # one channel pair is noisy; the averages below are not
+    mean_plain = repmlp.mass_inside(repmlp._mean_weight_map(trained["fc_weight"], (6, 6)), box)
+    mean_rep = repmlp.mass_inside(repmlp._mean_weight_map(trained["rep_weight"], (6, 6)), box)
+    assert mean_rep > mean_plain + 0.15
     shares = trained["shares"]  # over all 6400 outputs: the merged FC is local, the plain one is not
     assert shares["rep"] > shares["chance"] + 0.15 and shares["rep"] > shares["fc"] + 0.15
     # _weight_map reads the same entries as locality_map on the training-time block
@@ -286,7 +289,8 @@ def test_run_on_a_photo(cat):
                         seed=3, weights="random")
     s = result.to_json()
     assert list(result.images) == ["input_map", "output_train", "output_deploy", "difference", "fc_merged",
-                                   "locality_fc", "locality_rep", "trained_check"]
+                                   "locality_fc", "locality_rep", "locality_fc_mean", "locality_rep_mean",
+                                   "trained_check"]
     assert all(im.dtype == np.uint8 and im.ndim == 3 for im in result.image_list())
     demo = s["demo_block"]
     assert demo["input"] == [4, 8, 10] and demo["fc_matrix_shape"] == [80, 80]
@@ -315,7 +319,7 @@ def test_endpoint_answers_with_only_an_image(client, cat_path):
 
     out = client.predict(handle_file(str(cat_path)), api_name="/repmlp")
     *images, summary, download = out
-    assert len(images) == 8
+    assert len(images) == 10
     assert summary["demo_block"]["relative_diff_float32"] <= 1e-5
     assert summary["parameters"]["layer 1: 3×112×112 → 32×56×56, one FC"] == 3_776_446_464
     assert str(download).endswith(".png")

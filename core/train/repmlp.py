@@ -29,6 +29,7 @@ from core.repmlp import (
     LOCALITY_MODELS,
     LOCALITY_SIZE,
     LocalityNet,
+    _mean_weight_map,
     locality_box,
     locality_map,
     locality_share,
@@ -104,7 +105,7 @@ def train(model: str = "repmlp-locality", steps: int | None = None, out: Path | 
     """Train both locality models; write their safetensors and one model card; return the report."""
     out = Path(out)
     steps = int(steps or (3 if smoke else DEFAULT_STEPS))
-    n_train, n_eval = (96, 64) if smoke else (TRAIN_SCENES, EVAL_SCENES)
+    n_train, n_eval = (32, 16) if smoke else (TRAIN_SCENES, EVAL_SCENES)
     t0 = time.perf_counter()
     world = ShapesWorld(size=LOCALITY_SIZE, mode="classify", seed=seed)
     heldout_world = ShapesWorld(size=LOCALITY_SIZE, mode="classify", seed=seed, style="heldout")
@@ -125,6 +126,9 @@ def train(model: str = "repmlp-locality", steps: int | None = None, out: Path | 
         metrics[f"{variant}_mass_in_7x7"] = mass_inside(locality_map(net.block), box)
         metrics[f"{variant}_mass_in_7x7_all_pixels"], metrics["chance_mass_in_7x7_all_pixels"] = \
             locality_share(net.block, max(LOCALITY_KERNELS))
+        with torch.no_grad():
+            mean_map = _mean_weight_map(net.block.equivalent_fc()[0], (6, 6))
+        metrics[f"{variant}_mass_in_7x7_mean_over_channel_pairs"] = mass_inside(mean_map, box)
         metrics[f"{variant}_train_minutes"] = seconds / 60
         if kernels:
             deployed = copy.deepcopy(net)

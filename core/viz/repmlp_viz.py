@@ -89,6 +89,8 @@ def locality_image(values: np.ndarray, box: tuple[int, int, int, int], pixel: tu
     r0, r1, c0, c1 = box
     cv2.rectangle(big, (c0 * cell, r0 * cell), ((c1 + 1) * cell - 1, (r1 + 1) * cell - 1), (0, 220, 255), 3)
     py, px = pixel
+    cv2.rectangle(big, (px * cell + 2, py * cell + 2), ((px + 1) * cell - 3, (py + 1) * cell - 3),
+                  (0, 0, 0), 4)  # dark rim, so the marker shows on a bright cell too
     cv2.rectangle(big, (px * cell + 3, py * cell + 3), ((px + 1) * cell - 4, (py + 1) * cell - 4),
                   (255, 255, 255), 2)
     for j in range(w):
