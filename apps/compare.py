@@ -87,7 +87,7 @@ with gr.Blocks(title="LensLab · Compare models") as demo:
             classifiers = gr.Image(label="Classifiers side by side", show_label=False, type="numpy",
                                    interactive=False, buttons=["download", "fullscreen"])
             gr.Markdown("### Detectors side by side\nA box is green when every other detector found the same "
-                        "object (same class, IoU ≥ 0.5), orange when not.")
+                        "object (same class, IoU ≥ 0.5), blue when some did, orange when none did.")
             detections = gr.Image(label="Detectors side by side", show_label=False, type="numpy",
                                   interactive=False, buttons=["download", "fullscreen"])
             with gr.Row():

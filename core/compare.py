@@ -649,25 +649,26 @@ def compare_detectors(image: Any, names: Sequence[str], score_threshold: float =
 def disagreement(reports: Sequence[DetectorReport], iou: float = 0.5) -> dict[str, Any]:
     """Match every pair of available detectors (same label, IoU ≥ ``iou``, greedy by score).
 
-    Returns per-detector ``agreed`` flags for each box (matched by every other detector) and the pairwise
-    agreement F1 = 2·matches / (n_a + n_b).
+    Returns, per detector and box, ``support``: how many *other* detectors found the same object;
+    ``agreed``: found by every other detector; and per pair the agreement F1 = 2·matches / (n_a + n_b)
+    (1 when neither found anything).
     """
     import supervision as sv
 
     live = [r for r in reports if r.available]
-    agreed = {r.name: np.ones(len(r.boxes), bool) for r in live}
+    support = {r.name: np.zeros(len(r.boxes), np.int64) for r in live}
     pairs = []
     for i, a in enumerate(live):
         for b in live[i + 1:]:
             matched_a, matched_b = _match(a, b, iou, sv)
-            agreed[a.name] &= matched_a
-            agreed[b.name] &= matched_b
+            support[a.name] += matched_a
+            support[b.name] += matched_b
             n = len(a.boxes) + len(b.boxes)
             pairs.append({"a": a.name, "b": b.name, "matches": int(matched_a.sum()),
-                          "f1": 1.0 if n == 0 else 2.0 * matched_a.sum() / n})
-    if len(live) < 2:
-        agreed = {name: np.zeros_like(flags) for name, flags in agreed.items()}
-    return {"agreed": agreed, "pairs": pairs}
+                          "f1": 1.0 if n == 0 else float(2.0 * matched_a.sum() / n)})
+    others = len(live) - 1
+    agreed = {name: (s == others) & (others > 0) for name, s in support.items()}
+    return {"support": support, "agreed": agreed, "others": others, "pairs": pairs}
 
 
 def _match(a: DetectorReport, b: DetectorReport, iou: float, sv: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -684,9 +685,13 @@ def _match(a: DetectorReport, b: DetectorReport, iou: float, sv: Any) -> tuple[n
     return ma, mb
 
 
-def detector_tiles(image: np.ndarray, reports: Sequence[DetectorReport], agreed: dict[str, np.ndarray],
-                   width: int = 300) -> list[np.ndarray]:
-    """One tile per detector: boxes with supervision's annotators (green = every other detector agrees)."""
+AGREE_COLOURS = ((213, 94, 0), (86, 180, 233), (0, 158, 115))  # RGB: found by none / some / all others
+
+
+def detector_tiles(image: np.ndarray, reports: Sequence[DetectorReport], support: dict[str, np.ndarray],
+                   others: int, width: int = 300) -> list[np.ndarray]:
+    """One tile per detector, boxes drawn with supervision's annotators and coloured by agreement:
+    green = every other detector found the object, blue = some did, orange = none did."""
     import supervision as sv
 
     scale = width / image.shape[1]
@@ -699,8 +704,8 @@ def detector_tiles(image: np.ndarray, reports: Sequence[DetectorReport], agreed:
             continue
         det = sv.Detections(xyxy=r.boxes.astype(np.float32) * scale,
                             confidence=r.scores.astype(np.float32),
-                            class_id=agreed[r.name].astype(int))
-        palette = sv.ColorPalette([sv.Color(213, 94, 0), sv.Color(0, 158, 115)])
+                            class_id=_agreement_level(support[r.name], others))
+        palette = sv.ColorPalette([sv.Color(*c) for c in AGREE_COLOURS])
         boxes = sv.BoxAnnotator(color=palette, color_lookup=sv.ColorLookup.CLASS, thickness=2)
         text = sv.LabelAnnotator(color=palette, color_lookup=sv.ColorLookup.CLASS, text_scale=0.45,
                                  text_padding=3)
@@ -710,10 +715,15 @@ def detector_tiles(image: np.ndarray, reports: Sequence[DetectorReport], agreed:
                                                    zip(r.labels, r.scores, strict=True)])
         canvas = cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB)
         untrained = r.source == "random" or r.name.endswith("-0pct")  # 0 % of training = initialisation
-        weights = "UNTRAINED" if untrained else (r.source or "")
-        tiles.append(titled(canvas, r.name, f"{len(r.boxes)} boxes · {weights} · green = all agree",
-                            warning=untrained))
+        weights = "UNTRAINED" if untrained else (r.source or "no")
+        tiles.append(titled(canvas, r.name, f"{len(r.boxes)} boxes · {weights} weights", warning=untrained))
     return tiles
+
+
+def _agreement_level(support: np.ndarray, others: int) -> np.ndarray:
+    """0 = no other detector agrees, 1 = some do, 2 = all do."""
+    level = np.where(support > 0, 1, 0)
+    return np.where((support == others) & (others > 0), 2, level).astype(int)
 
 
 # --------------------------------------------------------------------------------------------- #
@@ -760,10 +770,12 @@ def run(image: Any, models: str = PARAMS[0].default, weights: str = "auto", heat
     if det_names:
         dets = compare_detectors(rgb, det_names, values["score_threshold"])
         dis = disagreement(dets)
-        images["detectors"] = side_by_side(detector_tiles(rgb, dets, dis["agreed"]), per_row=4)
-        captions["detectors"] = "Detectors side by side (green: found by every detector, orange: not)"
+        tiles = detector_tiles(rgb, dets, dis["support"], dis["others"])
+        images["detectors"] = side_by_side(tiles, per_row=4)
+        captions["detectors"] = "Detectors side by side (green: all others agree, blue: some, orange: none)"
         summary["detectors"] = [d.summary() for d in dets]
         summary["detector_agreement"] = dis["pairs"]
+        summary["detector_support"] = {name: s.tolist() for name, s in dis["support"].items()}
     figures = {"cost": _cost_figure(reports)}
     return LessonResult(images=images, summary=summary, figures=figures, captions=captions)
 

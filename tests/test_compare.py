@@ -218,12 +218,16 @@ def test_disagreement_matches_boxes_by_class_and_iou():
     assert result["agreed"]["a"].tolist() == [True, False]  # the star is a ring for b
     assert result["agreed"]["b"].tolist() == [True, False, False]
     assert result["pairs"][0]["f1"] == pytest.approx(2 * 1 / 5)
+    c = _det("c", [[51, 49, 61, 59]], ["star"])  # agrees with a's star only
+    result = compare.disagreement([a, b, c])
+    assert result["support"]["a"].tolist() == [1, 1] and result["support"]["b"].tolist() == [1, 0, 0]
+    assert result["agreed"]["a"].tolist() == [False, False] and result["others"] == 2
 
 
 def test_missing_detector_is_labelled_not_faked(cat):
     reports = compare.compare_detectors(cat, ["no-such-detector"])
     assert not reports[0].available and len(reports[0].boxes) == 0 and reports[0].status
-    tiles = compare.detector_tiles(cat, reports, {})
+    tiles = compare.detector_tiles(cat, reports, {}, 0)
     assert tiles[0].ndim == 3 and tiles[0].dtype == np.uint8
 
 
@@ -293,12 +297,15 @@ def test_compare_endpoint_answers_an_image_alone(client, cat_path):
     assert str(download).endswith(".png")
 
 
-def test_detector_tiles_colour_agreement_green_and_disagreement_orange():
+def test_detector_tiles_colour_boxes_by_agreement():
     image = np.full((200, 300, 3), 255, np.uint8)
-    a = _det("a", [[20, 20, 120, 120], [160, 40, 280, 160]], ["circle", "star"])
-    b = _det("b", [[20, 20, 120, 120]], ["circle"])
-    agreed = compare.disagreement([a, b])["agreed"]
-    tile = compare.detector_tiles(image, [a, b], agreed, width=300)[0]
+    a = _det("a", [[20, 20, 120, 120], [160, 40, 280, 160], [140, 170, 190, 195]], ["circle", "star", "ring"])
+    b = _det("b", [[20, 20, 120, 120], [160, 40, 280, 160]], ["circle", "star"])
+    c = _det("c", [[20, 20, 120, 120]], ["circle"])
+    dis = compare.disagreement([a, b, c])
+    tile = compare.detector_tiles(image, [a, b, c], dis["support"], dis["others"], width=300)[0]
     body = tile[tile.shape[0] - 200:]  # below the title bar, same scale as the image
-    assert tuple(body[70, 20]) == (0, 158, 115)  # left edge of the agreed circle box: green (RGB)
-    assert tuple(body[100, 160]) == (213, 94, 0)  # left edge of the star only `a` found: orange (RGB)
+    orange, blue, green = compare.AGREE_COLOURS  # none, some, all
+    assert tuple(body[70, 20]) == green  # the circle every detector found (RGB, not BGR)
+    assert tuple(body[100, 160]) == blue  # the star that b found too, c did not
+    assert tuple(body[182, 140]) == orange  # the ring only a found
