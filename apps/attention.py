@@ -66,11 +66,13 @@ def _dims(model, weights):
     return gr.update(maximum=d["layers"], value=0), gr.update(maximum=d["heads"], value=1)
 
 
-def _swin_dims(model, weights, stage):
+def _swin_dims(model, weights, stage, block, head):
     d = attention.dims(model, weights)
     stage = min(int(stage), len(d["stages"]))
+    blocks, heads = d["stages"][stage - 1], d["heads"][stage - 1]
     return (gr.update(maximum=len(d["stages"]), value=stage),
-            gr.update(maximum=d["stages"][stage - 1]), gr.update(maximum=d["heads"][stage - 1]))
+            gr.update(maximum=blocks, value=min(int(block), blocks)),
+            gr.update(maximum=heads, value=min(int(head), heads)))
 
 
 def _figure(label: str, **kwargs: Any) -> gr.Image:
@@ -164,13 +166,13 @@ with gr.Blocks(title="LensLab · Attention maps") as demo:
         refresh(img.select(_clicked, None, [qx, qy], api_visibility="private").then(**rerun))
     demo.load(frame.guard(_dims), [model, weights], [layer, head], api_visibility="private")
     swin_controls = [swin_stage, swin_block, swin_head]
-    demo.load(frame.guard(_swin_dims), [swin_model, swin_weights, swin_stage], swin_controls,
+    demo.load(frame.guard(_swin_dims), [swin_model, swin_weights, *swin_controls], swin_controls,
               api_visibility="private")
     refresh(model.change(frame.guard(_dims), [model, weights], [layer, head], api_visibility="private")
             .then(**rerun))
     for control in (swin_model, swin_stage):
-        refresh(control.change(frame.guard(_swin_dims), [swin_model, swin_weights, swin_stage],
-                               [swin_stage, swin_block, swin_head], api_visibility="private").then(**rerun))
+        refresh(control.change(frame.guard(_swin_dims), [swin_model, swin_weights, *swin_controls],
+                               swin_controls, api_visibility="private").then(**rerun))
 
 if __name__ == "__main__":
     frame.launch(demo)

@@ -91,10 +91,13 @@ def _complexity(h, w, c, m):
             f"**{r['ratio']:.1f}×** cheaper here, and linear instead of quadratic in $hw$.")
 
 
-def _dims(model, weights, stage):
+def _dims(model, weights, stage, block, query_row, query_col):
     d = swin.dims(model, weights, stage)
-    window = gr.update(maximum=d["window"] - 1)
-    return (gr.update(maximum=d["stages"], value=d["stage"]), gr.update(maximum=d["blocks"]), window, window)
+    top = d["window"] - 1
+    return (gr.update(maximum=d["stages"], value=d["stage"]),
+            gr.update(maximum=d["blocks"], value=min(int(block), d["blocks"])),
+            gr.update(maximum=top, value=min(int(query_row), top)),
+            gr.update(maximum=top, value=min(int(query_col), top)))
 
 
 with gr.Blocks(title="LensLab · Swin windows") as demo:
@@ -183,8 +186,9 @@ with gr.Blocks(title="LensLab · Swin windows") as demo:
     image.change(**rerun).then(**extras).then(**figures).then(**sheet)
     for control in (block, qrow, qcol, v2w):
         control.release(**rerun).then(**extras).then(**sheet)
+    geometry = [stage, block, qrow, qcol]
     for control in (model, stage):
-        control.change(frame.guard(_dims), [model, weights, stage], [stage, block, qrow, qcol],
+        control.change(frame.guard(_dims), [model, weights, *geometry], geometry,
                        api_visibility="private").then(**rerun).then(**extras).then(**sheet)
     for control in teach_inputs:
         control.release(frame.guard(_teach_limits), teach_inputs, [t_s, t_win], api_visibility="private",
@@ -192,8 +196,7 @@ with gr.Blocks(title="LensLab · Swin windows") as demo:
     for control in (c_h, c_w, c_c, c_m):
         control.change(frame.guard(_complexity), [c_h, c_w, c_c, c_m], calc, api_visibility="private")
     demo.load(**teach)
-    demo.load(frame.guard(_dims), [model, weights, stage], [stage, block, qrow, qcol],
-              api_visibility="private")
+    demo.load(frame.guard(_dims), [model, weights, *geometry], geometry, api_visibility="private")
 
 if __name__ == "__main__":
     frame.launch(demo)
