@@ -91,7 +91,9 @@ with gr.Blocks(title="LensLab · Compare models") as demo:
             detections = gr.Image(label="Detectors side by side", show_label=False, type="numpy",
                                   interactive=False, buttons=["download", "fullscreen"])
             with gr.Row():
-                cost = gr.Plot(label="Cost: multiply-adds vs. measured latency (bubble area ∝ parameters)")
+                with gr.Column():
+                    gr.Markdown("**Cost:** multiply-adds vs. latency measured here (bubble area ∝ params)")
+                    cost = gr.Plot(label="Cost", show_label=False)
                 with gr.Column():
                     summary = gr.JSON(label="Result (JSON)", open=False)
             download = frame.download_button()

@@ -780,6 +780,11 @@ def run(image: Any, models: str = PARAMS[0].default, weights: str = "auto", heat
     return LessonResult(images=images, summary=summary, figures=figures, captions=captions)
 
 
+def _padded(values: Sequence[float], pad: float = 0.25) -> list[float]:
+    """An axis range from 0 (costs start at zero) to the largest value plus room for bubbles and labels."""
+    return [0.0, max(values) * (1 + pad) if max(values) > 0 else 1.0]
+
+
 def _cost_figure(reports: Sequence[ModelReport]) -> Any:
     """Latency against multiply-adds, bubble size = parameters (plotly; small, interactive)."""
     import plotly.graph_objects as go
@@ -794,6 +799,10 @@ def _cost_figure(reports: Sequence[ModelReport]) -> Any:
             hovertemplate=(f"{r.title}<br>{r.params / 1e6:.2f} M params<br>%{{x:.2f}} GMACs<br>"
                            "%{y:.1f} ms<extra></extra>"),
         ))
+    xs = [r.macs / 1e9 for r in reports]
+    ys = [1e3 * r.latency_s for r in reports]
+    fig.update_traces(cliponaxis=False)
     fig.update_layout(xaxis_title="GMACs per image (fvcore)", yaxis_title="latency on this CPU (ms)",
-                      showlegend=False, height=360, margin=dict(l=50, r=30, t=20, b=50))
+                      xaxis_range=_padded(xs), yaxis_range=_padded(ys), showlegend=False, height=380,
+                      margin=dict(l=60, r=40, t=40, b=50), template="plotly_white")
     return fig
