@@ -297,47 +297,57 @@ def dynamic_k_chart(topk_ious: np.ndarray, dynamic_k: np.ndarray, counts: np.nda
     ax.set_title(title or "dynamic k = max(1, int(Σ of each GT's 10 best IoUs))\n"
                           "one segment per IoU; black line = k", fontsize=11)
     ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.11, right=0.98, top=0.86, bottom=0.09)  # fixed: tight_layout is slow
     return _figure_to_array(fig)
 
 
 def matching_chart(cost: np.ndarray, before: np.ndarray, after: np.ndarray, columns: np.ndarray,
                    column_labels: Sequence[str], conflicts: np.ndarray) -> np.ndarray:
-    """The matching matrix over the selected columns, before and after conflict resolution."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
-
+    """The matching matrix over the selected columns, before and after conflict resolution (OpenCV)."""
     g, n = before.shape[0], len(columns)
-    width = min(16.0, max(7.0, 0.42 * n + 2.0))
-    fig, axes = plt.subplots(2, 1, figsize=(width, 1.1 + 2 * (0.45 * g + 0.9)), dpi=110)
-    for ax, matrix, name in ((axes[0], before, "before: each GT takes its k cheapest candidates"),
-                             (axes[1], after, "after: a shared anchor stays with its cheapest GT")):
-        ax.set_xlim(-0.5, n - 0.5)
-        ax.set_ylim(g - 0.5, -0.5)
+    cw = 46 if n <= 24 else 36
+    ch, left, top, foot = 36, 62, 34, 34
+    show_text = n <= 40
+
+    def panel(matrix: np.ndarray, title: str) -> np.ndarray:
+        img = np.full((top + g * ch + foot, max(left + max(n, 1) * cw + 10, 720), 3), 255, np.uint8)
+        cv2.putText(img, title, (8, 22), FONT, 0.6, (20, 20, 20), 1, cv2.LINE_AA)
         for r in range(g):
+            y0 = top + r * ch
+            cv2.putText(img, f"GT {r + 1}", (6, y0 + ch // 2 + 6), FONT, 0.55, gt_colour(r), 2, cv2.LINE_AA)
             for c, a in enumerate(columns):
+                x0 = left + c * cw
                 on = bool(matrix[r, a])
-                face = np.array(gt_colour(r)) / 255 if on else (0.96, 0.96, 0.96)
-                ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor=face, edgecolor="white", lw=1.5))
-                if n <= 40 and np.isfinite(cost[r, a]) and cost[r, a] < 1e4:
-                    ax.text(c, r, f"{cost[r, a]:.2f}" if cost[r, a] < 10 else f"{cost[r, a]:.0f}",
-                            ha="center", va="center", fontsize=7 if n > 24 else 8,
-                            color="black" if not on else "white", fontweight="bold" if on else "normal")
+                face = gt_colour(r) if on else (244, 244, 244)
+                cv2.rectangle(img, (x0 + 1, y0 + 1), (x0 + cw - 2, y0 + ch - 2), face, -1)
+                v = cost[r, a]
+                if show_text and np.isfinite(v) and v < 1e4:
+                    text = f"{v:.2f}" if v < 10 else f"{v:.0f}"
+                    scale = 0.42 if cw >= 46 else 0.36
+                    (tw, _), _ = cv2.getTextSize(text, FONT, scale, 1)
+                    ink = (255, 255, 255) if on and sum(face) < 500 else (30, 30, 30)
+                    cv2.putText(img, text, (x0 + (cw - tw) // 2, y0 + ch // 2 + 5), FONT, scale, ink,
+                                2 if on else 1, cv2.LINE_AA)
+                elif show_text and np.isfinite(v):
+                    cv2.putText(img, "pen.", (x0 + 6, y0 + ch // 2 + 5), FONT, 0.36, (150, 150, 150), 1,
+                                cv2.LINE_AA)
         for c, a in enumerate(columns):
+            x0 = left + c * cw
             if conflicts[a]:
-                ax.add_patch(Rectangle((c - 0.5, -0.5), 1, g, fill=False, edgecolor=np.array(CONFLICT) / 255,
-                                       lw=2.5))
-        ax.set_yticks(range(g), [f"GT {r + 1}" for r in range(g)])
-        ax.set_xticks(range(n), column_labels, rotation=90 if n > 24 else 0, fontsize=8)
-        ax.set_title(name, fontsize=11, loc="left")
-        for side in ("top", "right", "left", "bottom"):
-            ax.spines[side].set_visible(False)
-    fig.suptitle("matching matrix (cell text = cost; red frame = anchor claimed by several GTs)", fontsize=11)
-    fig.tight_layout()
-    return _figure_to_array(fig)
+                cv2.rectangle(img, (x0, top - 1), (x0 + cw - 1, top + g * ch), CONFLICT, 3)
+            first, _, second = column_labels[c].partition(" ")
+            for k, part in enumerate((first, second)):
+                if part:
+                    (tw, _), _ = cv2.getTextSize(part, FONT, 0.36, 1)
+                    cv2.putText(img, part, (x0 + (cw - tw) // 2, top + g * ch + 14 + 14 * k), FONT, 0.36,
+                                (60, 60, 60), 1, cv2.LINE_AA)
+        return img
+
+    upper = panel(before, "before: each GT takes its k cheapest candidates (cell text = cost)")
+    lower = panel(after, "after: an anchor claimed by several GTs (red frame) stays with the cheapest")
+    if n == 0:
+        cv2.putText(upper, "no candidate was selected", (left, top + 24), FONT, 0.6, CONFLICT, 1, cv2.LINE_AA)
+    return _col([upper, np.full((8, upper.shape[1], 3), 255, np.uint8), lower])
 
 
 def _matching_columns(before: np.ndarray, conflicts: np.ndarray, limit: int = 48) -> np.ndarray:
