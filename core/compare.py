@@ -48,21 +48,31 @@ log = logging.getLogger("lenslab.compare")
 
 __all__ = [
     "PARAMS",
+    "AGREE_COLOURS",
     "CamSpec",
+    "DetectorReport",
     "ModelReport",
+    "analyse_classifier",
     "attention_rollout",
+    "blob_map",
     "cam_spec",
+    "classifier_card",
     "compare_classifiers",
     "compare_detectors",
     "count_flops",
     "count_parameters",
+    "detector_tiles",
+    "disagreement",
     "faithfulness",
     "grad_cam",
     "measure_latency",
     "model_view",
+    "nhwc_to_nchw",
     "rollout_map",
     "run",
+    "tokens_to_nchw",
     "vit_attentions",
+    "yolox_detect",
 ]
 
 DEFAULT_MODELS = ("resnet-shapes", "vit-shapes", "swin-shapes")
