@@ -812,8 +812,8 @@ def run(image: Any, channels: int = 3, partition_h: int = 6, partition_w: int = 
         source = trained[variant].source
         images[f"locality_{variant}"] = locality_image(
             maps[variant], box, pixel, f"{label}: {100 * mass[variant]:.0f}% of |w| in the 7x7 box",
-            subtitle=(f"all 6400 outputs: {100 * shares[variant]:.0f}% in their 7x7 window "
-                      f"(even spread: {100 * shares['chance']:.0f}%)"))
+            subtitle=(f"all 6400 outputs: {100 * shares[variant]:.0f}% in 7x7 windows "
+                      f"(even: {100 * shares['chance']:.0f}%)"))
         captions[f"locality_{variant}"] = (f"Trained {label} ({source} weights): output (ch 0, {pixel}) → "
                                            "input ch 0")
     for variant, label in (("fc", "plain FC"), ("rep", "FC + conv, merged")):
