@@ -21,6 +21,7 @@ import gradio as gr
 from core import zoo
 from core.images import ImageError, load_image
 from core.lesson import LessonResult
+from core.runtime import configure_threads
 from core.text import LANGUAGES, explanation
 from core.viz import montage, to_png_bytes
 
@@ -195,7 +196,9 @@ def guard(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def configure_queue(demo: gr.Blocks, concurrency: int = 4, max_size: int = 64) -> gr.Blocks:
-    """Queue settings for a classroom: bounded queue, a few workers (heavy lessons set lower limits)."""
+    """Queue settings for a classroom: bounded queue, a few workers (heavy lessons set lower limits),
+    and torch threads sized so concurrent calls do not oversubscribe the cores."""
+    configure_threads(concurrency)
     return demo.queue(default_concurrency_limit=concurrency, max_size=max_size)
 
 

@@ -6,6 +6,7 @@ networks LensLab defines itself live in ``core/nets/``.
 
 from core.models import (
     classifiers,  # noqa: F401
+    compare_zoo,  # noqa: F401
     detectors,  # noqa: F401
     diffusers_models,  # noqa: F401
     segmenters,  # noqa: F401
