@@ -494,25 +494,6 @@ def locality_net(kernels: Sequence[int] = (), groups: int = LOCALITY_GROUPS) -> 
     return LocalityNet(kernels=tuple(kernels), groups=groups)
 
 
-def _register_locality_models() -> None:
-    from core.zoo import ModelEntry, register
-
-    common = dict(task="classify", family="repmlp", builder="core.repmlp:locality_net", labels="shapes",
-                  input_size=LOCALITY_SIZE, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
-    register(ModelEntry(
-        name=LOCALITY_MODELS["fc"], title="Locality FC (plain) · ShapesWorld", arch="locality-fc",
-        kwargs=dict(kernels=()), embedded=f"{LOCALITY_MODELS['fc']}.safetensors",
-        description="Stem → one plain 64×10×10 FC → classifier, trained on ShapesWorld.", **common))
-    register(ModelEntry(
-        name=LOCALITY_MODELS["rep"], title="Locality FC + conv 1/3/5/7 · ShapesWorld", arch="locality-rep",
-        kwargs=dict(kernels=LOCALITY_KERNELS), embedded=f"{LOCALITY_MODELS['rep']}.safetensors",
-        description="The same FC trained with conv branches (1,3,5,7), merged into it after training.",
-        **common))
-
-
-_register_locality_models()
-
-
 def locality_box(center: tuple[int, int] = (6, 6), kernel: int = 7, side: int = LOCALITY_SIDE
                  ) -> tuple[int, int, int, int]:
     """(row0, row1, col0, col1), inclusive, of the k×k receptive field around ``center``, clipped."""

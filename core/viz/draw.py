@@ -155,7 +155,7 @@ def montage(images: Sequence[np.ndarray], titles: Sequence[str] | None = None, c
         y0 = gap + r * (tile + cap + gap)
         x0 = gap + c * (tile + gap)
         if titles:
-            _text(canvas, titles[i][:48], (x0, y0 + 17), 0.5)
+            _text(canvas, _fit(titles[i], tile), (x0, y0 + 17), 0.5)
         yy, xx = y0 + cap + (tile - nh) // 2, x0 + (tile - nw) // 2
         canvas[yy:yy + nh, xx:xx + nw] = small
     return canvas
@@ -190,3 +190,12 @@ def _dashed_rect(img: np.ndarray, p1: tuple[int, int], p2: tuple[int, int], colo
     for y in range(y1, y2, dash * 2):
         cv2.line(img, (x1, y), (x1, min(y + dash, y2)), color, thickness)
         cv2.line(img, (x2, y), (x2, min(y + dash, y2)), color, thickness)
+
+
+def _fit(text: str, width: int, scale: float = 0.5) -> str:
+    """Shorten ``text`` with an ellipsis only if it does not fit ``width`` pixels at ``scale``."""
+    if cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] <= width:
+        return text
+    while text and cv2.getTextSize(text + "...", cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] > width:
+        text = text[:-1]
+    return text + "..."
