@@ -128,7 +128,8 @@ def _view(label: str, height: int = 300) -> gr.Image:
 with gr.Blocks(title="LensLab · Diffusion") as demo:
     frame.header("Diffusion: destroy an image with noise, then rebuild one",
                  "The forward process adds Gaussian noise in 1000 tiny steps; a UNet learns to predict that "
-                 "noise, and the reverse process removes it a step at a time — x_T → … → x_{t−1} → … → x₀.")
+                 "noise, and the reverse process removes it a step at a time: from pure noise x_T back to "
+                 "a clean x₀.")
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
             image = frame.image_input(height=260)
@@ -158,9 +159,9 @@ with gr.Blocks(title="LensLab · Diffusion") as demo:
                                               buttons=["download", "fullscreen"], scale=2)
                     fwd_strip = gr.Image(label="the same ε at growing t", type="numpy", interactive=False,
                                          format="png", buttons=["download", "fullscreen"], height=200)
-                    with gr.Row():
-                        fwd_json = gr.JSON(label="Forward (JSON)", open=False)
-                        fwd_download = frame.download_button()
+                    fwd_download = frame.download_button()
+                    with gr.Accordion("Forward (JSON)", open=False):
+                        fwd_json = gr.JSON(label="Forward (JSON)")
                 with gr.Tab("② Reverse: generate from noise"):
                     with gr.Row():
                         label = gr.Dropdown(list(P["label"].choices), value=P["label"].default,
@@ -180,11 +181,13 @@ with gr.Blocks(title="LensLab · Diffusion") as demo:
                     sd_result = _view("input → result", height=260)
             status = gr.Markdown("Weights: not loaded yet — press **Generate** or **Run SDEdit**.",
                                  elem_classes=["lenslab-status"])
-            film = gr.Image(label="Trajectory filmstrip: x_t (top) and x̂₀ (bottom)", type="numpy",
-                            interactive=False, format="png", buttons=["download", "fullscreen"])
-            with gr.Row():
-                summary = gr.JSON(label="Result (JSON)", open=False)
-                download = frame.download_button()
+            gr.Markdown("**Trajectory filmstrip** — the sample x_t (top row) and the model's guess x̂₀ "
+                        "(bottom row), every k steps, left to right")
+            film = gr.Image(label="Trajectory filmstrip", show_label=False, type="numpy", interactive=False,
+                            format="png", buttons=["download", "fullscreen"])
+            download = frame.download_button()
+            with gr.Accordion("Result (JSON)", open=False):
+                summary = gr.JSON(label="Result (JSON)")
     frame.explanation_panel("diffusion")
 
     common = [model, weights, sampler, steps, eta]

@@ -16,7 +16,7 @@ DDPM_SHAPES_CONFIG = dict(
     in_channels=3,
     out_channels=3,
     layers_per_block=1,
-    block_out_channels=(32, 64, 128),
+    block_out_channels=(16, 32, 64),
     down_block_types=("DownBlock2D", "DownBlock2D", "DownBlock2D"),
     up_block_types=("UpBlock2D", "UpBlock2D", "UpBlock2D"),   # self-attention only in the 8×8 mid block
     norm_num_groups=8,
@@ -33,9 +33,19 @@ DDPM_SHAPES = register(ModelEntry(
                 "by LensLab on 32×32 ShapesWorld scenes; class id 8 is the unconditional 'null' class.",
 ))
 
+#: The architecture of google/ddpm-cifar10-32 (its config.json), so weights="random" builds the same net;
+#: hub loading reads the repository's own config.
+DDPM_CIFAR10_CONFIG = dict(
+    sample_size=32, in_channels=3, out_channels=3, layers_per_block=2,
+    block_out_channels=(128, 256, 256, 256),
+    down_block_types=("DownBlock2D", "AttnDownBlock2D", "DownBlock2D", "DownBlock2D"),
+    up_block_types=("UpBlock2D", "UpBlock2D", "AttnUpBlock2D", "UpBlock2D"),
+    downsample_padding=0, flip_sin_to_cos=False, freq_shift=1, norm_eps=1e-6, attention_head_dim=None,
+)
+
 DDPM_CIFAR10 = register(ModelEntry(
     name="ddpm-cifar10", task="diffuse", title="DDPM 32² · CIFAR-10 (Ho et al.)", family="ddpm",
-    arch="UNet2DModel", builder="diffusers-unet", hub_id="google/ddpm-cifar10-32",
+    arch="UNet2DModel", builder="diffusers-unet", kwargs=DDPM_CIFAR10_CONFIG, hub_id="google/ddpm-cifar10-32",
     fallback="ddpm-shapes", input_size=32, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5),
     description="The original DDPM CIFAR-10 model (35.7 M parameters, unconditional), from the Hub.",
 ))
