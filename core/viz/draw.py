@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
 
 import cv2
+import matplotlib
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 # A colour-blind-friendly qualitative palette (Okabe–Ito, then Tableau extras), RGB.
 PALETTE: tuple[tuple[int, int, int], ...] = (
@@ -168,8 +172,30 @@ def to_png_bytes(image: np.ndarray) -> bytes:
     return buf.tobytes()
 
 
-def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float) -> None:
-    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (30, 30, 30), 1, cv2.LINE_AA)
+@lru_cache(maxsize=8)
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    """DejaVu Sans from matplotlib's own data (always installed): unlike OpenCV's Hershey fonts it
+    draws →, ×, Δ, −, ², Greek letters and accents, which lesson captions need."""
+    path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    return ImageFont.truetype(str(path), size)
+
+
+def _font_size(scale: float) -> int:
+    return max(8, round(scale * 28))
+
+
+def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float,
+          color: tuple[int, int, int] = (30, 30, 30)) -> None:
+    """Draw ``text`` in place with its baseline at ``org`` (like cv2.putText), via PIL."""
+    font = _font(_font_size(scale))
+    x, y = org
+    top = max(0, y - font.size - 2)
+    bottom = min(img.shape[0], y + font.size // 2 + 2)
+    if bottom <= top:
+        return
+    region = Image.fromarray(img[top:bottom])
+    ImageDraw.Draw(region).text((x, y - top), text, font=font, fill=color, anchor="ls")
+    img[top:bottom] = np.asarray(region)
 
 
 def _ink(color: Sequence[int]) -> tuple[int, int, int]:
@@ -194,8 +220,9 @@ def _dashed_rect(img: np.ndarray, p1: tuple[int, int], p2: tuple[int, int], colo
 
 def _fit(text: str, width: int, scale: float = 0.5) -> str:
     """Shorten ``text`` with an ellipsis only if it does not fit ``width`` pixels at ``scale``."""
-    if cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] <= width:
+    font = _font(_font_size(scale))
+    if font.getlength(text) <= width:
         return text
-    while text and cv2.getTextSize(text + "...", cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] > width:
+    while text and font.getlength(text + "…") > width:
         text = text[:-1]
-    return text + "..."
+    return text + "…"
