@@ -45,7 +45,7 @@ def _status(s: dict[str, Any]) -> str:
     icon = {"hub": "🌐", "embedded": "📦", "random": "⚠️"}[s["weights"]]
     sim = s["simota"]
     lines = [f"{icon} **{s['weights_status']}**",
-             f"GT: {len(s['gt'])} boxes from {s['gt_source']} · {s['anchors']} anchors "
+             f"GT: {len(s['gt'])} box(es) from {s['gt_source']} · {s['anchors']} anchors "
              f"({' + '.join(str(v) for v in s['anchors_per_stride'].values())}) · preset **{sim['preset']}** "
              f"(radius {sim['center_radius_strides']} strides, penalty {sim['penalty']:.0e}) · "
              f"{sim['candidates']} candidates · dynamic k {sim['dynamic_k']} · "
@@ -77,6 +77,11 @@ def _click(path: str | None, gt_json: str, pending: Any, label: str,
     return assign.add_clicked_box(image, gt_json or "", pending, evt.index, label)
 
 
+def _picture(label: str) -> gr.Image:
+    """An output picture; its caption is drawn inside the image, so Gradio's label badge stays hidden."""
+    return gr.Image(label=label, show_label=False, buttons=["fullscreen", "download"], interactive=False)
+
+
 with gr.Blocks(title="LensLab · SimOTA") as demo:
     frame.header("SimOTA: which anchor learns which object?",
                  "YOLOX predicts a box at every anchor point of its stride-8/16/32 maps. SimOTA picks, per "
@@ -86,7 +91,7 @@ with gr.Blocks(title="LensLab · SimOTA") as demo:
         with gr.Column(scale=1, min_width=340):
             image = frame.image_input(height=260)
             with gr.Row():
-                scene_no = gr.Number(3, precision=0, minimum=0, maximum=10**6, label="ShapesWorld scene #",
+                scene_no = gr.Number(13, precision=0, minimum=0, maximum=10**6, label="ShapesWorld scene #",
                                      min_width=110)
                 scene_style = gr.Radio([("training style", "train"), ("held-out style", "heldout")],
                                        value="train", label="Render style", min_width=150)
@@ -121,25 +126,18 @@ with gr.Blocks(title="LensLab · SimOTA") as demo:
         with gr.Column(scale=2):
             status = gr.Markdown("Weights: not loaded yet — press **Run**.", elem_classes=["lenslab-status"])
             with gr.Row():
-                detections = gr.Image(label="Detections of the chosen checkpoint (click twice: add a GT box)",
-                                      buttons=["fullscreen", "download"], interactive=False)
-                positives = gr.Image(label="Final positives, coloured by GT (red dashed = no positive)",
-                                     buttons=["fullscreen", "download"])
+                detections = _picture("Detections of the chosen checkpoint (click twice: add a GT box)")
+                positives = _picture("Final positives, coloured by GT (red dashed = no positive)")
+            gr.Markdown("#### Dynamic k: each GT's 10 best IoUs, stacked — k is the integer part")
+            dynk = _picture("Dynamic k")
     gr.Markdown("### 1 · Candidates: the geometric pre-filter, per stride")
-    anchors = gr.Image(label="Anchor points: in box and centre square / box only / centre square only / "
-                             "neither",
-                       buttons=["fullscreen", "download"])
-    gr.Markdown("### 2 · The cost of each candidate for one GT")
-    cost = gr.Image(label="Per-GT cost (SimOTA) · anchor IoU (ATSS) · alignment t (TAL)",
-                    buttons=["fullscreen", "download"])
-    gr.Markdown("### 3 · Dynamic k and the matching")
-    with gr.Row():
-        dynk = gr.Image(label="Dynamic k: each GT's 10 best IoUs, stacked",
-                        buttons=["fullscreen", "download"])
-        matching = gr.Image(label="Matching matrix before / after conflict resolution",
-                            buttons=["fullscreen", "download"])
+    anchors = _picture("Anchor points: in box and centre square / box only / centre square only / neither")
+    gr.Markdown("### 2 · The cost of each candidate for one GT (pick the GT with the slider)")
+    cost = _picture("Per-GT cost (SimOTA) · anchor IoU (ATSS) · alignment t (TAL)")
+    gr.Markdown("### 3 · The matching matrix: each GT's k cheapest, then conflicts resolved")
+    matching = _picture("Matching matrix before / after conflict resolution")
     gr.Markdown("### 4 · Beyond SimOTA: ATSS and TAL on the same predictions")
-    compare = gr.Image(label="SimOTA · ATSS · TAL", buttons=["fullscreen", "download"])
+    compare = _picture("SimOTA · ATSS · TAL")
     with gr.Accordion("Assignment (JSON) and figures", open=False):
         summary = gr.JSON(label="Result (JSON)")
         download = frame.download_button()

@@ -655,7 +655,7 @@ def run(image: Any, model: str = "yolox-shapes", weights: str = "auto", gt_boxes
     if p["gt_boxes"].strip():
         gt_orig, labels = parse_gt_json(p["gt_boxes"], names)
         gt = gt_orig * pred.scale
-        source = "typed"
+        source = "typed JSON"
     else:
         gt_loaded = zoo.load_model(GT_MODEL, p["weights"]) if p["model"] != GT_MODEL else loaded
         ref = pred if gt_loaded is loaded else predict(gt_loaded, image, p["score_threshold"])

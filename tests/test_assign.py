@@ -273,7 +273,7 @@ def test_run_on_typed_gt_and_the_notes_preset(cat):
                                 "compare"]
     assert all(v.dtype == np.uint8 and v.ndim == 3 for v in res.images.values())
     js = res.to_json()
-    assert js["gt_source"] == "typed" and js["simota"]["preset"] == "yolox-main"
+    assert js["gt_source"] == "typed JSON" and js["simota"]["preset"] == "yolox-main"
     assert js["gt"][0]["box"] == [100, 60, 300, 250]
     assert len(js["simota"]["matched_gt"]) == js["anchors"]
     notes = run(cat, example="notes").to_json()

@@ -107,8 +107,7 @@ def detections_view(image: np.ndarray, dets: Any, names: Sequence[str], gt: np.n
     for i, box in enumerate(gt):
         x1, y1, x2, y2 = (int(round(v * z)) for v in box)
         _text(img, f"GT {i + 1}", (x1 + 3, min(y2 - 6, img.shape[0] - 6)), 0.5, (255, 255, 255), gt_colour(i))
-    return label_strip(img, f"{len(dets.boxes)} detections with score >= {threshold:.2f} "
-                            f"(score = sigmoid(obj) x sigmoid(cls))", STRIP)
+    return label_strip(img, f"{len(dets.boxes)} detections, score >= {threshold:.2f}", STRIP)
 
 
 def anchors_view(image: np.ndarray, points: np.ndarray, strides: np.ndarray, res: Any, gt: np.ndarray,
@@ -175,7 +174,7 @@ def metric_view(image: np.ndarray, points: np.ndarray, strides: np.ndarray, show
                 continue
             x, y = (int(round(v * z)) for v in points[a])
             if penalised[a]:
-                cv2.rectangle(layer, (x - half, y - half), (x + half - 1, y + half - 1), (90, 90, 90), -1)
+                cv2.rectangle(layer, (x - half, y - half), (x + half - 1, y + half - 1), (205, 205, 205), -1)
                 continue
             if shown.method == "SimOTA":  # costs span decades: colour by log cost
                 t = 0.0 if hi <= lo else float(np.clip(np.log(colour_of[a] / lo) / np.log(hi / lo), 0, 1))
@@ -190,8 +189,8 @@ def metric_view(image: np.ndarray, points: np.ndarray, strides: np.ndarray, show
             x, y = (int(round(v * z)) for v in points[a])
             if penalised[a]:
                 d = max(2, half // 3)
-                cv2.line(img, (x - d, y - d), (x + d, y + d), (230, 230, 230), 1, cv2.LINE_AA)
-                cv2.line(img, (x - d, y + d), (x + d, y - d), (230, 230, 230), 1, cv2.LINE_AA)
+                cv2.line(img, (x - d, y - d), (x + d, y + d), (120, 120, 120), 1, cv2.LINE_AA)
+                cv2.line(img, (x - d, y + d), (x + d, y - d), (120, 120, 120), 1, cv2.LINE_AA)
             if chosen[a]:
                 cv2.rectangle(img, (x - half, y - half), (x + half - 1, y + half - 1), (255, 255, 255), 2)
         img = draw_boxes(img, gt[focus:focus + 1] * z, [f"GT {focus + 1} {names[int(labels[focus])]}"],
@@ -200,9 +199,9 @@ def metric_view(image: np.ndarray, points: np.ndarray, strides: np.ndarray, show
     row = _row(panels)
     if shown.method == "SimOTA":
         row = add_colorbar(row, hi, lo, "viridis", "log cost")
-        note = (f"GT {focus + 1}: cost = cls + 3*(-log IoU); grey x = outside the "
+        note = (f"GT {focus + 1}: cost = cls + 3*(-log IoU); light grey x = outside the "
                 f"{'box and centre square' if shown.preset == 'yolox-0.3' else 'centre square'} "
-                f"(+{shown.penalty:.0e}); white frame = its final positives")
+                f"(+{shown.penalty:.0e}); white frame = final positives")
     else:
         row = add_colorbar(row, lo, hi, cmap, label[:8])
         what = ("candidates (k nearest per level), threshold = mean + std = "
