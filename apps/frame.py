@@ -18,6 +18,7 @@ from typing import Any
 
 import gradio as gr
 
+from apps import gradio_fixes
 from core import zoo
 from core.images import ImageError, load_image
 from core.lesson import LessonResult
@@ -26,6 +27,7 @@ from core.text import LANGUAGES, explanation
 from core.viz import montage, to_png_bytes
 
 log = logging.getLogger("lenslab")
+gradio_fixes.install()
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGES_DIR = ROOT / "assets" / "images"

@@ -18,17 +18,19 @@ def _summary_and_pixels(result) -> tuple[dict, list[np.ndarray]]:
     items = result if isinstance(result, (list, tuple)) else [result]
     summary = next(item for item in items if isinstance(item, dict))
     images = [np.asarray(Image.open(item)) for item in items
-              if isinstance(item, str) and Path(item).suffix.lower() in (".png", ".webp", ".jpg")]
+              if isinstance(item, str) and Path(item).suffix.lower() in (".png", ".webp", ".jpg", ".jpeg")]
     return summary, images
 
 
-def test_sixteen_concurrent_clients_get_the_serial_answer(app_url, cat_path):
+def test_sixteen_concurrent_clients_get_the_serial_answer(app_url, cat_path, tmp_path):
     serial_summary, serial_images = _summary_and_pixels(
-        Client(app_url, verbose=False).predict(handle_file(str(cat_path)), api_name="/attention"))
+        Client(app_url, verbose=False, download_files=str(tmp_path / "serial")).predict(
+            handle_file(str(cat_path)), api_name="/attention"))
     assert serial_images, "the endpoint returned no images"
 
-    def one_call(_: int):
-        client = Client(app_url, verbose=False)
+    def one_call(i: int):
+        # each student has their own machine: separate download folders, as real clients would
+        client = Client(app_url, verbose=False, download_files=str(tmp_path / f"client{i}"))
         return _summary_and_pixels(client.predict(handle_file(str(cat_path)), api_name="/attention"))
 
     with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
