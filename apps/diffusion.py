@@ -157,7 +157,8 @@ with gr.Blocks(title="LensLab · Diffusion") as demo:
                         fwd_curves = gr.Image(label="β_t, ᾱ_t and SNR of three schedules (t marked)",
                                               type="numpy", interactive=False, height=300, format="png",
                                               buttons=["download", "fullscreen"], scale=2)
-                    fwd_strip = gr.Image(label="the same ε at growing t", type="numpy", interactive=False,
+                    fwd_strip = gr.Image(label="the same ε at growing t", show_label=False, type="numpy",
+                                         interactive=False,
                                          format="png", buttons=["download", "fullscreen"], height=200)
                     fwd_download = frame.download_button()
                     with gr.Accordion("Forward (JSON)", open=False):

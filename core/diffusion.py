@@ -350,7 +350,7 @@ def forward(image: Any, t: int = 500, schedule: str = "linear", seed: int = 0,
     captions = {
         "x0": "x₀ (your image, in [−1, 1])",
         "noise": "ε ~ N(0, I) (shown clipped to [−1, 1])",
-        "x_t": f"x_t at t = {t}: √ᾱ = {info['signal_scale']:.3f}, √(1−ᾱ) = {info['noise_scale']:.3f}",
+        "x_t": f"x_t at t = {t}",
         "schedule": f"β_t, ᾱ_t and SNR ({schedule}), t = {t} marked",
         "forward_strip": "the same ε at growing t",
     }
