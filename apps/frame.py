@@ -7,7 +7,9 @@ one page needs. Nothing here computes a lesson — callbacks call one ``core`` f
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import inspect
 import logging
 import os
 import tempfile
@@ -174,27 +176,42 @@ def guard(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     Gradio otherwise shows a bare "Error" for exceptions. Expected problems (a bad image, a bad
     parameter, unavailable weights) carry their own message; an unexpected bug gets a short message
-    and a log line, and the server keeps serving.
+    and a log line, and the server keeps serving. Generator callbacks (streaming pages) are guarded
+    step by step, so an error in the middle of a stream reads the same way.
     """
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def streaming(*args: Any, **kwargs: Any) -> Any:
+            with _translated_errors():
+                yield from fn(*args, **kwargs)
+
+        return streaming
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
+        with _translated_errors():
             return fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except (ImageError, zoo.WeightsError, ValueError, KeyError) as exc:
-            message = exc.args[0] if exc.args else str(exc)
-            raise gr.Error(str(message), title="LensLab") from exc
-        except Exception as exc:  # noqa: BLE001 - the server must keep serving
-            log.error("lesson callback failed:\n%s", traceback.format_exc())
-            raise gr.Error(
-                f"Something went wrong inside LensLab ({type(exc).__name__}). "
-                "Try another image or setting; the error was logged.",
-                title="LensLab",
-            ) from exc
 
     return wrapper
+
+
+@contextlib.contextmanager
+def _translated_errors() -> Any:
+    try:
+        yield
+    except gr.Error:
+        raise
+    except (ImageError, zoo.WeightsError, ValueError, KeyError) as exc:
+        message = exc.args[0] if exc.args else str(exc)
+        raise gr.Error(str(message), title="LensLab") from exc
+    except Exception as exc:  # noqa: BLE001 - the server must keep serving
+        log.error("lesson callback failed:\n%s", traceback.format_exc())
+        raise gr.Error(
+            f"Something went wrong inside LensLab ({type(exc).__name__}). "
+            "Try another image or setting; the error was logged.",
+            title="LensLab",
+        ) from exc
 
 
 def configure_queue(demo: gr.Blocks, concurrency: int = 4, max_size: int = 64) -> gr.Blocks:
