@@ -8,8 +8,7 @@ only an image it noises the upload to the timestep of strength 0.6 and denoises 
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import gradio as gr
@@ -21,22 +20,6 @@ P = {p.name: p for p in diffusion.PARAMS}
 F = {p.name: p for p in diffusion.FORWARD_PARAMS}
 MODELS = list(diffusion.MODELS)
 CONCURRENCY = 2
-_DONE = object()
-
-
-def _streaming(fn: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
-    """frame.guard for generator callbacks: errors raised while iterating become readable messages."""
-    step = frame.guard(lambda it: next(it, _DONE))
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
-        it = fn(*args, **kwargs)
-        while (item := step(it)) is not _DONE:
-            yield item
-
-    return wrapper
-
-
 def _params(model: str, weights: str, sampler: str, steps: Any, eta: Any, seed: Any, every: Any,
             label: str, guidance: Any, strength: Any, mode: str) -> dict[str, Any]:
     return dict(model=model, weights=weights, sampler=sampler, steps=int(steps), eta=float(eta),
@@ -193,10 +176,10 @@ with gr.Blocks(title="LensLab · Diffusion") as demo:
 
     common = [model, weights, sampler, steps, eta]
     streaming = dict(concurrency_limit=CONCURRENCY, concurrency_id="diffusion", show_progress_on=[status])
-    sdedit.click(_streaming(_sdedit), [image, *common, strength, seed, every, label, guidance],
+    sdedit.click(frame.guard(_sdedit), [image, *common, strength, seed, every, label, guidance],
                  [sd_xt, sd_x0, sd_result, film, status, summary, download], api_name="diffusion",
                  **streaming)
-    generate.click(_streaming(_generate), [*common, seed, every, label, guidance],
+    generate.click(frame.guard(_generate), [*common, seed, every, label, guidance],
                    [gen_xt, gen_x0, film, status, summary, download], api_name="diffusion_generate",
                    **streaming)
     fwd_inputs = [image, t, schedule, seed]
