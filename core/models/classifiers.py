@@ -31,7 +31,10 @@ SWIN_SHAPES = register(ModelEntry(
 ))
 RESNET_SHAPES = register(ModelEntry(
     name="resnet-shapes", task="classify", title="ResNet-10-T (half width) · ShapesWorld", family="resnet",
-    arch="resnet10t", kwargs=dict(channels=(32, 64, 128, 256), num_classes=8),
+    arch="resnet10t",
+    # global MAX pooling: a shape is identified by local edge evidence wherever it sits; averaging
+    # dilutes it (in our tests the average-pooled net stayed near chance 3x longer)
+    kwargs=dict(channels=(32, 64, 128, 256), num_classes=8, global_pool="max", zero_init_last=False),
     embedded="resnet-shapes.safetensors", labels="shapes", input_size=96,
     mean=SHAPES_MEAN, std=SHAPES_STD,
     description="A ResNet-10-T at half width (1.3 M parameters; 96 px → 3×3 final map), for Grad-CAM and "

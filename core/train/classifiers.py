@@ -45,9 +45,9 @@ class Recipe:
 
 
 RECIPES: dict[str, Recipe] = {
-    "vit-shapes": Recipe(steps=6000, lr=5e-4, budget_min=22.0),
-    "swin-shapes": Recipe(steps=5000, lr=1e-3, budget_min=18.0),
-    "resnet-shapes": Recipe(steps=3000, lr=1e-3, weight_decay=0.01, budget_min=20.0),
+    "vit-shapes": Recipe(steps=6000, lr=5e-4, budget_min=28.0),
+    "swin-shapes": Recipe(steps=5000, lr=1e-3, budget_min=24.0),
+    "resnet-shapes": Recipe(steps=1600, lr=2e-3, weight_decay=0.01, budget_min=30.0),
 }
 
 

@@ -63,7 +63,8 @@ def save_weights(module: torch.nn.Module | dict[str, torch.Tensor], path: Path,
 
 
 def reproduce_command(model: str, steps: int, seed: int) -> str:
-    return f"python -m core.train {shlex.quote(model)} --steps {steps} --seed {seed}"
+    threads = torch.get_num_threads()
+    return f"python -m core.train {shlex.quote(model)} --steps {steps} --seed {seed} --threads {threads}"
 
 
 def write_card(path: Path, *, model: str, title: str, summary: str, data: str, architecture: str,
