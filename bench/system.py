@@ -22,7 +22,7 @@ configure_queue(demo)
 _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
 t_up = time.time()
 Client(url, verbose=False).predict(handle_file(sys.argv[2]), api_name="/attention")
-print(f"{t_up - t0:.3f} {time.time() - t0:.3f}")
+print(f"COLDSTART {t_up - t0:.3f} {time.time() - t0:.3f}", flush=True)
 demo.close()
 """
 
@@ -43,7 +43,8 @@ def cold_start() -> tuple[float, float]:
                          capture_output=True, text=True, cwd=ROOT, timeout=600)
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-2000:])
-    up, first = (float(v) for v in out.stdout.strip().splitlines()[-1].split())
+    line = next(ln for ln in out.stdout.splitlines() if ln.startswith("COLDSTART "))
+    up, first = (float(v) for v in line.split()[1:])
     return up, first
 
 
