@@ -23,7 +23,7 @@ SWIN_SHAPES = register(ModelEntry(
     name="swin-shapes", task="classify", title="Swin-Micro/W4 · ShapesWorld", family="swin",
     arch="swin_tiny_patch4_window7_224",
     kwargs=dict(img_size=64, patch_size=4, window_size=4, embed_dim=48, depths=(2, 2, 2),
-                num_heads=(3, 6, 12), num_classes=8),
+                num_heads=(3, 6, 12), num_classes=8, global_pool="max"),
     embedded="swin-shapes.safetensors", labels="shapes", input_size=64,
     mean=SHAPES_MEAN, std=SHAPES_STD,
     description="A 3-stage Swin on 64 px images (16×16 → 8×8 → 4×4 tokens, window 4, shift 2: stages 1 and "
