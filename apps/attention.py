@@ -77,6 +77,8 @@ def _swin_dims(model, weights, stage, block, head):
 
 def _figure(label: str, **kwargs: Any) -> gr.Image:
     # JPEG: encoding seven figures per answer as PNG would cost more than computing them
+    # an explicit height: without it Gradio 6 collapsed paired figures to 0 px at 1280-1440 px widths
+    kwargs.setdefault("height", 360)
     return gr.Image(label=label, interactive=False, buttons=["fullscreen"], format="jpeg", **kwargs)
 
 

@@ -5,7 +5,7 @@ attention matrix then never exists as a tensor and hooks on ``attn_drop`` see no
 not switch fusion off on the shared model (other students' requests run on it concurrently).
 Instead :func:`extractor` builds, once per model, a *view*: a structural copy whose parameters and
 buffers are the very same tensors (no memory is copied), with fusion switched off on the copy only,
-traced by ``timm.utils.AttentionExtract`` (torch.fx). The traced graph is a pure function, so one
+read by thread-local forward hooks (see ``_Extractor``). The hooks keep no shared state, so one
 extractor serves every thread, and it returns the softmax of every block and the logits in a
 single forward pass.
 
@@ -120,39 +120,59 @@ class Extraction:
 
 
 class _Extractor:
+    """Attention of every block from one forward pass of an unfused, weight-sharing copy.
+
+    Forward hooks on the copy's ``attn_drop`` modules (whose input is the softmax once fused attention
+    is off; identity in eval mode) and, for Swin, on ``attn.qkv`` write into *thread-local* storage, so
+    concurrent requests never see each other's maps. An earlier version traced the copy with torch.fx
+    (``AttentionExtract(method="fx")``); tracing patches ``nn.Module.__call__`` process-wide, and a
+    request running any module at that moment (e.g. torchvision's preprocessing) failed.
+    """
+
     def __init__(self, model: torch.nn.Module):
-        import warnings
-
-        from timm.layers import get_graph_node_names
-        from timm.utils import AttentionExtract
-
         # Share every parameter and buffer with the cached model; copy only the module objects.
         memo = {id(t): t for t in [*model.parameters(), *model.buffers()]}
-        view = copy.deepcopy(model, memo)
-        for module in view.modules():
+        self.net = copy.deepcopy(model, memo)
+        for module in self.net.modules():
             if hasattr(module, "fused_attn"):
                 module.fused_attn = False  # on the copy only
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # torchvision's note about train/eval nodes
-            nodes = get_graph_node_names(view)[1]
-        self.attn_nodes = [n for n in nodes if n.endswith("attn.softmax")]
         self.windowed = hasattr(model, "layers")  # Swin: attention per window, q/k kept for recomputation
-        self.qkv_nodes = [n for n in nodes if n.endswith("attn.qkv")] if self.windowed else []
-        self.output_node = nodes[-1]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # torchvision's note about train/eval nodes
-            self.net = AttentionExtract(view, names=[*self.attn_nodes, *self.qkv_nodes, self.output_node],
-                                        method="fx")
+        self._local = threading.local()
+        self.attn_modules: list[str] = []
+        self.qkv_modules: list[str] = []
+        for name, module in self.net.named_modules():
+            if name.endswith("attn.attn_drop"):
+                self.attn_modules.append(name)
+            elif self.windowed and name.endswith("attn.qkv"):
+                self.qkv_modules.append(name)
+            else:
+                continue
+            module.register_forward_hook(self._capture(name))
+        if not self.attn_modules:
+            raise ValueError(f"{type(model).__name__} has no timm attention blocks to inspect")
+
+    def _capture(self, name: str):
+        def hook(module: torch.nn.Module, inputs: Any, output: torch.Tensor) -> None:
+            store = getattr(self._local, "store", None)
+            if store is not None:
+                store[name] = output.detach()
+
+        return hook
 
     def __call__(self, x: torch.Tensor) -> Extraction:
-        with torch.inference_mode():
-            out = self.net(x)
+        self._local.store = {}
+        try:
+            with torch.inference_mode():
+                logits_t = self.net(x)
+            out = self._local.store
+        finally:
+            self._local.store = None
         # ViT: (1, heads, N, N) -> (heads, N, N); Swin: (windows·1, heads, M², M²) kept as it is
         maps = [out[n].float().numpy() if self.windowed else out[n][0].float().numpy()
-                for n in self.attn_nodes]
-        qkv = {n.removesuffix(".qkv"): out[n].float().numpy() for n in self.qkv_nodes}
-        logits = out[self.output_node].float().reshape(x.shape[0], -1)[0].numpy()
-        return Extraction([n.removesuffix(".softmax") for n in self.attn_nodes], maps, logits, qkv)
+                for n in self.attn_modules]
+        qkv = {n.removesuffix(".qkv"): out[n].float().numpy() for n in self.qkv_modules}
+        logits = logits_t.float().reshape(x.shape[0], -1)[0].numpy()
+        return Extraction([n.removesuffix(".attn_drop") for n in self.attn_modules], maps, logits, qkv)
 
 
 _EXTRACTORS: weakref.WeakKeyDictionary[torch.nn.Module, _Extractor] = weakref.WeakKeyDictionary()
