@@ -77,9 +77,11 @@ def _click(path: str | None, gt_json: str, pending: Any, label: str,
     return assign.add_clicked_box(image, gt_json or "", pending, evt.index, label)
 
 
-def _picture(label: str) -> gr.Image:
+def _picture(label: str, height: int = 420) -> gr.Image:
     """An output picture; its caption is drawn inside the image, so Gradio's label badge stays hidden."""
-    return gr.Image(label=label, show_label=False, buttons=["fullscreen", "download"], interactive=False)
+    # an explicit height: without it Gradio 6 collapsed row-mates to 0 px at 1280-1440 px widths
+    return gr.Image(label=label, show_label=False, buttons=["fullscreen", "download"], interactive=False,
+                    height=height)
 
 
 with gr.Blocks(title="LensLab · SimOTA") as demo:
