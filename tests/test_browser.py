@@ -31,7 +31,7 @@ def page(app_url):
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 1000}, device_scale_factor=1)
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
         page = context.new_page()
         page.goto(app_url, wait_until="domcontentloaded")
         page.get_by_role("tab").first.wait_for(timeout=60_000)
@@ -72,6 +72,13 @@ def test_each_lesson_runs_in_the_browser(page, lesson, cat_path, tmp_path):
         arg=[panel.element_handle(), before], timeout=120_000)
     error = page.locator(".toast-body.error")
     assert error.count() == 0, f"{lesson}: the page shows an error: {error.first.inner_text()}"
+    page.wait_for_timeout(1500)  # let follow-up events (captions, figure sheet) land
+    heights = panel.evaluate(
+        """el => [...el.querySelectorAll('.block')]
+              .filter(b => b.querySelector('img') && !b.closest('.gallery'))
+              .map(b => b.getBoundingClientRect().height)""")
+    collapsed = [h for h in heights if h < 20]
+    assert not collapsed, f"{lesson}: {len(collapsed)} of {len(heights)} figures are collapsed at 1280 px"
     shot = (SHOTS or tmp_path) / f"app-{lesson}.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shot), full_page=True)
