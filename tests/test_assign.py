@@ -26,14 +26,6 @@ from tests._simota_reference import reference_simota
 NAMES = ("circle", "square", "triangle", "pentagon", "hexagon", "star", "ring", "cross")
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Small CPU models run fastest on one intra-op thread (and the test machine is shared)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def test_anchor_grid_640_is_8400_stride8_first_row_major():
     points, strides = anchor_grid(640)

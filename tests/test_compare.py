@@ -13,15 +13,6 @@ import torch
 from core import compare, zoo
 from core.lesson import LessonResult
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """The CI machine has 2 cores shared by several jobs; two intra-op threads then mostly wait."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 # --------------------------------------------------------------------------------------------- #
 # cost
 

@@ -15,15 +15,6 @@ from core.nets.yolox import DecoupledHead, YOLOXShapes, decode, letterbox, yolox
 from core.train.detector import ARCH, EVAL_SEED, evaluate, train
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Small CPU models run fastest on one intra-op thread (and the test machine is shared)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_head_layout_and_8400_outputs_at_640():
     net = yolox_shapes(num_classes=80, image_size=640).eval()
     with torch.inference_mode():

@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 from streamlit.testing.v1 import AppTest
 
 from apps.registry import PAGES
@@ -23,13 +22,6 @@ APP = ROOT / "apps" / "streamlit_app.py"
 PAGES_DIR = ROOT / "apps" / "streamlit_pages"
 TIMEOUT = 300  # first model loads and a diffusion run on a busy 2-core machine
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_every_lesson_has_a_page_file():
