@@ -98,11 +98,6 @@ def _forward_live(path: str | None, t: int, schedule: str, seed: int) -> tuple[A
     return _forward(path, t, schedule, seed)
 
 
-def _slider(p: Any, **kwargs: Any) -> gr.Slider:
-    return gr.Slider(p.minimum, p.maximum, value=p.default, step=p.step or 1, label=p.label,
-                     info=p.help or None, **kwargs)
-
-
 def _view(label: str, height: int = 300) -> gr.Image:
     return gr.Image(label=label, type="numpy", height=height, interactive=False, format="png",
                     buttons=["download", "fullscreen"])
@@ -120,8 +115,8 @@ with gr.Blocks(title="LensLab · Diffusion") as demo:
             with gr.Group():
                 sampler = gr.Radio([("DDIM", "ddim"), ("DDPM", "ddpm")], value=P["sampler"].default,
                                    label=P["sampler"].label, info=P["sampler"].help)
-                steps = _slider(P["steps"])
-                eta = _slider(P["eta"])
+                steps = frame.param_slider(P["steps"])
+                eta = frame.param_slider(P["eta"])
                 with gr.Row():
                     seed = gr.Number(P["seed"].default, precision=0, minimum=0, maximum=P["seed"].maximum,
                                      label=P["seed"].label, min_width=100)
@@ -131,7 +126,7 @@ with gr.Blocks(title="LensLab · Diffusion") as demo:
             with gr.Tabs():
                 with gr.Tab("① Forward: add noise"):
                     with gr.Row():
-                        t = _slider(F["t"], scale=3)
+                        t = frame.param_slider(F["t"], scale=3)
                         schedule = gr.Radio(list(F["schedule"].choices), value=F["schedule"].default,
                                             label=F["schedule"].label, scale=2)
                     facts = gr.Markdown("Move **t** to noise your image.", elem_classes=["lenslab-status"])
@@ -150,14 +145,14 @@ with gr.Blocks(title="LensLab · Diffusion") as demo:
                     with gr.Row():
                         label = gr.Dropdown(list(P["label"].choices), value=P["label"].default,
                                             label=P["label"].label, info=P["label"].help)
-                        guidance = _slider(P["guidance"])
+                        guidance = frame.param_slider(P["guidance"])
                     generate = gr.Button("Generate (stream every k steps)", variant="primary", size="lg")
                     with gr.Row():
                         gen_xt = _view("x_t (current sample)")
                         gen_x0 = _view("x̂₀ (the model's guess of the clean image)")
                 with gr.Tab("③ SDEdit: from your image"):
                     with gr.Row():
-                        strength = _slider(P["strength"], scale=3)
+                        strength = frame.param_slider(P["strength"], scale=3)
                         sdedit = gr.Button("Run SDEdit", variant="primary", size="lg", scale=1)
                     with gr.Row():
                         sd_xt = _view("x_t (current sample)", height=260)

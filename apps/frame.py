@@ -23,7 +23,7 @@ import gradio as gr
 from apps import gradio_fixes
 from core import zoo
 from core.images import ImageError, load_image
-from core.lesson import LessonResult
+from core.lesson import LessonResult, Param
 from core.runtime import configure_threads
 from core.text import LANGUAGES, explanation
 from core.viz import montage, to_png_bytes
@@ -108,6 +108,12 @@ def model_picker(names: Sequence[str], default: str | None = None, label: str = 
     model = gr.Dropdown(choices=choices, value=default or names[0], label=label)
     mode = gr.Radio(choices=WEIGHT_CHOICES, value=weights, label="Weights")
     return model, mode
+
+
+def param_slider(param: Param, **kwargs: Any) -> gr.Slider:
+    """A slider built from a lesson's ``Param`` (range, step, default, label and help in one place)."""
+    return gr.Slider(param.minimum, param.maximum, value=param.default, step=param.step or 1,
+                     label=param.label or param.name, info=param.help or None, **kwargs)
 
 
 def status_box() -> gr.Markdown:

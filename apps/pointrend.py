@@ -92,12 +92,6 @@ def _scene(number: Any) -> tuple[str, int]:
     return str(path), index
 
 
-def _slider(name: str, **kwargs: Any) -> gr.Slider:
-    p = P[name]
-    return gr.Slider(p.minimum, p.maximum, value=p.default, step=p.step or 1, label=p.label,
-                     info=p.help or None, **kwargs)
-
-
 with gr.Blocks(title="LensLab · PointRend") as demo:
     frame.header("PointRend: render the boundary, not the whole mask",
                  "A segmenter predicts a coarse 1/16-size map; PointRend re-predicts only the most uncertain "
@@ -112,7 +106,7 @@ with gr.Blocks(title="LensLab · PointRend") as demo:
             weights = gr.Radio(WEIGHTS, value=P["weights"].default, label=P["weights"].label)
             size = gr.Dropdown(list(P["size"].choices), value=P["size"].default, label=P["size"].label,
                                info=P["size"].help)
-            num_points = _slider("num_points")
+            num_points = frame.param_slider(P["num_points"])
             run = gr.Button("Run", variant="primary", size="lg")
             scene = gr.Number(-1, precision=0, visible=False, label="scene")
         with gr.Column(scale=2):
@@ -132,9 +126,9 @@ with gr.Blocks(title="LensLab · PointRend") as demo:
             gr.Markdown("k·N uniform candidates (grey) → the β·N most uncertain of them (red; uncertainty of "
                         "the *interpolated* logits) → plus (1−β)·N fresh uniform points (blue). The loss is "
                         "computed only on red and blue.")
-            oversample = _slider("oversample")
-            importance = _slider("importance")
-            train_points = _slider("train_points")
+            oversample = frame.param_slider(P["oversample"])
+            importance = frame.param_slider(P["importance"])
+            train_points = frame.param_slider(P["train_points"])
             seed = gr.Number(P["seed"].default, precision=0, label=P["seed"].label, minimum=0)
         with gr.Column(scale=2):
             sampling = gr.Image(label="Training points", show_label=False, buttons=["fullscreen", "download"])

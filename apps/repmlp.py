@@ -52,12 +52,6 @@ def _calc(c_in: float, size_in: float, c_out: float, size_out: float, parts: flo
             f"(÷{r['saving_total']:,.0f}) |")
 
 
-def _slider(name: str, **kwargs: Any) -> gr.Slider:
-    p = P[name]
-    return gr.Slider(p.minimum, p.maximum, value=p.default, step=p.step or 1, label=p.label,
-                     info=p.help or None, **kwargs)
-
-
 with gr.Blocks(title="LensLab · RepMLP") as demo:
     frame.header("RepMLP: convolutions inside a fully-connected layer",
                  "A conv is a sparse, weight-shared FC. Train FC + conv branches, then merge them into "
@@ -69,15 +63,15 @@ with gr.Blocks(title="LensLab · RepMLP") as demo:
             with gr.Accordion("Demo block", open=True):
                 kernels = gr.Dropdown(list(P["kernels"].choices), value=P["kernels"].default,
                                       label=P["kernels"].label)
-                channels = _slider("channels")
-                groups = _slider("groups")
-                partition_h = _slider("partition_h")
-                partition_w = _slider("partition_w")
-                parts = _slider("parts")
+                channels = frame.param_slider(P["channels"])
+                groups = frame.param_slider(P["groups"])
+                partition_h = frame.param_slider(P["partition_h"])
+                partition_w = frame.param_slider(P["partition_w"])
+                parts = frame.param_slider(P["parts"])
                 seed = gr.Number(P["seed"].default, precision=0, label=P["seed"].label)
             with gr.Accordion("Trained 10×10 FC", open=True):
-                pixel_row = _slider("pixel_row")
-                pixel_col = _slider("pixel_col")
+                pixel_row = frame.param_slider(P["pixel_row"])
+                pixel_col = frame.param_slider(P["pixel_col"])
             run = gr.Button("Run", variant="primary")
         with gr.Column(scale=2):
             status = gr.Markdown("Weights: not loaded yet — press **Run**.", elem_classes=["lenslab-status"])
