@@ -61,3 +61,24 @@ def test_uploads_over_the_size_limit_are_refused(client, tmp_path):
     with pytest.raises(Exception) as info:  # refused by the upload route before any lesson code runs
         client.predict(handle_file(str(big)), api_name=ENDPOINTS[0])
     assert "size" in str(info.value).lower() or "413" in str(info.value)
+
+
+def test_the_readme_client_example_runs_as_written(app_url, monkeypatch):
+    """The README's HTTP API snippet, executed verbatim against the live app (only the URL differs)."""
+    import re
+    import ssl
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text()
+    section = readme.split("## HTTP API", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    assert "ssl_verify=ssl.create_default_context()" in code
+    monkeypatch.chdir(root)
+    namespace: dict = {}
+    exec(compile(code.replace("http://127.0.0.1:7860/", app_url), "README.md", "exec"), namespace)
+    summary, outputs = namespace["summary"], namespace["outputs"]
+    assert summary["model"]["source"] in {"embedded", "hub"} and summary["top5"]
+    figures = [item for item in outputs if isinstance(item, str)]
+    assert len(figures) >= 4 and all(Path(f).is_file() for f in figures)
+    assert isinstance(namespace["client"].ssl_verify, ssl.SSLContext)
