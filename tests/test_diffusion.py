@@ -166,11 +166,22 @@ def test_hub_path_with_a_locally_saved_unet(tmp_path):
     sched.save_pretrained(tmp_path)
     entry = zoo.get_entry("ddpm-cifar10")
     model, extras = zoo._load_hub(entry, local_file=tmp_path)
-    ref = DDIMPipeline(unet=unet, scheduler=sched)(generator=torch.Generator().manual_seed(0),
-                                                    num_inference_steps=6, output_type="pt").images
-    _, last = _last(model.eval(), D.sampler_scheduler(extras["scheduler"], "ddim"), num_inference_steps=6,
+    # the hub path loads exactly the saved weights and scheduler...
+    saved, loaded = unet.state_dict(), model.state_dict()
+    assert saved.keys() == loaded.keys() and all(torch.equal(saved[k], loaded[k]) for k in saved)
+    assert extras["scheduler"].betas.equal(sched.betas)
+    # ...and our loop on the loaded model equals diffusers' pipeline on it. (Not bit-equal to the
+    # pipeline on the *original* module: without `accelerate`, from_pretrained builds new parameter
+    # tensors and oneDNN may pick another kernel for them; outputs then differ by ~1e-6.)
+    model.eval()
+    ref = DDIMPipeline(unet=model, scheduler=extras["scheduler"])(
+        generator=torch.Generator().manual_seed(0), num_inference_steps=6, output_type="pt").images
+    _, last = _last(model, D.sampler_scheduler(extras["scheduler"], "ddim"), num_inference_steps=6,
                     generator=torch.Generator().manual_seed(0))
     assert torch.equal((last / 2 + 0.5).clamp(0, 1), ref)
+    with torch.no_grad():
+        x = torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+        torch.testing.assert_close(model(x, 10).sample, unet.eval()(x, 10).sample, rtol=1e-4, atol=1e-5)
 
 
 def test_hub_offline_is_a_clear_error_and_auto_falls_back():
