@@ -12,7 +12,14 @@ import torch
 from safetensors.torch import load_file
 
 from core import zoo
-from core.train.classifiers import EVAL_SEED, accuracy, train
+from core.train.classifiers import (
+    EVAL_SEED,
+    RECIPES,
+    accuracy,
+    distillation_loss,
+    init_sincos_pos_embed,
+    train,
+)
 from core.train.probe import attention_rollout, cls_rollout_map, vit_attention_maps
 from core.train.shapesworld import ShapesWorld
 
@@ -120,6 +127,43 @@ def test_smoke_training_writes_loadable_weights_and_card(name, tmp_path):
     assert 0.0 <= report.metrics["top1_heldout_style"] <= 1.0
 
 
+def test_distillation_loss_is_hintons_soft_target_kl():
+    g = torch.Generator().manual_seed(0)
+    s, t = torch.randn(5, 8, generator=g), torch.randn(5, 8, generator=g)
+    tau = 2.0
+    p, q = torch.softmax(s / tau, -1), torch.softmax(t / tau, -1)
+    want = (q * (q.log() - p.log())).sum(-1).mean() * tau**2  # KL(teacher ‖ student), batch mean
+    torch.testing.assert_close(distillation_loss(s, t, tau), want)
+    assert float(distillation_loss(t, t, tau)) == pytest.approx(0.0, abs=1e-6)
+    # the gradient pulls the student's softened distribution towards the teacher's
+    s.requires_grad_(True)
+    distillation_loss(s, t, tau).backward()
+    torch.testing.assert_close(s.grad, tau * (p - q) / 5)
+
+
+def test_sincos_init_gives_neighbouring_patches_similar_position_embeddings():
+    from timm.layers.pos_embed_sincos import build_sincos2d_pos_embed
+
+    net = zoo._create(zoo.get_entry("vit-shapes"))
+    init_sincos_pos_embed(net)
+    pos = net.pos_embed[0].detach()
+    gh, gw = net.patch_embed.grid_size
+    assert pos.shape[0] == 1 + gh * gw  # CLS + patches
+    assert float(pos[0].abs().max()) == 0.0
+    torch.testing.assert_close(pos[1:], build_sincos2d_pos_embed([gh, gw], dim=pos.shape[-1]))
+    grid = pos[1:].reshape(gh, gw, -1)
+    near = torch.cosine_similarity(grid[3, 3], grid[3, 4], dim=0)
+    far = torch.cosine_similarity(grid[3, 3], grid[0, gw - 1], dim=0)
+    assert near > far
+    assert net.pos_embed.requires_grad  # still a trained parameter: only the start changes
+
+
+def test_the_vit_recipe_distils_from_the_bundled_convnet():
+    recipe = RECIPES["vit-shapes"]
+    assert recipe.teacher == "resnet-shapes" and recipe.sincos_init
+    assert zoo.get_entry(recipe.teacher).family == "resnet"
+
+
 def test_bundled_checkpoints_fit_the_budget_and_have_cards():
     for name in EMBEDDED:
         path = zoo.WEIGHTS_DIR / f"{name}.safetensors"
@@ -134,8 +178,10 @@ def test_bundled_checkpoints_fit_the_budget_and_have_cards():
 
 def test_attention_maps_equal_timm_attention_extract():
     """Our recomputation from qkv equals timm's unfused softmax, node for node (reference: timm)."""
-    model = zoo._create(zoo.get_entry("vit-shapes")).eval()
-    x = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    entry = zoo.get_entry("vit-shapes")
+    model = zoo._create(entry).eval()
+    size = entry.input_size
+    x = torch.randn(2, 3, size, size, generator=torch.Generator().manual_seed(0))
     logits, maps = vit_attention_maps(model, x)
     for blk in model.blocks:
         blk.attn.fused_attn = False
@@ -161,12 +207,11 @@ def test_rollout_on_a_hand_computed_example():
     torch.testing.assert_close(r.sum(-1), torch.ones(3, 5))
 
 
-def test_trained_vit_rollout_concentrates_on_the_shape(request):
-    """Held-out scenes: the CLS rollout puts more mass inside the shape's box than outside it."""
-    card = _card_metrics("vit-shapes")
-    if any(card[k] < t for k, t in TARGETS.items()):
-        request.applymarker(pytest.mark.xfail(
-            reason=f"the bundled vit-shapes checkpoint is under-trained (card: {card})", strict=False))
+def test_trained_vit_rollout_concentrates_on_the_shape():
+    """Held-out scenes: the CLS rollout puts more mass inside the shape's box than outside it.
+
+    Enforced for the bundled checkpoint whatever its accuracy: this is what the attention lesson shows.
+    """
     loaded = zoo.load_model("vit-shapes", "embedded")
     model, size = loaded.model, loaded.entry.input_size
     world = ShapesWorld(size, "classify", seed=EVAL_SEED + 3, max_distractors=0)

@@ -11,12 +11,12 @@ SHAPES_STD = (0.5, 0.5, 0.5)
 
 # --- embedded (trained by `python -m core.train <name>`; see assets/weights/<name>.md) ----------- #
 VIT_SHAPES = register(ModelEntry(
-    name="vit-shapes", task="classify", title="ViT-Tiny/8 · ShapesWorld", family="vit",
+    name="vit-shapes", task="classify", title="ViT-Tiny/16 · ShapesWorld", family="vit",
     arch="vit_tiny_patch16_224",
-    kwargs=dict(img_size=64, patch_size=8, embed_dim=128, depth=4, num_heads=4, num_classes=8),
-    embedded="vit-shapes.safetensors", labels="shapes", input_size=64,
+    kwargs=dict(img_size=128, patch_size=16, embed_dim=128, depth=4, num_heads=4, num_classes=8),
+    embedded="vit-shapes.safetensors", labels="shapes", input_size=128,
     mean=SHAPES_MEAN, std=SHAPES_STD,
-    description="A 4-layer ViT (width 128, 4 heads) on 64 px images with 8×8 patches (8×8 tokens + CLS), "
+    description="A 4-layer ViT (width 128, 4 heads) on 128 px images with 16×16 patches (8×8 tokens + CLS), "
                 "trained on ShapesWorld.",
 ))
 SWIN_SHAPES = register(ModelEntry(

@@ -62,15 +62,21 @@ def save_weights(module: torch.nn.Module | dict[str, torch.Tensor], path: Path,
     return path
 
 
-def reproduce_command(model: str, steps: int, seed: int) -> str:
+def reproduce_command(model: str, steps: int | None, seed: int) -> str:
+    """The CLI line that repeats a run; ``steps=None`` means the recipe's own steps and time guard."""
     threads = torch.get_num_threads()
-    return f"python -m core.train {shlex.quote(model)} --steps {steps} --seed {seed} --threads {threads}"
+    step_arg = f" --steps {steps}" if steps is not None else ""
+    return f"python -m core.train {shlex.quote(model)}{step_arg} --seed {seed} --threads {threads}"
 
 
 def write_card(path: Path, *, model: str, title: str, summary: str, data: str, architecture: str,
                steps: int, seed: int, seconds: float, metrics: dict[str, Any], extra: str = "",
-               params: int | None = None) -> Path:
-    """Write the model card: data, architecture, steps, wall time, held-out metrics, how to reproduce."""
+               params: int | None = None, time_limited: bool = False) -> Path:
+    """Write the model card: data, architecture, steps, wall time, held-out metrics, how to reproduce.
+
+    ``time_limited``: the run was ended by its wall-clock guard, whose schedule follows elapsed time;
+    the reproducing command is then the recipe's own (``--steps <done>`` would give another schedule).
+    """
     rows = "\n".join(f"| {k} | {_fmt(v)} |" for k, v in metrics.items())
     machine = f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
     text = f"""# {title}
@@ -101,7 +107,7 @@ def write_card(path: Path, *, model: str, title: str, summary: str, data: str, a
 
 ## Reproduce
 ```bash
-{reproduce_command(model, steps, seed)}
+{reproduce_command(model, None if time_limited else steps, seed)}
 ```
 Weights: `{model}.safetensors` (safetensors; loaded by `core.zoo.load_model("{model}", "embedded")`).
 """
