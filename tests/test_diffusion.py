@@ -243,6 +243,21 @@ def test_smoke_training(tmp_path):
     assert "eps_mse" in report.metrics and "ddpm-shapes-samples.png" in report.card.read_text()
 
 
+def test_a_continued_training_starts_from_its_init_weights(tmp_path):
+    """``--init W --lr LR`` continues from W: with a vanishing learning rate the saved EMA stays at W."""
+    from safetensors.torch import load_file
+
+    from core.train.diffusion import train
+
+    first = train("ddpm-shapes", out=tmp_path / "a", smoke=True)
+    again = train("ddpm-shapes", out=tmp_path / "b", smoke=True, init=first.weights, lr=1e-12)
+    fresh = train("ddpm-shapes", out=tmp_path / "c", smoke=True, seed=1, lr=1e-12)
+    w0, w1, w2 = (load_file(str(r.weights)) for r in (first, again, fresh))
+    assert all(torch.allclose(w0[k], w1[k], atol=1e-7) for k in w0)
+    assert not all(torch.allclose(w0[k], w2[k], atol=1e-3) for k in w0)  # not an accident of seeding
+    assert "## Continued run" in again.card.read_text() and "lr 1e-12" in again.card.read_text()
+
+
 def test_endpoint_streams(client, cat_path):
     from gradio_client import handle_file
 

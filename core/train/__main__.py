@@ -1,4 +1,5 @@
-"""CLI: ``python -m core.train <model> [--steps N] [--out DIR] [--seed S] [--smoke] [--threads T]``."""
+"""CLI: ``python -m core.train <model> [--steps N] [--out DIR] [--seed S] [--smoke] [--threads T]``
+(``ddpm-shapes`` also takes ``--init WEIGHTS --lr LR`` to continue a run from its saved weights)."""
 
 from __future__ import annotations
 
@@ -19,12 +20,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--smoke", action="store_true", help="a few steps on tiny data, to test the code")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--init", type=Path, default=None,
+                        help="continue from these safetensors weights (ddpm-shapes)")
+    parser.add_argument("--lr", type=float, default=None, help="learning rate override (ddpm-shapes)")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
+    extra = {k: v for k, v in (("init", args.init), ("lr", args.lr)) if v is not None}
     report = get_trainer(args.model)(args.model, steps=args.steps, out=args.out, seed=args.seed,
-                                     smoke=args.smoke)
+                                     smoke=args.smoke, **extra)
     print(report)
 
 
