@@ -14,7 +14,8 @@ for every request and every file, and each one builds a new TLS context by loadi
 (~20–40 ms, even for plain ``http://``). A client made with one shared context,
 ``Client(url, ssl_verify=ssl.create_default_context())`` (the same certificate checks, built once),
 does not pay it; the README recommends it, and the goal rows use it on both sides. The default
-client's row is printed too.
+client's row is printed too. Each pair is warmed up three times before timing: a client's first
+calls also create its download folders and Gradio's first answers fill its file cache.
 
 ``python -m bench.attention`` prints the table.
 """
@@ -113,7 +114,7 @@ def endpoint_row(repeat: int) -> list[Row]:
                 attention.clear_cache()
                 return call(client, "/attention")
 
-            return compare(ours, baseline, repeat=repeat, warmup=1)
+            return compare(ours, baseline, repeat=repeat, warmup=3)
 
         rows = []
         clients = ((shared, "one shared TLS context", GOAL), (default, "default client", None))
