@@ -1,8 +1,9 @@
 """Attention maps page: ViT/DeiT CLS attention, rollout, a clicked patch, and Swin window attention.
 
 Layout and wiring only: every event makes one call into :mod:`core.attention` and renders it.
-The endpoint ``/attention`` takes an image (everything else defaulted) and returns the seven
-figures and the JSON summary; status, top-5, the head table, the entropy chart and the PNG sheet
+The endpoint ``/attention`` takes an image (everything else defaulted) and returns five figures —
+two of them pairs that belong together ("one head | mean of heads", "with | without the shift
+mask") — and the JSON summary; status, top-5, the head table, the entropy chart and the PNG sheet
 are rendered by private follow-up events.
 """
 
@@ -15,11 +16,35 @@ import gradio as gr
 
 from apps import frame
 from core import attention, zoo
-from core.viz.attention_viz import ascii_text
+from core.viz.attention_viz import ascii_text, pair_click, pair_figure
 
-IMAGE_KEYS = ("cls_attention", "head_mean", "rollout", "patch_attention", "swin_masked", "swin_unmasked",
-              "swin_rows")
+FIGURES = 5  # the ViT pair, rollout, clicked patch, the Swin pair, the window rows
 P = {p.name: p for p in attention.PARAMS}
+
+
+def _figures(result) -> tuple:
+    """The lesson's seven maps as the page's five figures (comparisons as pairs)."""
+    im, cap = result.images, result.captions
+    return (pair_figure(im["cls_attention"], im["head_mean"], cap["cls_attention"],
+                        cap["head_mean"].split(" · ")[-1]),
+            im["rollout"], im["patch_attention"],
+            pair_figure(im["swin_masked"], im["swin_unmasked"], _swin_title(result.summary["swin"]),
+                        "without the mask: other regions leak in"),
+            im["swin_rows"])
+
+
+def _swin_title(swin: dict[str, Any]) -> str:
+    ty, tx = swin["token"]
+    shift = f"shift {swin['shift']}" if swin["shift"] else "no shift"
+    where = f"stage {swin['stage']}, block {swin['block']} ({shift})"
+    return f"with the mask · {where}, token ({ty + 1}, {tx + 1})"
+
+
+def _labels(captions: dict[str, str]) -> list[str]:
+    return [f"{captions['cls_attention']} | {captions['head_mean'].split(' · ')[-1]}",
+            captions["rollout"], captions["patch_attention"],
+            f"{captions['swin_masked'].replace(' with the mask', '')}: with | without the mask",
+            captions["swin_rows"]]
 
 
 def _run(path, model, weights, layer, head, fusion, discard_ratio, query_x, query_y, swin_model,
@@ -30,7 +55,7 @@ def _run(path, model, weights, layer, head, fusion, discard_ratio, query_x, quer
                            swin_model=swin_model, swin_weights=swin_weights, swin_stage=swin_stage,
                            swin_block=swin_block, swin_head=swin_head, smooth=smooth)
     # the PNG sheet is written by a private follow-up event from the kept result, so API answers stay lean
-    return (*(result.images[k] for k in IMAGE_KEYS), result.to_json(), result)
+    return (*_figures(result), result.to_json(), result)
 
 
 def _sheet(result):
@@ -42,13 +67,13 @@ def _sheet(result):
 
 def _maybe_run(path, *args):
     if not path:  # the upload was cleared: keep the page as it is
-        return tuple(gr.skip() for _ in range(len(IMAGE_KEYS) + 2))
+        return tuple(gr.skip() for _ in range(FIGURES + 2))
     return _run(path, *args)
 
 
 def _extras(summary: dict[str, Any] | None, model, weights, swin_model, swin_weights):
     if not summary:
-        return tuple(gr.skip() for _ in range(5 + len(IMAGE_KEYS)))
+        return tuple(gr.skip() for _ in range(5 + FIGURES))
     loaded = [zoo.load_model(model, weights), zoo.load_model(swin_model, swin_weights)]
     random = any(item.source == "random" for item in loaded)
     status = gr.update(value=frame.weights_status(loaded),
@@ -57,7 +82,7 @@ def _extras(summary: dict[str, Any] | None, model, weights, swin_model, swin_wei
     swin_top5 = {t["label"]: t["probability"] for t in summary["swin"]["top5"]}
     rows = [[r["head"], round(r["cls_entropy_bits"], 3), round(r["effective_tokens"], 1),
              round(r["max_weight"], 4), round(r["mean_entropy_bits"], 3)] for r in summary["heads_table"]]
-    labels = [gr.update(label=summary["captions"][k]) for k in IMAGE_KEYS]
+    labels = [gr.update(label=text) for text in _labels(summary["captions"])]
     return status, top5, swin_top5, rows, attention.entropy_figure(summary), *labels
 
 
@@ -84,6 +109,11 @@ def _figure(label: str, **kwargs: Any) -> gr.Image:
 
 def _clicked(evt: gr.SelectData):
     x, y = evt.index[0], evt.index[1]
+    return min(max(x / attention.VIEW, 0.0), 0.999), min(max(y / attention.VIEW, 0.0), 0.999)
+
+
+def _clicked_pair(evt: gr.SelectData):
+    x, y = pair_click(evt.index[0], evt.index[1], attention.PANEL_WIDTH)
     return min(max(x / attention.VIEW, 0.0), 0.999), min(max(y / attention.VIEW, 0.0), 0.999)
 
 
@@ -118,9 +148,8 @@ with gr.Blocks(title="LensLab · Attention maps") as demo:
         with gr.Column(scale=2):
             status = frame.status_box()
             gr.Markdown("**Click any attention map** to choose the query patch (and the Swin token).")
-            with gr.Row():
-                cls_img = _figure("CLS → patches")
-                mean_img = _figure("Mean over heads")
+            # pairs carry their titles inside the picture; Gradio's label badge would cover them
+            vit_pair = _figure("CLS → patches: one head | mean of all heads", show_label=False)
             with gr.Row():
                 roll_img = _figure("Attention rollout")
                 patch_img = _figure("Clicked patch → patches")
@@ -131,9 +160,7 @@ with gr.Blocks(title="LensLab · Attention maps") as demo:
                                      label="Heads of the chosen layer", interactive=False, wrap=True)
             entropy = gr.Plot(label="Entropy of the CLS row, every layer and head")
             gr.Markdown("### Swin: one token's window attention, with and without the shift mask")
-            with gr.Row():
-                swin_masked = _figure("With the mask")
-                swin_unmasked = _figure("Without the mask")
+            swin_pair = _figure("One token's window row: with | without the mask", show_label=False)
             with gr.Row():
                 swin_rows = _figure("Window rows", scale=2)
                 swin_top5 = gr.Label(num_top_classes=5, label="Top-5 (Swin)", scale=1)
@@ -144,7 +171,7 @@ with gr.Blocks(title="LensLab · Attention maps") as demo:
 
     inputs = [image, model, weights, layer, head, fusion, discard, qx, qy, swin_model, swin_weights,
               swin_stage, swin_block, swin_head, smooth]
-    images = [cls_img, mean_img, roll_img, patch_img, swin_masked, swin_unmasked, swin_rows]
+    images = [vit_pair, roll_img, patch_img, swin_pair, swin_rows]
     kept = gr.State(None)
     outputs = [*images, summary, kept]
     sheet = dict(fn=frame.guard(_sheet), inputs=kept, outputs=download, api_visibility="private",
@@ -164,8 +191,9 @@ with gr.Blocks(title="LensLab · Attention maps") as demo:
         refresh(control.release(**rerun))
     for control in (fusion, smooth):
         refresh(control.change(**rerun))
-    for img in images[:6]:
-        refresh(img.select(_clicked, None, [qx, qy], api_visibility="private").then(**rerun))
+    for img, on_click in ((vit_pair, _clicked_pair), (roll_img, _clicked), (patch_img, _clicked),
+                          (swin_pair, _clicked_pair)):
+        refresh(img.select(on_click, None, [qx, qy], api_visibility="private").then(**rerun))
     demo.load(frame.guard(_dims), [model, weights], [layer, head], api_visibility="private")
     swin_controls = [swin_stage, swin_block, swin_head]
     demo.load(frame.guard(_swin_dims), [swin_model, swin_weights, *swin_controls], swin_controls,

@@ -36,6 +36,7 @@ from core.images import load_image
 from core.lesson import LessonResult, Param
 from core.viz import add_colorbar, colorize, overlay_heatmap
 from core.viz.attention_viz import annotated_matrix, draw_cell, draw_lines, pad_top, title_above
+from core.viz.draw import colorbar_extra
 
 __all__ = [
     "FUSIONS",
@@ -57,6 +58,7 @@ __all__ = [
 ]
 
 VIEW = 448  # side of the square "what the model sees" view the overlays are drawn on
+PANEL_WIDTH = VIEW + colorbar_extra()  # width of each map figure: the view plus its colour bar
 VIT_MODELS = ("vit-shapes", "vit-small", "deit-small")
 SWIN_MODELS = ("swin-shapes", "swin-tiny")
 FUSIONS = ("mean", "max", "min")

@@ -11,6 +11,7 @@ import timm
 import torch
 
 from core import attention, zoo
+from core.viz.attention_viz import PAIR_GAP, PAIR_TITLE, pair_click
 
 
 @pytest.fixture(scope="module")
@@ -231,6 +232,30 @@ def test_endpoint(client, cat_path):
     from gradio_client import handle_file
 
     *images, summary = client.predict(handle_file(str(cat_path)), api_name="/attention")
-    assert len(images) == 7
+    assert len(images) == 5  # ViT pair, rollout, clicked patch, Swin pair, window rows
     assert summary["top5"] and summary["swin"]["shift"] > 0
     assert all(os.path.isfile(p) for p in images)
+    from PIL import Image
+
+    sizes = [Image.open(p).size for p in images]
+    panel = attention.PANEL_WIDTH
+    assert sizes[0] == sizes[3] == (2 * panel + PAIR_GAP, attention.VIEW + PAIR_TITLE)
+    assert sizes[1] == sizes[2] == (panel, attention.VIEW)
+
+
+def test_pair_figures_keep_both_maps_and_map_clicks_back_into_either_panel(cat):
+    from apps import attention as page
+
+    result = attention.run(cat, query_x=0.8, query_y=0.3)
+    vit_pair, _, _, swin_pair, _ = page._figures(result)
+    left, right = result.images["swin_masked"], result.images["swin_unmasked"]
+    assert result.images["cls_attention"].shape[1] == attention.PANEL_WIDTH  # what the click maths assumes
+    h = left.shape[0]
+    np.testing.assert_array_equal(swin_pair[PAIR_TITLE:PAIR_TITLE + h, :left.shape[1]], left)
+    np.testing.assert_array_equal(swin_pair[PAIR_TITLE:PAIR_TITLE + h, left.shape[1] + PAIR_GAP:], right)
+    cls_map = result.images["cls_attention"]
+    np.testing.assert_array_equal(vit_pair[PAIR_TITLE:, :attention.PANEL_WIDTH], cls_map)
+    # a click at map pixel (300, 120) of either panel selects the same point
+    for x0 in (0, attention.PANEL_WIDTH + PAIR_GAP):
+        assert pair_click(x0 + 300, PAIR_TITLE + 120, attention.PANEL_WIDTH) == (300.0, 120.0)
+    assert pair_click(5, 3, attention.PANEL_WIDTH) == (5.0, 0.0)  # on the title strip: top edge

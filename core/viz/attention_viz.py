@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from core.viz.draw import PALETTE, add_colorbar, colorize
+from core.viz.draw import PALETTE, _text, add_colorbar, colorize
 
 __all__ = [
     "annotated_matrix",
@@ -21,6 +21,8 @@ __all__ = [
     "draw_lines",
     "label_image",
     "pad_top",
+    "pair_click",
+    "pair_figure",
     "tint_labels",
     "title_above",
 ]
@@ -127,6 +129,41 @@ def annotated_matrix(values: np.ndarray, cell: int = 36, cmap: str = "viridis", 
     if colorbar:
         img = add_colorbar(img, lo, hi, cmap=cmap, label=label)
     return img
+
+
+PAIR_GAP = 16  # white pixels between the two panels of a pair figure
+PAIR_TITLE = 34  # height of the title strip above each panel
+
+
+def pair_figure(left: np.ndarray, right: np.ndarray, left_title: str, right_title: str) -> np.ndarray:
+    """Two panels side by side, each under its own title: one picture for one comparison.
+
+    The attention page shows "one head | mean of heads" and "with | without the shift mask" this way:
+    the two maps of a comparison stay together when projected or opened full screen, and the page
+    ships one figure instead of two. :func:`pair_click` maps a click on the pair back into a panel.
+    """
+    h = max(left.shape[0], right.shape[0])
+
+    def panel(img: np.ndarray, title: str) -> np.ndarray:
+        body = np.full((h, img.shape[1], 3), 255, np.uint8)
+        body[:img.shape[0]] = img
+        bar = np.full((PAIR_TITLE, img.shape[1], 3), 255, np.uint8)
+        _text(bar, title, (4, PAIR_TITLE - 9), 0.7)
+        return np.concatenate([bar, body], axis=0)
+
+    gap = np.full((h + PAIR_TITLE, PAIR_GAP, 3), 255, np.uint8)
+    return np.concatenate([panel(left, left_title), gap, panel(right, right_title)], axis=1)
+
+
+def pair_click(x: float, y: float, left_width: int) -> tuple[float, float]:
+    """Pixel ``(x, y)`` clicked on a :func:`pair_figure` → the same point inside either panel.
+
+    ``left_width`` is the left panel's width; both panels put their picture at their own top-left, so
+    a click on the right map lands on the same spot of the left one.
+    """
+    if x >= left_width + PAIR_GAP:
+        x -= left_width + PAIR_GAP
+    return float(min(x, left_width - 1)), float(max(0.0, y - PAIR_TITLE))
 
 
 def title_above(image: np.ndarray, text: str, height: int = 30, scale: float = 0.6) -> np.ndarray:

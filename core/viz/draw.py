@@ -71,17 +71,28 @@ def overlay_heatmap(image: np.ndarray, heat: np.ndarray, alpha: float = 0.55, cm
 
 def add_colorbar(image: np.ndarray, vmin: float, vmax: float, cmap: str = "inferno",
                  label: str = "", width: int = 22) -> np.ndarray:
-    """Append a vertical colour bar with min/max ticks to the right of ``image``."""
+    """Append a vertical colour bar with min/max ticks to the right of ``image``.
+
+    The result is :func:`colorbar_extra` (``width``) pixels wider than ``image``.
+    """
     h = image.shape[0]
     ramp = np.linspace(1.0, 0.0, h, dtype=np.float32)[:, None].repeat(width, axis=1)
     bar = colorize(ramp, cmap, 0.0, 1.0)
-    pad = np.full((h, 78, 3), 255, np.uint8)
+    pad = np.full((h, _BAR_LABELS, 3), 255, np.uint8)
     scale = max(0.35, min(0.55, h / 700))
     _text(pad, _fmt(vmax), (4, 14), scale)
     _text(pad, _fmt(vmin), (4, h - 6), scale)
     if label:
         _text(pad, label, (4, h // 2), scale)
-    return np.concatenate([image, np.full((h, 6, 3), 255, np.uint8), bar, pad], axis=1)
+    return np.concatenate([image, np.full((h, _BAR_GAP, 3), 255, np.uint8), bar, pad], axis=1)
+
+
+_BAR_GAP, _BAR_LABELS = 6, 78
+
+
+def colorbar_extra(width: int = 22) -> int:
+    """How many pixels :func:`add_colorbar` adds to an image's width."""
+    return _BAR_GAP + width + _BAR_LABELS
 
 
 def draw_grid(image: np.ndarray, rows: int, cols: int, color: tuple[int, int, int] = (255, 255, 255),
