@@ -8,7 +8,7 @@
    of the work itself). Both sides clear the extraction cache, so the full computation is timed.
 
 Where the page's time goes (measured): the callback itself and Gradio's pre/post-processing are a few
-tens of ms; gradio_client's sequential download of the seven JPEG figures is most of the rest. Of
+tens of ms; gradio_client's sequential download of the five JPEG figures is most of the rest. Of
 that, most is not HTTP at all: by default gradio_client hands ``verify=True`` to a fresh httpx client
 for every request and every file, and each one builds a new TLS context by loading the CA bundle
 (~20–40 ms, even for plain ``http://``). A client made with one shared context,
@@ -78,7 +78,7 @@ def endpoint_row(repeat: int) -> list[Row]:
     def trivial(path: str) -> str:
         return "ok" if path else "none"
 
-    figures = list(attention.run(load_image(IMAGE)).images.values())[:7]
+    figures = list(page._figures(attention.run(load_image(IMAGE))))  # what the page ships
 
     def same_payload(path: str) -> list:
         return figures  # the lesson's own figures, precomputed: the cost of shipping them over HTTP
