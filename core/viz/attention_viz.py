@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from core.viz.draw import PALETTE, _text, add_colorbar, colorize
+from core.viz.draw import PALETTE, add_colorbar, colorize, label_strip
 
 __all__ = [
     "annotated_matrix",
@@ -147,9 +147,7 @@ def pair_figure(left: np.ndarray, right: np.ndarray, left_title: str, right_titl
     def panel(img: np.ndarray, title: str) -> np.ndarray:
         body = np.full((h, img.shape[1], 3), 255, np.uint8)
         body[:img.shape[0]] = img
-        bar = np.full((PAIR_TITLE, img.shape[1], 3), 255, np.uint8)
-        _text(bar, title, (4, PAIR_TITLE - 9), 0.7)
-        return np.concatenate([bar, body], axis=0)
+        return label_strip(body, title, height=PAIR_TITLE, scale=0.7)
 
     gap = np.full((h + PAIR_TITLE, PAIR_GAP, 3), 255, np.uint8)
     return np.concatenate([panel(left, left_title), gap, panel(right, right_title)], axis=1)
