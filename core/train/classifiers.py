@@ -33,9 +33,10 @@ import torch.nn.functional as F
 
 from core.train.common import TrainReport, progress, save_weights, seed_everything, write_card
 from core.train.shapesworld import CLASSES, ShapesWorld
-from core.zoo import ModelEntry, _create, get_entry
+from core.zoo import ModelEntry, _create, get_entry, load_model
 
-__all__ = ["RECIPES", "Recipe", "accuracy", "distillation_loss", "evaluate", "heldout_worlds", "train"]
+__all__ = ["RECIPES", "Recipe", "accuracy", "distillation_loss", "evaluate", "heldout_worlds",
+           "init_sincos_pos_embed", "train"]
 
 EVAL_SEED = 1_000_003  # never used for training (training seeds are small integers)
 EVAL_SCENES = 1000
@@ -112,8 +113,6 @@ def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor
 
 def _teacher(name: str) -> tuple[torch.nn.Module, ModelEntry]:
     """The frozen teacher network, loaded from its embedded weights (never the hub)."""
-    from core.zoo import load_model
-
     net = copy.deepcopy(load_model(name, "embedded").model).eval()  # the zoo's copy stays untouched
     for p in net.parameters():
         p.requires_grad_(False)
@@ -183,40 +182,42 @@ def train(model: str, steps: int | None = None, out: Path | str = Path("assets/w
     pending = pool.submit(scenes, 0, 0.0)
     start = time.perf_counter()
     done, time_limited, running = 0, False, []
-    for step in progress(range(steps), total=steps, desc=model):
-        elapsed = time.perf_counter() - start
-        if not smoke and elapsed > budget_s:
-            time_limited = True
-            break
-        frac = max(step / steps, elapsed / budget_s if not smoke else 0.0)
-        for group in opt.param_groups:
-            group["lr"] = recipe.lr * _lr_factor(step, frac, recipe.warmup_steps)
-        x, y = pending.result()
-        pending = pool.submit(scenes, step + 1, frac)
-        x = _augment(x, gen)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=recipe.bf16):
-            logits = net(x).float()
-        loss = F.cross_entropy(logits, y, label_smoothing=recipe.label_smoothing)
-        if teacher is not None:
-            t_net, t_entry = teacher
-            with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=recipe.bf16):
-                xt = x if t_entry.input_size == entry.input_size else F.interpolate(
-                    x, size=t_entry.input_size, mode="bilinear", align_corners=False, antialias=True)
-                t_logits = t_net(xt).float()
-            loss = ((1 - recipe.distill_alpha) * loss
-                    + recipe.distill_alpha * distillation_loss(logits, t_logits, recipe.distill_tau))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        opt.step()
-        done = step + 1
-        running.append(float((logits.argmax(-1) == y).float().mean()))
-        if not smoke and done % 100 == 0:
-            print(f"[{model}] step {done}/{steps} loss {float(loss):.3f} train-acc(100) "
-                  f"{sum(running[-100:]) / len(running[-100:]):.3f} lr {opt.param_groups[0]['lr']:.2e} "
-                  f"{(time.perf_counter() - start) / 60:.1f} min", flush=True)
+    try:
+        for step in progress(range(steps), total=steps, desc=model):
+            elapsed = time.perf_counter() - start
+            if not smoke and elapsed > budget_s:
+                time_limited = True
+                break
+            frac = max(step / steps, elapsed / budget_s if not smoke else 0.0)
+            for group in opt.param_groups:
+                group["lr"] = recipe.lr * _lr_factor(step, frac, recipe.warmup_steps)
+            x, y = pending.result()
+            pending = pool.submit(scenes, step + 1, frac)
+            x = _augment(x, gen)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=recipe.bf16):
+                logits = net(x).float()
+            loss = F.cross_entropy(logits, y, label_smoothing=recipe.label_smoothing)
+            if teacher is not None:
+                t_net, t_entry = teacher
+                with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=recipe.bf16):
+                    xt = x if t_entry.input_size == entry.input_size else F.interpolate(
+                        x, size=t_entry.input_size, mode="bilinear", align_corners=False, antialias=True)
+                    t_logits = t_net(xt).float()
+                loss = ((1 - recipe.distill_alpha) * loss
+                        + recipe.distill_alpha * distillation_loss(logits, t_logits, recipe.distill_tau))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
+            done = step + 1
+            running.append(float((logits.argmax(-1) == y).float().mean()))
+            if not smoke and done % 100 == 0:
+                print(f"[{model}] step {done}/{steps} loss {float(loss):.3f} train-acc(100) "
+                      f"{sum(running[-100:]) / len(running[-100:]):.3f} lr {opt.param_groups[0]['lr']:.2e} "
+                      f"{(time.perf_counter() - start) / 60:.1f} min", flush=True)
+    finally:  # also when a step raises: no rendering thread outlives the run
+        pool.shutdown(cancel_futures=True)
     train_seconds = time.perf_counter() - start
-    pool.shutdown(cancel_futures=True)
 
     net.eval()
     metrics = {k: accuracy(net, w, n_eval, entry) for k, w in heldout_worlds(entry.input_size).items()}
