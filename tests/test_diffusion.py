@@ -268,7 +268,17 @@ def test_a_continued_training_starts_from_its_init_weights(tmp_path):
     w0, w1, w2 = (load_file(str(r.weights)) for r in (first, again, fresh))
     assert all(torch.allclose(w0[k], w1[k], atol=1e-7) for k in w0)
     assert not all(torch.allclose(w0[k], w2[k], atol=1e-3) for k in w0)  # not an accident of seeding
-    assert "## Continued run" in again.card.read_text() and "lr 1e-12" in again.card.read_text()
+    card = again.card.read_text()
+    assert "## Continued run" in card and "lr 1e-12" in card
+    assert f"--init {first.weights} --lr 1e-12" in card  # the reproduce line repeats the continuation
+
+
+def test_init_and_lr_are_refused_for_the_classifiers(capsys):
+    from core.train.__main__ import main
+
+    with pytest.raises(SystemExit):
+        main(["vit-shapes", "--smoke", "--lr", "1e-3"])
+    assert "ddpm-shapes only" in capsys.readouterr().err
 
 
 def test_endpoint_streams(client, cat_path):

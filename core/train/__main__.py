@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="continue from these safetensors weights (ddpm-shapes)")
     parser.add_argument("--lr", type=float, default=None, help="learning rate override (ddpm-shapes)")
     args = parser.parse_args(argv)
+    if (args.init is not None or args.lr is not None) and args.model != "ddpm-shapes":
+        parser.error("--init and --lr apply to ddpm-shapes only (the classifier recipes fix their own)")
     if args.threads:
         torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -62,16 +62,20 @@ def save_weights(module: torch.nn.Module | dict[str, torch.Tensor], path: Path,
     return path
 
 
-def reproduce_command(model: str, steps: int | None, seed: int) -> str:
-    """The CLI line that repeats a run; ``steps=None`` means the recipe's own steps and time guard."""
+def reproduce_command(model: str, steps: int | None, seed: int, extra_args: str = "") -> str:
+    """The CLI line that repeats a run; ``steps=None`` means the recipe's own steps and time guard.
+
+    ``extra_args`` are further options of the run (e.g. ``--init W --lr LR`` of a continued one).
+    """
     threads = torch.get_num_threads()
     step_arg = f" --steps {steps}" if steps is not None else ""
-    return f"python -m core.train {shlex.quote(model)}{step_arg} --seed {seed} --threads {threads}"
+    extra = f" {extra_args}" if extra_args else ""
+    return f"python -m core.train {shlex.quote(model)}{step_arg} --seed {seed} --threads {threads}{extra}"
 
 
 def write_card(path: Path, *, model: str, title: str, summary: str, data: str, architecture: str,
                steps: int, seed: int, seconds: float, metrics: dict[str, Any], extra: str = "",
-               params: int | None = None, time_limited: bool = False) -> Path:
+               params: int | None = None, time_limited: bool = False, extra_args: str = "") -> Path:
     """Write the model card: data, architecture, steps, wall time, held-out metrics, how to reproduce.
 
     ``time_limited``: the run was ended by its wall-clock guard, whose schedule follows elapsed time;
@@ -107,7 +111,7 @@ def write_card(path: Path, *, model: str, title: str, summary: str, data: str, a
 
 ## Reproduce
 ```bash
-{reproduce_command(model, None if time_limited else steps, seed)}
+{reproduce_command(model, None if time_limited else steps, seed, extra_args)}
 ```
 Weights: `{model}.safetensors` (safetensors; loaded by `core.zoo.load_model("{model}", "embedded")`).
 """

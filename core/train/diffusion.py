@@ -13,6 +13,7 @@ exactly the run ``--steps <steps done>`` would make; the card records the steps 
 from __future__ import annotations
 
 import copy
+import shlex
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,7 +87,8 @@ def train(model: str = "ddpm-shapes", steps: int | None = None, out: Path | None
     """Train (or, with ``init``, continue training) the UNet; writes weights, sample grid and card.
 
     A continued run starts both the trained and the EMA weights from ``init`` (the saved EMA of the
-    earlier run) with a fresh optimiser, and reads scenes from a world seed the earlier run did not use.
+    earlier run) with a fresh optimiser, and reads the same world from scene 10,000,000 on, which the
+    earlier run never reached.
     """
     from safetensors.torch import load_file
 
@@ -172,6 +174,7 @@ def train(model: str = "ddpm-shapes", steps: int | None = None, out: Path | None
                      f"(decay ≤ {EMA_MAX}) saved; bf16 autocast for the forward pass, fp32 weights. "
                      f"Training loop wall time {seconds / 60:.1f} min.",
         steps=done, seed=seed, seconds=seconds_total, metrics=metrics, params=params,
+        extra_args=f"--init {shlex.quote(str(init))} --lr {lr:g}" if init is not None else "",
         extra=(f"## Continued run\nThis run started from `{Path(init).name}` (the EMA weights of an "
                f"earlier run of this recipe, whose card is the previous version of this one) with a fresh "
                f"optimiser and EMA decay {EMA_MAX} from the first step; the steps above are this run's "
