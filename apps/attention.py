@@ -22,29 +22,32 @@ FIGURES = 5  # the ViT pair, rollout, clicked patch, the Swin pair, the window r
 P = {p.name: p for p in attention.PARAMS}
 
 
-def _figures(result) -> tuple:
-    """The lesson's seven maps as the page's five figures (comparisons as pairs)."""
-    im, cap = result.images, result.captions
-    return (pair_figure(im["cls_attention"], im["head_mean"], cap["cls_attention"],
-                        cap["head_mean"].split(" · ")[-1]),
-            im["rollout"], im["patch_attention"],
-            pair_figure(im["swin_masked"], im["swin_unmasked"], _swin_title(result.summary["swin"]),
-                        "without the mask: other regions leak in"),
-            im["swin_rows"])
-
-
-def _swin_title(swin: dict[str, Any]) -> str:
+def _pair_titles(summary: dict[str, Any]) -> tuple[tuple[str, str], tuple[str, str]]:
+    """Titles of the two pair figures: (one head, mean of heads) and (with, without the Swin mask)."""
+    cap, swin = summary["captions"], summary["swin"]
     ty, tx = swin["token"]
     shift = f"shift {swin['shift']}" if swin["shift"] else "no shift"
     where = f"stage {swin['stage']}, block {swin['block']} ({shift})"
-    return f"with the mask · {where}, token ({ty + 1}, {tx + 1})"
+    return ((cap["cls_attention"], cap["head_mean"].split(" · ")[-1]),
+            (f"with the mask · {where}, token ({ty + 1}, {tx + 1})",
+             "without the mask: other regions leak in"))
 
 
-def _labels(captions: dict[str, str]) -> list[str]:
-    return [f"{captions['cls_attention']} | {captions['head_mean'].split(' · ')[-1]}",
-            captions["rollout"], captions["patch_attention"],
-            f"{captions['swin_masked'].replace(' with the mask', '')}: with | without the mask",
-            captions["swin_rows"]]
+def _figures(result) -> tuple:
+    """The lesson's seven maps as the page's five figures (comparisons as pairs)."""
+    im = result.images
+    vit_titles, swin_titles = _pair_titles(result.summary)
+    return (pair_figure(im["cls_attention"], im["head_mean"], *vit_titles), im["rollout"],
+            im["patch_attention"], pair_figure(im["swin_masked"], im["swin_unmasked"], *swin_titles),
+            im["swin_rows"])
+
+
+def _labels(summary: dict[str, Any]) -> list[str]:
+    """Component labels (shown for single figures; for the pairs, what screen readers announce)."""
+    cap = summary["captions"]
+    vit_titles, swin_titles = _pair_titles(summary)
+    return [" | ".join(vit_titles), cap["rollout"], cap["patch_attention"], " | ".join(swin_titles),
+            cap["swin_rows"]]
 
 
 def _run(path, model, weights, layer, head, fusion, discard_ratio, query_x, query_y, swin_model,
@@ -82,7 +85,7 @@ def _extras(summary: dict[str, Any] | None, model, weights, swin_model, swin_wei
     swin_top5 = {t["label"]: t["probability"] for t in summary["swin"]["top5"]}
     rows = [[r["head"], round(r["cls_entropy_bits"], 3), round(r["effective_tokens"], 1),
              round(r["max_weight"], 4), round(r["mean_entropy_bits"], 3)] for r in summary["heads_table"]]
-    labels = [gr.update(label=text) for text in _labels(summary["captions"])]
+    labels = [gr.update(label=text) for text in _labels(summary)]
     return status, top5, swin_top5, rows, attention.entropy_figure(summary), *labels
 
 
