@@ -1,10 +1,11 @@
 """Attention maps page: ViT/DeiT CLS attention, rollout, a clicked patch, and Swin window attention.
 
 Layout and wiring only: every event makes one call into :mod:`core.attention` and renders it.
-The endpoint ``/attention`` takes an image (everything else defaulted) and returns five figures —
-two of them pairs that belong together ("one head | mean of heads", "with | without the shift
-mask") — and the JSON summary; status, top-5, the head table, the entropy chart and the PNG sheet
-are rendered by private follow-up events.
+The endpoint ``/attention`` takes an image (everything else defaulted) and returns two figures —
+the ViT's four maps as a 2×2 grid ("one head | mean of heads" over "rollout | clicked patch") and
+the Swin comparison ("with | without the shift mask" above the window rows) — and the JSON summary;
+status, top-5, the head table, the entropy chart and the PNG sheet are rendered by private
+follow-up events.
 """
 
 from __future__ import annotations
@@ -16,38 +17,41 @@ import gradio as gr
 
 from apps import frame
 from core import attention, zoo
-from core.viz.attention_viz import ascii_text, pair_click, pair_figure
+from core.viz.attention_viz import ascii_text, grid_click, grid_figure
 
-FIGURES = 5  # the ViT pair, rollout, clicked patch, the Swin pair, the window rows
+FIGURES = 2  # the ViT grid (four maps) and the Swin figure (pair + window rows)
 P = {p.name: p for p in attention.PARAMS}
 
 
-def _pair_titles(summary: dict[str, Any]) -> tuple[tuple[str, str], tuple[str, str]]:
-    """Titles of the two pair figures: (one head, mean of heads) and (with, without the Swin mask)."""
-    cap, swin = summary["captions"], summary["swin"]
-    ty, tx = swin["token"]
+Titles = tuple[str, str]
+
+
+def _pair_titles(summary: dict[str, Any]) -> tuple[Titles, Titles, Titles]:
+    """Panel titles: (one head, mean of heads), (rollout, clicked patch), (with, without the Swin mask)."""
+    cap, swin, roll = summary["captions"], summary["swin"], summary["rollout"]
     shift = f"shift {swin['shift']}" if swin["shift"] else "no shift"
     where = f"stage {swin['stage']}, block {swin['block']} ({shift})"
+    rollout = f"rollout · head {roll['fusion']}, discard {roll['discard_ratio']:.2f}"
     return ((cap["cls_attention"], cap["head_mean"].split(" · ")[-1]),
-            (f"with the mask · {where}, token ({ty + 1}, {tx + 1})",
-             "without the mask: other regions leak in"))
+            (rollout, cap["patch_attention"]),
+            (f"with the mask · {where}", "without the mask: other regions leak in"))
 
 
 def _figures(result) -> tuple:
-    """The lesson's seven maps as the page's five figures (comparisons as pairs)."""
+    """The lesson's seven pictures as the page's two figures (each a grid of titled panels)."""
     im = result.images
-    vit_titles, swin_titles = _pair_titles(result.summary)
-    return (pair_figure(im["cls_attention"], im["head_mean"], *vit_titles), im["rollout"],
-            im["patch_attention"], pair_figure(im["swin_masked"], im["swin_unmasked"], *swin_titles),
-            im["swin_rows"])
+    (cls_t, mean_t), (roll_t, patch_t), (masked_t, unmasked_t) = _pair_titles(result.summary)
+    vit = grid_figure([[(im["cls_attention"], cls_t), (im["head_mean"], mean_t)],
+                       [(im["rollout"], roll_t), (im["patch_attention"], patch_t)]])
+    swin = grid_figure([[(im["swin_masked"], masked_t), (im["swin_unmasked"], unmasked_t)],
+                        [(im["swin_rows"], result.summary["captions"]["swin_rows"])]])
+    return vit, swin
 
 
 def _labels(summary: dict[str, Any]) -> list[str]:
-    """Component labels (shown for single figures; for the pairs, what screen readers announce)."""
-    cap = summary["captions"]
-    vit_titles, swin_titles = _pair_titles(summary)
-    return [" | ".join(vit_titles), cap["rollout"], cap["patch_attention"], " | ".join(swin_titles),
-            cap["swin_rows"]]
+    """What screen readers announce for the two figures (their panel titles)."""
+    vit, maps, swin = _pair_titles(summary)
+    return [" | ".join((*vit, *maps)), " | ".join((*swin, summary["captions"]["swin_rows"]))]
 
 
 def _run(path, model, weights, layer, head, fusion, discard_ratio, query_x, query_y, swin_model,
@@ -103,21 +107,21 @@ def _swin_dims(model, weights, stage, block, head):
             gr.update(maximum=heads, value=min(int(head), heads)))
 
 
-def _figure(label: str, **kwargs: Any) -> gr.Image:
-    # JPEG: encoding seven figures per answer as PNG would cost more than computing them
-    # an explicit height: without it Gradio 6 collapsed paired figures to 0 px at 1280-1440 px widths
-    kwargs.setdefault("height", 360)
-    return gr.Image(label=label, interactive=False, buttons=["fullscreen"], format="jpeg", **kwargs)
+def _figure(label: str, height: int) -> gr.Image:
+    # JPEG: encoding the figures of every answer as PNG would cost more than computing them
+    # an explicit height: without it Gradio 6 collapsed wide figures to 0 px at 1280-1440 px widths
+    return gr.Image(label=label, interactive=False, buttons=["fullscreen"], format="jpeg", height=height,
+                    show_label=False)
 
 
-def _clicked(evt: gr.SelectData):
-    x, y = evt.index[0], evt.index[1]
-    return min(max(x / attention.VIEW, 0.0), 0.999), min(max(y / attention.VIEW, 0.0), 0.999)
-
-
-def _clicked_pair(evt: gr.SelectData):
-    x, y = pair_click(evt.index[0], evt.index[1], attention.PANEL_WIDTH)
-    return min(max(x / attention.VIEW, 0.0), 0.999), min(max(y / attention.VIEW, 0.0), 0.999)
+def _click_on(map_rows: int):
+    """A select handler for a grid figure whose first ``map_rows`` rows are maps of the image."""
+    def clicked(evt: gr.SelectData):
+        point = grid_click(evt.index[0], evt.index[1], attention.PANEL_WIDTH, attention.VIEW, map_rows)
+        if point is None:  # the window-rows table under the Swin maps
+            return gr.skip(), gr.skip()
+        return tuple(min(max(v / attention.VIEW, 0.0), 0.999) for v in point)
+    return clicked
 
 
 with gr.Blocks(title="LensLab · Attention maps") as demo:
@@ -151,11 +155,9 @@ with gr.Blocks(title="LensLab · Attention maps") as demo:
         with gr.Column(scale=2):
             status = frame.status_box()
             gr.Markdown("**Click any attention map** to choose the query patch (and the Swin token).")
-            # pairs carry their titles inside the picture; Gradio's label badge would cover them
-            vit_pair = _figure("CLS → patches: one head | mean of all heads", show_label=False)
-            with gr.Row():
-                roll_img = _figure("Attention rollout")
-                patch_img = _figure("Clicked patch → patches")
+            # the grids carry their titles inside the picture; Gradio's label badge would cover them
+            vit_grid = _figure("CLS → patches: one head | mean of all heads; rollout | clicked patch",
+                               height=720)
             with gr.Row():
                 top5 = gr.Label(num_top_classes=5, label="Top-5 (ViT / DeiT)")
                 heads = gr.Dataframe(headers=["#", "CLS entropy (bits)", "≈ tokens attended",
@@ -163,10 +165,9 @@ with gr.Blocks(title="LensLab · Attention maps") as demo:
                                      label="Heads of the chosen layer", interactive=False, wrap=True)
             entropy = gr.Plot(label="Entropy of the CLS row, every layer and head")
             gr.Markdown("### Swin: one token's window attention, with and without the shift mask")
-            swin_pair = _figure("One token's window row: with | without the mask", show_label=False)
-            with gr.Row():
-                swin_rows = _figure("Window rows", scale=2)
-                swin_top5 = gr.Label(num_top_classes=5, label="Top-5 (Swin)", scale=1)
+            swin_fig = _figure("One token's window row: with | without the mask; the window rows",
+                               height=640)
+            swin_top5 = gr.Label(num_top_classes=5, label="Top-5 (Swin)")
             with gr.Accordion("Result (JSON)", open=False):
                 summary = gr.JSON(label="Result (JSON)")
             download = frame.download_button()
@@ -174,7 +175,7 @@ with gr.Blocks(title="LensLab · Attention maps") as demo:
 
     inputs = [image, model, weights, layer, head, fusion, discard, qx, qy, swin_model, swin_weights,
               swin_stage, swin_block, swin_head, smooth]
-    images = [vit_pair, roll_img, patch_img, swin_pair, swin_rows]
+    images = [vit_grid, swin_fig]
     kept = gr.State(None)
     outputs = [*images, summary, kept]
     sheet = dict(fn=frame.guard(_sheet), inputs=kept, outputs=download, api_visibility="private",
@@ -194,9 +195,8 @@ with gr.Blocks(title="LensLab · Attention maps") as demo:
         refresh(control.release(**rerun))
     for control in (fusion, smooth):
         refresh(control.change(**rerun))
-    for img, on_click in ((vit_pair, _clicked_pair), (roll_img, _clicked), (patch_img, _clicked),
-                          (swin_pair, _clicked_pair)):
-        refresh(img.select(on_click, None, [qx, qy], api_visibility="private").then(**rerun))
+    for figure, map_rows in ((vit_grid, 2), (swin_fig, 1)):
+        refresh(figure.select(_click_on(map_rows), None, [qx, qy], api_visibility="private").then(**rerun))
     demo.load(frame.guard(_dims), [model, weights], [layer, head], api_visibility="private")
     swin_controls = [swin_stage, swin_block, swin_head]
     demo.load(frame.guard(_swin_dims), [swin_model, swin_weights, *swin_controls], swin_controls,

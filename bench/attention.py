@@ -8,7 +8,7 @@
    of the work itself). Both sides clear the extraction cache, so the full computation is timed.
 
 Where the page's time goes (measured): the callback itself and Gradio's pre/post-processing are a few
-tens of ms; gradio_client's sequential download of the five JPEG figures is most of the rest. Of
+tens of ms; gradio_client's sequential download of the JPEG figures is most of the rest. Of
 that, most is not HTTP at all: by default gradio_client hands ``verify=True`` to a fresh httpx client
 for every request and every file, and each one builds a new TLS context by loading the CA bundle
 (~20–40 ms, even for plain ``http://``). A client made with one shared context,

@@ -35,7 +35,7 @@ from core import zoo
 from core.images import load_image
 from core.lesson import LessonResult, Param
 from core.viz import add_colorbar, colorize, overlay_heatmap
-from core.viz.attention_viz import annotated_matrix, draw_cell, draw_lines, pad_top, title_above
+from core.viz.attention_viz import annotated_matrix, draw_cell, draw_lines, title_above
 from core.viz.draw import colorbar_extra
 
 __all__ = [
@@ -528,7 +528,8 @@ def _window_rows_figure(info: swin_lib.SwinBlockInfo, row: WindowRow, vmax: floa
             cv2.line(tile, (x0 + cell - 4, y0 + 3), (x0 + 3, y0 + cell - 4), (86, 180, 233), 1, cv2.LINE_AA)
         tiles.append(title_above(tile, title))
     gap = np.full((tiles[0].shape[0], 16, 3), 255, np.uint8)
-    return pad_top(add_colorbar(np.concatenate([tiles[0], gap, tiles[1]], 1), 0.0, vmax, "inferno", "weight"))
+    # no caption padding: the page draws this under the Swin maps, titled, inside one figure
+    return add_colorbar(np.concatenate([tiles[0], gap, tiles[1]], 1), 0.0, vmax, "inferno", "weight")
 
 
 def entropy_figure(summary: dict[str, Any]) -> Any:

@@ -20,9 +20,9 @@ __all__ = [
     "draw_cell",
     "draw_lines",
     "label_image",
+    "grid_click",
+    "grid_figure",
     "pad_top",
-    "pair_click",
-    "pair_figure",
     "tint_labels",
     "title_above",
 ]
@@ -131,37 +131,60 @@ def annotated_matrix(values: np.ndarray, cell: int = 36, cmap: str = "viridis", 
     return img
 
 
-PAIR_GAP = 16  # white pixels between the two panels of a pair figure
+PAIR_GAP = 16  # white pixels between the panels of a grid figure (and between its rows)
 PAIR_TITLE = 34  # height of the title strip above each panel
 
+Panel = tuple[np.ndarray, str]  # a picture and its title
 
-def pair_figure(left: np.ndarray, right: np.ndarray, left_title: str, right_title: str) -> np.ndarray:
-    """Two panels side by side, each under its own title: one picture for one comparison.
 
-    The attention page shows "one head | mean of heads" and "with | without the shift mask" this way:
-    the two maps of a comparison stay together when projected or opened full screen, and the page
-    ships one figure instead of two. :func:`pair_click` maps a click on the pair back into a panel.
+def grid_figure(rows: Sequence[Sequence[Panel]]) -> np.ndarray:
+    """Titled panels in rows, as one picture: one figure for one comparison (or a family of them).
+
+    The attention page shows its four ViT maps as a 2×2 grid ("one head | mean of heads" over
+    "rollout | clicked patch") and its Swin comparison as "with | without the shift mask" above the
+    window-rows table: on a projector or full screen the views stay together, and the page ships two
+    figures instead of seven. Panels of a row share its height; rows are left-aligned, ``PAIR_GAP``
+    apart. :func:`grid_click` maps a click back into a panel.
     """
-    h = max(left.shape[0], right.shape[0])
+    if not rows or not all(rows):
+        raise ValueError("a grid figure needs at least one panel in every row")
+    strips = []
+    for row in rows:
+        h = max(img.shape[0] for img, _ in row)
+        cells = []
+        for i, (img, title) in enumerate(row):
+            body = np.full((h, img.shape[1], 3), 255, np.uint8)
+            body[:img.shape[0]] = img
+            if i:
+                cells.append(np.full((h + PAIR_TITLE, PAIR_GAP, 3), 255, np.uint8))
+            cells.append(label_strip(body, title, height=PAIR_TITLE, scale=0.7))
+        strips.append(np.concatenate(cells, axis=1))
+    width = max(strip.shape[1] for strip in strips)
+    out = []
+    for i, strip in enumerate(strips):
+        if i:
+            out.append(np.full((PAIR_GAP, width, 3), 255, np.uint8))
+        out.append(np.pad(strip, ((0, 0), (0, width - strip.shape[1]), (0, 0)), constant_values=255))
+    return np.concatenate(out, axis=0)
 
-    def panel(img: np.ndarray, title: str) -> np.ndarray:
-        body = np.full((h, img.shape[1], 3), 255, np.uint8)
-        body[:img.shape[0]] = img
-        return label_strip(body, title, height=PAIR_TITLE, scale=0.7)
 
-    gap = np.full((h + PAIR_TITLE, PAIR_GAP, 3), 255, np.uint8)
-    return np.concatenate([panel(left, left_title), gap, panel(right, right_title)], axis=1)
+def grid_click(x: float, y: float, panel_width: int, panel_height: int,
+               map_rows: int = 1) -> tuple[float, float] | None:
+    """Pixel ``(x, y)`` clicked on a :func:`grid_figure` → the same point inside its map panel.
 
-
-def pair_click(x: float, y: float, left_width: int) -> tuple[float, float]:
-    """Pixel ``(x, y)`` clicked on a :func:`pair_figure` → the same point inside either panel.
-
-    ``left_width`` is the left panel's width; both panels put their picture at their own top-left, so
-    a click on the right map lands on the same spot of the left one.
+    The first ``map_rows`` rows hold equal ``panel_width``×``panel_height`` maps of one image, so a
+    click on any of them picks the same spot of the image. A click on a title strip lands on the map's
+    top edge, one on a gap on the nearest map; a click below the maps (e.g. on a table drawn under
+    them) returns ``None``.
     """
-    if x >= left_width + PAIR_GAP:
-        x -= left_width + PAIR_GAP
-    return float(min(x, left_width - 1)), float(max(0.0, y - PAIR_TITLE))
+    row_pitch = PAIR_TITLE + panel_height + PAIR_GAP
+    row = int(y // row_pitch)
+    if y < 0 or row >= map_rows:
+        return None
+    col_pitch = panel_width + PAIR_GAP
+    x_in = min(x - (x // col_pitch) * col_pitch, panel_width - 1)
+    y_in = min(max(0.0, y - row * row_pitch - PAIR_TITLE), panel_height - 1)
+    return float(max(0.0, x_in)), float(y_in)
 
 
 def title_above(image: np.ndarray, text: str, height: int = 30, scale: float = 0.6) -> np.ndarray:

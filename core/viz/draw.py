@@ -145,10 +145,10 @@ def draw_points(image: np.ndarray, xy: np.ndarray, color: tuple[int, int, int] =
 
 
 def label_strip(image: np.ndarray, text: str, height: int = 26, scale: float = 0.5) -> np.ndarray:
-    """Put a caption bar above an image (for figures exported to slides)."""
+    """Put a caption bar above an image (for figures exported to slides); too long a caption ends in "…"."""
     w = image.shape[1]
     bar = np.full((height, w, 3), 255, np.uint8)
-    _text(bar, text, (6, height - 8), scale)
+    _text(bar, _fit(text, w - 12, scale), (6, height - 8), scale)
     return np.concatenate([bar, image], axis=0)
 
 
