@@ -80,5 +80,5 @@ def test_the_readme_client_example_runs_as_written(app_url, monkeypatch):
     summary, outputs = namespace["summary"], namespace["outputs"]
     assert summary["model"]["source"] in {"embedded", "hub"} and summary["top5"]
     figures = [item for item in outputs if isinstance(item, str)]
-    assert len(figures) >= 4 and all(Path(f).is_file() for f in figures)
+    assert len(figures) == 2 and all(Path(f).is_file() for f in figures)  # the ViT grid, the Swin figure
     assert isinstance(namespace["client"].ssl_verify, ssl.SSLContext)

@@ -8,6 +8,7 @@ that stay readable on a classroom projector.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -144,28 +145,33 @@ def grid_figure(rows: Sequence[Sequence[Panel]]) -> np.ndarray:
     "rollout | clicked patch") and its Swin comparison as "with | without the shift mask" above the
     window-rows table: on a projector or full screen the views stay together, and the page ships two
     figures instead of seven. Panels of a row share its height; rows are left-aligned, ``PAIR_GAP``
-    apart. :func:`grid_click` maps a click back into a panel.
+    apart. :func:`grid_click` maps a click back into a panel. Every pixel is written once into one
+    white canvas (this runs on every click of the page).
     """
     if not rows or not all(rows):
         raise ValueError("a grid figure needs at least one panel in every row")
-    strips = []
-    for row in rows:
-        h = max(img.shape[0] for img, _ in row)
-        cells = []
-        for i, (img, title) in enumerate(row):
-            body = np.full((h, img.shape[1], 3), 255, np.uint8)
-            body[:img.shape[0]] = img
-            if i:
-                cells.append(np.full((h + PAIR_TITLE, PAIR_GAP, 3), 255, np.uint8))
-            cells.append(label_strip(body, title, height=PAIR_TITLE, scale=0.7))
-        strips.append(np.concatenate(cells, axis=1))
-    width = max(strip.shape[1] for strip in strips)
-    out = []
-    for i, strip in enumerate(strips):
-        if i:
-            out.append(np.full((PAIR_GAP, width, 3), 255, np.uint8))
-        out.append(np.pad(strip, ((0, 0), (0, width - strip.shape[1]), (0, 0)), constant_values=255))
-    return np.concatenate(out, axis=0)
+    heights = [max(img.shape[0] for img, _ in row) for row in rows]
+    widths = [sum(img.shape[1] for img, _ in row) + PAIR_GAP * (len(row) - 1) for row in rows]
+    total = sum(heights) + PAIR_TITLE * len(rows) + PAIR_GAP * (len(rows) - 1)
+    canvas = np.full((total, max(widths), 3), 255, np.uint8)
+    y = 0
+    for row, h in zip(rows, heights, strict=True):
+        x = 0
+        for img, title in row:
+            w = img.shape[1]
+            canvas[y:y + PAIR_TITLE, x:x + w] = _title_bar(title, w)
+            canvas[y + PAIR_TITLE:y + PAIR_TITLE + img.shape[0], x:x + w] = img
+            x += w + PAIR_GAP
+        y += PAIR_TITLE + h + PAIR_GAP
+    return canvas
+
+
+@lru_cache(maxsize=256)
+def _title_bar(title: str, width: int) -> np.ndarray:
+    """A panel's title strip; cached, because a click changes one or two of a figure's titles."""
+    bar = label_strip(np.zeros((0, width, 3), np.uint8), title, height=PAIR_TITLE, scale=0.7)
+    bar.flags.writeable = False
+    return bar
 
 
 def grid_click(x: float, y: float, panel_width: int, panel_height: int,
