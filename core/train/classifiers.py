@@ -1,9 +1,10 @@
 """Train the embedded ShapesWorld classifiers: ``vit-shapes``, ``swin-shapes`` and ``resnet-shapes``.
 
 ``python -m core.train vit-shapes --threads 1`` builds the architecture exactly as the zoo does
-(``core.zoo`` entry kwargs through timm), trains it on fresh ShapesWorld scenes every step (the
-generator *is* the augmentation: new shapes, colours, backgrounds and occlusions each batch, plus
-label-preserving flips and quarter turns), and reports top-1 accuracy on two fixed held-out sets that
+(``core.zoo`` entry kwargs through timm), trains it on a stream of fresh ShapesWorld scenes (the
+generator *is* the augmentation: new shapes, colours, backgrounds and occlusions, plus label-preserving
+flips and quarter turns per image; with ``Recipe.echo`` > 1 each rendered scene is reused a few times,
+see :mod:`core.train.echo`), and reports top-1 accuracy on two fixed held-out sets that
 training never sees: ``style="train"`` scenes from an unseen seed, and ``style="heldout"`` scenes
 rendered with a fill/background family absent from training. Weights go to
 ``<out>/<model>.safetensors`` and the model card to ``<out>/<model>.md``.
@@ -23,8 +24,10 @@ from __future__ import annotations
 
 import copy
 import math
+import multiprocessing
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +35,7 @@ import torch
 import torch.nn.functional as F
 
 from core.train.common import TrainReport, progress, save_weights, seed_everything, write_card
+from core.train.echo import EchoPool, dihedral
 from core.train.shapesworld import CLASSES, ShapesWorld
 from core.zoo import ModelEntry, _create, get_entry, load_model
 
@@ -40,6 +44,7 @@ __all__ = ["RECIPES", "Recipe", "accuracy", "distillation_loss", "evaluate", "he
 
 EVAL_SEED = 1_000_003  # never used for training (training seeds are small integers)
 EVAL_SCENES = 1000
+PREFETCH = 3  # batches rendered ahead of the training step
 
 
 @dataclass(frozen=True)
@@ -56,13 +61,15 @@ class Recipe:
     distill_alpha: float = 0.5  # weight of the distillation term; 1 - alpha goes to the labels
     distill_tau: float = 2.0  # softmax temperature of the distillation term
     sincos_init: bool = False  # start a ViT's learned position embedding from 2-D sin-cos values
+    echo: int = 1  # each rendered scene is used this many times on average (data echoing)
+    echo_pool: int = 8192  # scenes kept for echoing (a scene stays echo_pool·echo/batch steps)
     bf16: bool = False  # bfloat16 autocast for the forward passes (AVX-512-BF16/AMX CPUs: ~1.3-2x faster)
 
 
 RECIPES: dict[str, Recipe] = {
-    "vit-shapes": Recipe(steps=8000, lr=1e-3, warmup_steps=300, budget_min=29.0, teacher="resnet-shapes",
-                         sincos_init=True, bf16=True),
-    "swin-shapes": Recipe(steps=11000, lr=1e-3, budget_min=29.0, teacher="resnet-shapes", bf16=True),
+    "vit-shapes": Recipe(steps=21000, lr=1e-3, warmup_steps=300, budget_min=29.0, teacher="resnet-shapes",
+                         echo=4, sincos_init=True, bf16=True),
+    "swin-shapes": Recipe(steps=23000, lr=1e-3, budget_min=29.0, teacher="resnet-shapes", echo=4, bf16=True),
     "resnet-shapes": Recipe(steps=1600, lr=2e-3, weight_decay=0.01, budget_min=30.0),
 }
 
@@ -91,14 +98,6 @@ def accuracy(model: torch.nn.Module, world: ShapesWorld, n: int, entry: ModelEnt
 
 def evaluate(model: torch.nn.Module, entry: ModelEntry, n: int = EVAL_SCENES) -> dict[str, float]:
     return {k: accuracy(model, w, n, entry) for k, w in heldout_worlds(entry.input_size).items()}
-
-
-def _augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """Flips and quarter turns: every ShapesWorld class is invariant to them."""
-    if torch.rand((), generator=gen) < 0.5:
-        x = x.flip(-1)
-    k = int(torch.randint(0, 4, (), generator=gen))
-    return torch.rot90(x, k, dims=(-2, -1)) if k else x
 
 
 def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, tau: float) -> torch.Tensor:
@@ -157,13 +156,20 @@ def train(model: str, steps: int | None = None, out: Path | str = Path("assets/w
     net = _create(entry)
     if recipe.sincos_init:
         init_sincos_pos_embed(net)
+    # Training computes attention explicitly (softmax(q·kᵀ)·v, the same function): at these sizes
+    # (65 or 16 tokens of head width 32 or 16) torch's CPU scaled_dot_product_attention made a bfloat16
+    # training step 2.3× (ViT) and 1.3× (Swin) slower, mostly in its backward. Inference is unchanged.
+    for module in net.modules():
+        if hasattr(module, "fused_attn"):
+            module.fused_attn = False
     net.train()
     decay, no_decay = [], []
     for name, p in net.named_parameters():
         (no_decay if p.ndim <= 1 or name.endswith(("pos_embed", "cls_token", "relative_position_bias_table"))
          else decay).append(p)
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": recipe.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=recipe.lr, betas=(0.9, 0.999))
+                             {"params": no_decay, "weight_decay": 0.0}], lr=recipe.lr, betas=(0.9, 0.999),
+                            fused=True)
     world = ShapesWorld(entry.input_size, "classify", seed=seed, style="train")
     # curriculum: shape edges are easiest to discover without clutter, so the run starts on filled
     # shapes over flat or gradient backgrounds without distractors, then moves to the full world
@@ -172,16 +178,37 @@ def train(model: str, steps: int | None = None, out: Path | str = Path("assets/w
     teacher = _teacher(recipe.teacher) if recipe.teacher else None
     budget_s = recipe.budget_min * 60
 
-    def scenes(step: int, frac: float) -> tuple[torch.Tensor, torch.Tensor]:
-        source = easy if frac < recipe.easy_frac and not smoke else world
-        return source.batch(range(step * batch, (step + 1) * batch), entry.mean, entry.std)
+    def source(fresh: int, frac: float = 0.0) -> ShapesWorld:
+        """The world fresh batch ``fresh`` comes from; ``frac`` is the run's progress when it is queued."""
+        return easy if max(fresh * recipe.echo / steps, frac) < recipe.easy_frac and not smoke else world
 
-    # the next batch is rendered on a second thread while this one trains (OpenCV, numpy and torch
-    # release the GIL); batch i is still scenes i·B…(i+1)·B, so a run is as reproducible as before
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shapesworld")
-    pending = pool.submit(scenes, 0, 0.0)
+    def render(fresh: int, frac: float = 0.0):
+        return renderer.submit(source(fresh, frac).images_labels, range(fresh * batch, (fresh + 1) * batch))
+
+    @torch.no_grad()
+    def teacher_logits(x: torch.Tensor) -> torch.Tensor | None:
+        if teacher is None:
+            return None
+        t_net, t_entry = teacher
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=recipe.bf16):
+            xt = x if t_entry.input_size == entry.input_size else F.interpolate(
+                x, size=t_entry.input_size, mode="bilinear", align_corners=False, antialias=True)
+            return t_net(xt).float()
+
+    # Scenes are rendered in a separate process, PREFETCH batches ahead, while this one trains: the
+    # renderer is pure-Python per scene and, on a thread, held the GIL against the training loop's own
+    # Python dispatch (a Swin step is hundreds of small ops). Fresh batch j is scenes j·B…(j+1)·B of
+    # its world; one arrives every ``recipe.echo`` steps, enters the echo pool with the teacher's
+    # logits, and every step trains on B scenes sampled from the pool (see core.train.echo).
+    renderer = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    n_fresh = -(-steps // recipe.echo)
+    queued = deque(render(j) for j in range(min(PREFETCH, n_fresh)))
+    scenes = EchoPool(recipe.echo_pool if not smoke else batch, (entry.input_size, entry.input_size, 3),
+                      len(CLASSES))
+    mean = torch.tensor(entry.mean).view(1, 3, 1, 1)
+    std = torch.tensor(entry.std).view(1, 3, 1, 1)
     start = time.perf_counter()
-    done, time_limited, running = 0, False, []
+    done, rendered, time_limited, running = 0, 0, False, []
     try:
         for step in progress(range(steps), total=steps, desc=model):
             elapsed = time.perf_counter() - start
@@ -191,18 +218,21 @@ def train(model: str, steps: int | None = None, out: Path | str = Path("assets/w
             frac = max(step / steps, elapsed / budget_s if not smoke else 0.0)
             for group in opt.param_groups:
                 group["lr"] = recipe.lr * _lr_factor(step, frac, recipe.warmup_steps)
-            x, y = pending.result()
-            pending = pool.submit(scenes, step + 1, frac)
-            x = _augment(x, gen)
+            if step % recipe.echo == 0:
+                images, labels = queued.popleft().result()
+                ahead = step // recipe.echo + PREFETCH
+                if ahead < n_fresh:
+                    queued.append(render(ahead, frac))
+                images = torch.from_numpy(images)
+                rendered += len(images)
+                scenes.add(images, torch.from_numpy(labels),
+                           teacher_logits((images.permute(0, 3, 1, 2).float() / 255 - mean) / std))
+            images, y, t_logits = scenes.sample(batch, gen)
+            x = (dihedral(images, gen, dims=(1, 2)).permute(0, 3, 1, 2).float() / 255 - mean) / std
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=recipe.bf16):
                 logits = net(x).float()
             loss = F.cross_entropy(logits, y, label_smoothing=recipe.label_smoothing)
             if teacher is not None:
-                t_net, t_entry = teacher
-                with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=recipe.bf16):
-                    xt = x if t_entry.input_size == entry.input_size else F.interpolate(
-                        x, size=t_entry.input_size, mode="bilinear", align_corners=False, antialias=True)
-                    t_logits = t_net(xt).float()
                 loss = ((1 - recipe.distill_alpha) * loss
                         + recipe.distill_alpha * distillation_loss(logits, t_logits, recipe.distill_tau))
             opt.zero_grad(set_to_none=True)
@@ -212,17 +242,18 @@ def train(model: str, steps: int | None = None, out: Path | str = Path("assets/w
             done = step + 1
             running.append(float((logits.argmax(-1) == y).float().mean()))
             if not smoke and done % 100 == 0:
-                print(f"[{model}] step {done}/{steps} loss {float(loss):.3f} train-acc(100) "
+                print(f"[{model}] step {done}/{steps} loss {float(loss.detach()):.3f} train-acc(100) "
                       f"{sum(running[-100:]) / len(running[-100:]):.3f} lr {opt.param_groups[0]['lr']:.2e} "
                       f"{(time.perf_counter() - start) / 60:.1f} min", flush=True)
-    finally:  # also when a step raises: no rendering thread outlives the run
-        pool.shutdown(cancel_futures=True)
+    finally:  # also when a step raises: no rendering process outlives the run
+        renderer.shutdown(cancel_futures=True)
     train_seconds = time.perf_counter() - start
 
     net.eval()
     metrics = {k: accuracy(net, w, n_eval, entry) for k, w in heldout_worlds(entry.input_size).items()}
     metrics["eval_scenes_per_set"] = n_eval
     metrics["train_scenes_seen"] = done * batch
+    metrics["train_scenes_rendered"] = rendered  # distinct scenes (each seen ~echo times)
     params = sum(p.numel() for p in net.parameters())
     weights = save_weights(net, out / f"{model}.safetensors",
                            metadata={"model": model, "steps": done, "seed": seed,
@@ -232,8 +263,14 @@ def train(model: str, steps: int | None = None, out: Path | str = Path("assets/w
               f"τ²·KL(teacher‖student) at τ = {recipe.distill_tau:g}." if recipe.teacher else "")
     if recipe.bf16:
         distil += " Forward passes in bfloat16 autocast (weights, gradients and optimiser state in fp32)."
+    distil += (" Attention computed explicitly during training (softmax(QKᵀ/√d)·V, the same function as "
+               "the fused kernel used at inference, which was slower to train on CPU).")
     if recipe.sincos_init:
         distil += " The learned position embedding starts from 2-D sin-cos values (CLS position at zero)."
+    echoing = ("fresh scenes every step" if recipe.echo == 1 else
+               f"a fresh batch every {recipe.echo} steps enters a pool of the {recipe.echo_pool} most recent "
+               f"scenes and each step samples its batch from the pool (data echoing: each scene is used "
+               f"{recipe.echo}× on average; the teacher's logits are computed once per scene)")
     note = (f"\n**Stopped by the {recipe.budget_min:.0f}-minute wall-clock guard after {done} of {steps} "
             "steps** (the learning-rate schedule follows elapsed time when the machine is slow).\n"
             if time_limited else "")
@@ -241,11 +278,11 @@ def train(model: str, steps: int | None = None, out: Path | str = Path("assets/w
         out / f"{model}.md", model=model, title=entry.title, params=params,
         summary=(f"{entry.description} Classes: {', '.join(CLASSES)}. Trained by LensLab from random "
                  "initialisation; these are not ImageNet weights."),
-        data=(f"Fresh ShapesWorld classification scenes every step ({entry.input_size}×{entry.input_size}, "
-              f"mode='classify', style='train', seed {seed}), batch {batch}, random flips and quarter "
-              f"turns; the first {recipe.easy_frac:.0%} of the run uses uncluttered scenes (filled shapes, "
-              f"flat or gradient backgrounds, no distractors; seed {seed + 7919}). Evaluation: the first "
-              f"{n_eval} scenes of ShapesWorld(seed={EVAL_SEED}) in style 'train' (unseen scenes) and "
+        data=(f"ShapesWorld classification scenes ({entry.input_size}×{entry.input_size}, mode='classify', "
+              f"style='train', seed {seed}), batch {batch}; {echoing}, each with its own random flip and "
+              f"quarter turn; the first {recipe.easy_frac:.0%} of the run uses uncluttered scenes (filled "
+              f"shapes, flat or gradient backgrounds, no distractors; seed {seed + 7919}). Evaluation: the "
+              f"first {n_eval} scenes of ShapesWorld(seed={EVAL_SEED}) in style 'train' (unseen scenes) and "
               "style 'heldout' (hatched/checked fills on dotted, woven or tiled backgrounds, never seen "
               "in training)."),
         architecture=(f"timm `{entry.arch}` with `{entry.kwargs}`; input normalised with mean "
