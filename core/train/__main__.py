@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
 from pathlib import Path
 
 import torch
@@ -28,6 +30,9 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--init and --lr apply to ddpm-shapes only (the classifier recipes fix their own)")
     if args.threads:
         torch.set_num_threads(args.threads)
+    # `kill` (SIGTERM) ends a run like Ctrl-C does: the trainers' `finally` blocks run, so no scene
+    # rendering process outlives its training
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     args.out.mkdir(parents=True, exist_ok=True)
     extra = {k: v for k, v in (("init", args.init), ("lr", args.lr)) if v is not None}
     report = get_trainer(args.model)(args.model, steps=args.steps, out=args.out, seed=args.seed,
