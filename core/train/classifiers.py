@@ -207,6 +207,10 @@ def train(model: str, steps: int | None = None, out: Path | str = Path("assets/w
                       len(CLASSES))
     mean = torch.tensor(entry.mean).view(1, 3, 1, 1)
     std = torch.tensor(entry.std).view(1, 3, 1, 1)
+
+    def normalise(images: torch.Tensor) -> torch.Tensor:
+        """(B, H, W, 3) uint8 → the model's (B, 3, H, W) input, as ``ShapesWorld.batch`` gives it."""
+        return (images.permute(0, 3, 1, 2).float() / 255 - mean) / std
     start = time.perf_counter()
     done, rendered, time_limited, running = 0, 0, False, []
     try:
@@ -226,9 +230,9 @@ def train(model: str, steps: int | None = None, out: Path | str = Path("assets/w
                 images = torch.from_numpy(images)
                 rendered += len(images)
                 scenes.add(images, torch.from_numpy(labels),
-                           teacher_logits((images.permute(0, 3, 1, 2).float() / 255 - mean) / std))
+                           teacher_logits(normalise(images)))
             images, y, t_logits = scenes.sample(batch, gen)
-            x = (dihedral(images, gen, dims=(1, 2)).permute(0, 3, 1, 2).float() / 255 - mean) / std
+            x = normalise(dihedral(images, gen, dims=(1, 2)))
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=recipe.bf16):
                 logits = net(x).float()
             loss = F.cross_entropy(logits, y, label_smoothing=recipe.label_smoothing)
