@@ -26,7 +26,7 @@ P = {p.name: p for p in attention.PARAMS}
 Titles = tuple[str, str]
 
 
-def _pair_titles(summary: dict[str, Any]) -> tuple[Titles, Titles, Titles]:
+def _panel_titles(summary: dict[str, Any]) -> tuple[Titles, Titles, Titles]:
     """Panel titles: (one head, mean of heads), (rollout, clicked patch), (with, without the Swin mask)."""
     cap, swin, roll = summary["captions"], summary["swin"], summary["rollout"]
     shift = f"shift {swin['shift']}" if swin["shift"] else "no shift"
@@ -40,7 +40,7 @@ def _pair_titles(summary: dict[str, Any]) -> tuple[Titles, Titles, Titles]:
 def _figures(result) -> tuple:
     """The lesson's seven pictures as the page's two figures (each a grid of titled panels)."""
     im = result.images
-    (cls_t, mean_t), (roll_t, patch_t), (masked_t, unmasked_t) = _pair_titles(result.summary)
+    (cls_t, mean_t), (roll_t, patch_t), (masked_t, unmasked_t) = _panel_titles(result.summary)
     vit = grid_figure([[(im["cls_attention"], cls_t), (im["head_mean"], mean_t)],
                        [(im["rollout"], roll_t), (im["patch_attention"], patch_t)]])
     swin = grid_figure([[(im["swin_masked"], masked_t), (im["swin_unmasked"], unmasked_t)],
@@ -50,7 +50,7 @@ def _figures(result) -> tuple:
 
 def _labels(summary: dict[str, Any]) -> list[str]:
     """What screen readers announce for the two figures (their panel titles)."""
-    vit, maps, swin = _pair_titles(summary)
+    vit, maps, swin = _panel_titles(summary)
     return [" | ".join((*vit, *maps)), " | ".join((*swin, summary["captions"]["swin_rows"]))]
 
 

@@ -11,7 +11,7 @@ import timm
 import torch
 
 from core import attention, zoo
-from core.viz.attention_viz import PAIR_GAP, PAIR_TITLE, grid_click, grid_figure
+from core.viz.attention_viz import GRID_GAP, GRID_TITLE, grid_click, grid_figure
 
 
 @pytest.fixture(scope="module")
@@ -239,8 +239,8 @@ def test_endpoint(client, cat_path):
 
     vit_size, swin_size = (Image.open(p).size for p in images)
     panel, view = attention.PANEL_WIDTH, attention.VIEW
-    assert vit_size == (2 * panel + PAIR_GAP, 2 * (view + PAIR_TITLE) + PAIR_GAP)
-    assert swin_size[0] == 2 * panel + PAIR_GAP and swin_size[1] > view + PAIR_TITLE + PAIR_GAP
+    assert vit_size == (2 * panel + GRID_GAP, 2 * (view + GRID_TITLE) + GRID_GAP)
+    assert swin_size[0] == 2 * panel + GRID_GAP and swin_size[1] > view + GRID_TITLE + GRID_GAP
 
 
 def test_grid_figures_keep_every_map_and_map_clicks_back_into_any_map_panel(cat):
@@ -250,25 +250,25 @@ def test_grid_figures_keep_every_map_and_map_clicks_back_into_any_map_panel(cat)
     vit, swin = page._figures(result)
     im, panel, view = result.images, attention.PANEL_WIDTH, attention.VIEW
     assert im["cls_attention"].shape[:2] == (view, panel)  # what the click maths assumes
-    right, below = panel + PAIR_GAP, view + 2 * PAIR_TITLE + PAIR_GAP
-    np.testing.assert_array_equal(vit[PAIR_TITLE:PAIR_TITLE + view, :panel], im["cls_attention"])
-    np.testing.assert_array_equal(vit[PAIR_TITLE:PAIR_TITLE + view, right:], im["head_mean"])
+    right, below = panel + GRID_GAP, view + 2 * GRID_TITLE + GRID_GAP
+    np.testing.assert_array_equal(vit[GRID_TITLE:GRID_TITLE + view, :panel], im["cls_attention"])
+    np.testing.assert_array_equal(vit[GRID_TITLE:GRID_TITLE + view, right:], im["head_mean"])
     np.testing.assert_array_equal(vit[below:, :panel], im["rollout"])
     np.testing.assert_array_equal(vit[below:, right:], im["patch_attention"])
     left, h = im["swin_masked"], im["swin_masked"].shape[0]
-    np.testing.assert_array_equal(swin[PAIR_TITLE:PAIR_TITLE + h, :left.shape[1]], left)
-    np.testing.assert_array_equal(swin[PAIR_TITLE:PAIR_TITLE + h, left.shape[1] + PAIR_GAP:],
+    np.testing.assert_array_equal(swin[GRID_TITLE:GRID_TITLE + h, :left.shape[1]], left)
+    np.testing.assert_array_equal(swin[GRID_TITLE:GRID_TITLE + h, left.shape[1] + GRID_GAP:],
                                   im["swin_unmasked"])
     rows = im["swin_rows"]
-    top = h + 2 * PAIR_TITLE + PAIR_GAP
+    top = h + 2 * GRID_TITLE + GRID_GAP
     np.testing.assert_array_equal(swin[top:top + rows.shape[0], :rows.shape[1]], rows)
     assert (swin[top:, rows.shape[1]:] == 255).all()  # the narrower bottom row is padded with white
     # a click at map pixel (300, 120) of any of the four ViT maps selects the same point
     for x0 in (0, right):
-        for y0 in (PAIR_TITLE, below):
+        for y0 in (GRID_TITLE, below):
             assert grid_click(x0 + 300, y0 + 120, panel, view, map_rows=2) == (300.0, 120.0)
     assert grid_click(5, 3, panel, view) == (5.0, 0.0)  # on the title strip: the top edge
-    assert grid_click(panel + 3, 50, panel, view) == (panel - 1.0, 50 - PAIR_TITLE)  # the gap: nearest map
+    assert grid_click(panel + 3, 50, panel, view) == (panel - 1.0, 50 - GRID_TITLE)  # the gap: nearest map
     assert grid_click(10, top + 10, panel, view, map_rows=1) is None  # the table under the Swin maps
     with pytest.raises(ValueError, match="panel"):
         grid_figure([[]])

@@ -13,16 +13,16 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from core.viz.draw import PALETTE, add_colorbar, colorize, label_strip
+from core.viz.draw import PALETTE, add_colorbar, caption_bar, colorize
 
 __all__ = [
     "annotated_matrix",
     "ascii_text",
     "draw_cell",
     "draw_lines",
-    "label_image",
     "grid_click",
     "grid_figure",
+    "label_image",
     "pad_top",
     "tint_labels",
     "title_above",
@@ -132,8 +132,8 @@ def annotated_matrix(values: np.ndarray, cell: int = 36, cmap: str = "viridis", 
     return img
 
 
-PAIR_GAP = 16  # white pixels between the panels of a grid figure (and between its rows)
-PAIR_TITLE = 34  # height of the title strip above each panel
+GRID_GAP = 16  # white pixels between the panels of a grid figure (and between its rows)
+GRID_TITLE = 34  # height of the title strip above each panel
 
 Panel = tuple[np.ndarray, str]  # a picture and its title
 
@@ -144,32 +144,32 @@ def grid_figure(rows: Sequence[Sequence[Panel]]) -> np.ndarray:
     The attention page shows its four ViT maps as a 2×2 grid ("one head | mean of heads" over
     "rollout | clicked patch") and its Swin comparison as "with | without the shift mask" above the
     window-rows table: on a projector or full screen the views stay together, and the page ships two
-    figures instead of seven. Panels of a row share its height; rows are left-aligned, ``PAIR_GAP``
+    figures instead of seven. Panels of a row share its height; rows are left-aligned, ``GRID_GAP``
     apart. :func:`grid_click` maps a click back into a panel. Every pixel is written once into one
     white canvas (this runs on every click of the page).
     """
     if not rows or not all(rows):
         raise ValueError("a grid figure needs at least one panel in every row")
     heights = [max(img.shape[0] for img, _ in row) for row in rows]
-    widths = [sum(img.shape[1] for img, _ in row) + PAIR_GAP * (len(row) - 1) for row in rows]
-    total = sum(heights) + PAIR_TITLE * len(rows) + PAIR_GAP * (len(rows) - 1)
+    widths = [sum(img.shape[1] for img, _ in row) + GRID_GAP * (len(row) - 1) for row in rows]
+    total = sum(heights) + GRID_TITLE * len(rows) + GRID_GAP * (len(rows) - 1)
     canvas = np.full((total, max(widths), 3), 255, np.uint8)
     y = 0
     for row, h in zip(rows, heights, strict=True):
         x = 0
         for img, title in row:
             w = img.shape[1]
-            canvas[y:y + PAIR_TITLE, x:x + w] = _title_bar(title, w)
-            canvas[y + PAIR_TITLE:y + PAIR_TITLE + img.shape[0], x:x + w] = img
-            x += w + PAIR_GAP
-        y += PAIR_TITLE + h + PAIR_GAP
+            canvas[y:y + GRID_TITLE, x:x + w] = _title_bar(title, w)
+            canvas[y + GRID_TITLE:y + GRID_TITLE + img.shape[0], x:x + w] = img
+            x += w + GRID_GAP
+        y += GRID_TITLE + h + GRID_GAP
     return canvas
 
 
 @lru_cache(maxsize=256)
 def _title_bar(title: str, width: int) -> np.ndarray:
     """A panel's title strip; cached, because a click changes one or two of a figure's titles."""
-    bar = label_strip(np.zeros((0, width, 3), np.uint8), title, height=PAIR_TITLE, scale=0.7)
+    bar = caption_bar(title, width, height=GRID_TITLE, scale=0.7)
     bar.flags.writeable = False
     return bar
 
@@ -183,13 +183,13 @@ def grid_click(x: float, y: float, panel_width: int, panel_height: int,
     top edge, one on a gap on the nearest map; a click below the maps (e.g. on a table drawn under
     them) returns ``None``.
     """
-    row_pitch = PAIR_TITLE + panel_height + PAIR_GAP
+    row_pitch = GRID_TITLE + panel_height + GRID_GAP
     row = int(y // row_pitch)
     if y < 0 or row >= map_rows:
         return None
-    col_pitch = panel_width + PAIR_GAP
+    col_pitch = panel_width + GRID_GAP
     x_in = min(x - (x // col_pitch) * col_pitch, panel_width - 1)
-    y_in = min(max(0.0, y - row * row_pitch - PAIR_TITLE), panel_height - 1)
+    y_in = min(max(0.0, y - row * row_pitch - GRID_TITLE), panel_height - 1)
     return float(max(0.0, x_in)), float(y_in)
 
 

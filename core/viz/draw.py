@@ -69,6 +69,9 @@ def overlay_heatmap(image: np.ndarray, heat: np.ndarray, alpha: float = 0.55, cm
     return cv2.addWeighted(image, 1.0 - alpha, colored, alpha, 0.0)
 
 
+_BAR_GAP, _BAR_LABELS = 6, 78  # white pixels before the colour bar, and for its tick labels
+
+
 def add_colorbar(image: np.ndarray, vmin: float, vmax: float, cmap: str = "inferno",
                  label: str = "", width: int = 22) -> np.ndarray:
     """Append a vertical colour bar with min/max ticks to the right of ``image``.
@@ -86,8 +89,6 @@ def add_colorbar(image: np.ndarray, vmin: float, vmax: float, cmap: str = "infer
         _text(pad, label, (4, h // 2), scale)
     return np.concatenate([image, np.full((h, _BAR_GAP, 3), 255, np.uint8), bar, pad], axis=1)
 
-
-_BAR_GAP, _BAR_LABELS = 6, 78
 
 
 def colorbar_extra(width: int = 22) -> int:
@@ -144,12 +145,16 @@ def draw_points(image: np.ndarray, xy: np.ndarray, color: tuple[int, int, int] =
     return out
 
 
+def caption_bar(text: str, width: int, height: int = 26, scale: float = 0.5) -> np.ndarray:
+    """A white ``height``×``width`` bar with ``text`` in it; too long a caption ends in "…"."""
+    bar = np.full((height, width, 3), 255, np.uint8)
+    _text(bar, _fit(text, width - 12, scale), (6, height - 8), scale)
+    return bar
+
+
 def label_strip(image: np.ndarray, text: str, height: int = 26, scale: float = 0.5) -> np.ndarray:
-    """Put a caption bar above an image (for figures exported to slides); too long a caption ends in "…"."""
-    w = image.shape[1]
-    bar = np.full((height, w, 3), 255, np.uint8)
-    _text(bar, _fit(text, w - 12, scale), (6, height - 8), scale)
-    return np.concatenate([bar, image], axis=0)
+    """Put a caption bar above an image (for figures exported to slides)."""
+    return np.concatenate([caption_bar(text, image.shape[1], height, scale), image], axis=0)
 
 
 def montage(images: Sequence[np.ndarray], titles: Sequence[str] | None = None, cols: int = 3,
