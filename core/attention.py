@@ -33,7 +33,7 @@ import torch
 from core import swin as swin_lib
 from core import zoo
 from core.images import load_image
-from core.lesson import LessonResult, Param
+from core.lesson import LazyFigures, LessonResult, Param
 from core.viz import add_colorbar, colorize, overlay_heatmap
 from core.viz.attention_viz import annotated_matrix, draw_cell, draw_lines, title_above
 from core.viz.draw import colorbar_extra
@@ -464,7 +464,7 @@ def run(image: Any, model: str = "vit-shapes", weights: str = "auto", layer: int
         },
     }
     summary["captions"] = captions
-    figures = {"entropy": entropy_figure(summary)}
+    figures = LazyFigures(entropy=lambda: entropy_figure(summary))
     return LessonResult(images=images, summary=summary, figures=figures, captions=captions)
 
 
@@ -493,19 +493,24 @@ def _topk(probs: np.ndarray, labels: tuple[str, ...], k: int = 5) -> list[dict[s
             for i in order]
 
 
+_DIMMED = (np.arange(256) * 0.3).astype(np.uint8)
+
+
 def _window_overlay(view: np.ndarray, info: swin_lib.SwinBlockInfo, row: WindowRow, weights: np.ndarray,
                     ty: int, tx: int, vmax: float) -> np.ndarray:
     """The window's keys at their original positions (a shifted window may wrap around the edges)."""
-    grid = np.full((info.height, info.width), np.nan, np.float64)
+    grid = np.zeros((info.height, info.width), np.float32)
+    inside = np.zeros((info.height, info.width), np.uint8)
     ok = row.keys_yx[:, 0] >= 0
     grid[row.keys_yx[ok, 0], row.keys_yx[ok, 1]] = weights[ok]
+    inside[row.keys_yx[ok, 0], row.keys_yx[ok, 1]] = 1
+    # coloured and masked per token, then blown up to the view: a colormap lookup per token, not per pixel
     h, w = view.shape[:2]
-    big = cv2.resize(grid, (w, h), interpolation=cv2.INTER_NEAREST)
-    inside = np.isfinite(big)
-    colored = colorize(np.nan_to_num(big), "inferno", 0.0, vmax)
-    out = (view * 0.3).astype(np.uint8)
+    colored = cv2.resize(colorize(grid, "inferno", 0.0, vmax), (w, h), interpolation=cv2.INTER_NEAREST)
+    inside = cv2.resize(inside, (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
+    out = cv2.LUT(view, _DIMMED)  # tokens outside the window: the photo at 30 % brightness
     blend = cv2.addWeighted(view, 0.25, colored, 0.75, 0.0)
-    out[inside] = blend[inside]
+    np.copyto(out, blend, where=inside[..., None])
     out = draw_lines(out, info.height, info.width, offset=(info.shift, info.shift),
                      cells=(info.window, info.window), color=(255, 255, 0), thickness=2, alpha=0.8)
     out = draw_cell(out, ty, tx, info.height, info.width, color=(0, 255, 255), thickness=2)

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["LESSONS", "LessonResult", "Param", "get_params", "get_runner", "jsonable"]
+__all__ = ["LESSONS", "LazyFigures", "LessonResult", "Param", "get_params", "get_runner", "jsonable"]
 
 LESSONS: dict[str, str] = {
     "attention": "core.attention:run",
@@ -82,13 +82,36 @@ def get_params(lesson: str) -> list[Param]:
     return list(getattr(module, "PARAMS", []))
 
 
+class LazyFigures(Mapping[str, Any]):
+    """Figures built on first access, each once: ``LazyFigures(entropy=lambda: make_figure(...))``.
+
+    Why: a plotly figure costs milliseconds to build, and an HTTP answer or a slider drag that never
+    shows it should not pay for it. Reading ``figures[name]`` (or iterating the items) builds it.
+    """
+
+    def __init__(self, **builders: Callable[[], Any]):
+        self._builders = builders
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            self._built[name] = self._builders[name]()
+        return self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._builders)
+
+    def __len__(self) -> int:
+        return len(self._builders)
+
+
 @dataclass
 class LessonResult:
     """What a lesson returns: images to show, a summary to print or return as JSON, optional plots."""
 
     images: dict[str, np.ndarray]
     summary: dict[str, Any]
-    figures: dict[str, Any] = field(default_factory=dict)
+    figures: Mapping[str, Any] = field(default_factory=dict)
     captions: dict[str, str] = field(default_factory=dict)
 
     def image_list(self) -> list[np.ndarray]:

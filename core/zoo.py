@@ -451,8 +451,16 @@ def preprocess(loaded: Loaded, image: Any) -> torch.Tensor:
             "crop_pct": e.crop_pct,
             "crop_mode": "center",
         }
-    transform = timm.data.create_transform(**config, is_training=False)
-    return transform(Image.fromarray(rgb)).unsqueeze(0)
+    key = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(config.items()))
+    return _transform(key)(Image.fromarray(rgb)).unsqueeze(0)
+
+
+@lru_cache(maxsize=32)
+def _transform(config: tuple[tuple[str, Any], ...]) -> Any:
+    """timm's eval transform for one data config, built once (building it costs about a millisecond)."""
+    import timm.data
+
+    return timm.data.create_transform(**dict(config), is_training=False)
 
 
 def classify(model_or_name: Loaded | str, image: Any, topk: int = 5) -> list[tuple[str, float]]:

@@ -38,24 +38,42 @@ def draw_lines(image: np.ndarray, rows: int, cols: int, offset: tuple[float, flo
 
     With ``cells=(M, M)`` and ``offset=(s, s)`` this draws the window boundaries of a shifted Swin
     block in the original (un-rolled) frame: windows start at rows ``s, s+M, …`` and the last window
-    wraps around the edge.
+    wraps around the edge. The lines are anti-aliased and blended with opacity ``alpha``.
     """
-    out = image.copy()
-    layer = out.copy()
     h, w = image.shape[:2]
-    step_r, step_c = cells or (1, 1)
-    oy, ox = offset
+    where, coverage = _line_stencil(h, w, rows, cols, tuple(offset), cells or (1, 1), thickness)
+    out = image.copy()
+    pixels = out.reshape(-1, 3)
+    under = pixels[where].astype(np.float32)
+    weight = (alpha * coverage)[:, None]
+    pixels[where] = (under + weight * (np.asarray(color, np.float32) - under) + 0.5).astype(np.uint8)
+    return out
+
+
+@lru_cache(maxsize=64)
+def _line_stencil(h: int, w: int, rows: int, cols: int, offset: tuple[float, float], cells: tuple[int, int],
+                  thickness: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which pixels a grid of lines touches (flat indices) and how much (anti-aliased coverage, 0–1).
+
+    Why: the same grid is drawn on every map of a page, and blending only the touched pixels with a
+    cached stencil is several times faster than drawing and blending a whole layer each time.
+    """
+    canvas = np.zeros((h, w), np.uint8)
+    (step_r, step_c), (oy, ox) = cells, offset
     for k in range(-1, rows // step_r + 2):
         pos = oy + k * step_r
         if 0 < pos < rows:
             y = round(pos * h / rows)
-            cv2.line(layer, (0, y), (w - 1, y), color, thickness, cv2.LINE_AA)
+            cv2.line(canvas, (0, y), (w - 1, y), 255, thickness, cv2.LINE_AA)
     for k in range(-1, cols // step_c + 2):
         pos = ox + k * step_c
         if 0 < pos < cols:
             x = round(pos * w / cols)
-            cv2.line(layer, (x, 0), (x, h - 1), color, thickness, cv2.LINE_AA)
-    return cv2.addWeighted(layer, alpha, out, 1.0 - alpha, 0.0)
+            cv2.line(canvas, (x, 0), (x, h - 1), 255, thickness, cv2.LINE_AA)
+    where = np.flatnonzero(canvas)
+    coverage = canvas.reshape(-1)[where].astype(np.float32) / 255.0
+    where.flags.writeable = coverage.flags.writeable = False
+    return where, coverage
 
 
 def draw_cell(image: np.ndarray, row: int, col: int, rows: int, cols: int,

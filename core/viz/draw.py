@@ -63,9 +63,13 @@ def overlay_heatmap(image: np.ndarray, heat: np.ndarray, alpha: float = 0.55, cm
     hard edges so a student can count patches.
     """
     h, w = image.shape[:2]
-    interp = cv2.INTER_LINEAR if smooth else cv2.INTER_NEAREST
-    big = cv2.resize(np.asarray(heat, dtype=np.float32), (w, h), interpolation=interp)
-    colored = colorize(big, cmap, vmin, vmax)
+    grid = np.asarray(heat, dtype=np.float32)
+    if smooth:
+        colored = colorize(cv2.resize(grid, (w, h), interpolation=cv2.INTER_LINEAR), cmap, vmin, vmax)
+    else:
+        # colouring the grid and then blowing it up gives the same pixels as colouring the blown-up
+        # grid, with a colormap lookup per cell instead of per pixel
+        colored = cv2.resize(colorize(grid, cmap, vmin, vmax), (w, h), interpolation=cv2.INTER_NEAREST)
     return cv2.addWeighted(image, 1.0 - alpha, colored, alpha, 0.0)
 
 
@@ -79,8 +83,7 @@ def add_colorbar(image: np.ndarray, vmin: float, vmax: float, cmap: str = "infer
     The result is :func:`colorbar_extra` (``width``) pixels wider than ``image``.
     """
     h = image.shape[0]
-    ramp = np.linspace(1.0, 0.0, h, dtype=np.float32)[:, None].repeat(width, axis=1)
-    bar = colorize(ramp, cmap, 0.0, 1.0)
+    bar = _colour_ramp(h, width, cmap)
     pad = np.full((h, _BAR_LABELS, 3), 255, np.uint8)
     scale = max(0.35, min(0.55, h / 700))
     _text(pad, _fmt(vmax), (4, 14), scale)
@@ -89,6 +92,14 @@ def add_colorbar(image: np.ndarray, vmin: float, vmax: float, cmap: str = "infer
         _text(pad, label, (4, h // 2), scale)
     return np.concatenate([image, np.full((h, _BAR_GAP, 3), 255, np.uint8), bar, pad], axis=1)
 
+
+@lru_cache(maxsize=32)
+def _colour_ramp(height: int, width: int, cmap: str) -> np.ndarray:
+    """The bar itself (max at the top): the same for every map of one height, so drawn once."""
+    ramp = np.linspace(1.0, 0.0, height, dtype=np.float32)[:, None].repeat(width, axis=1)
+    bar = colorize(ramp, cmap, 0.0, 1.0)
+    bar.flags.writeable = False
+    return bar
 
 
 def colorbar_extra(width: int = 22) -> int:
