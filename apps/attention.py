@@ -10,14 +10,13 @@ follow-up events.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import gradio as gr
 
 from apps import frame
 from core import attention, zoo
-from core.viz.attention_viz import ascii_text, grid_click, grid_figure
+from core.viz.attention_viz import grid_click, grid_figure
 
 FIGURES = 2  # the ViT grid (four maps) and the Swin figure (pair + window rows)
 P = {p.name: p for p in attention.PARAMS}
@@ -62,14 +61,7 @@ def _run(path, model, weights, layer, head, fusion, discard_ratio, query_x, quer
                            swin_model=swin_model, swin_weights=swin_weights, swin_stage=swin_stage,
                            swin_block=swin_block, swin_head=swin_head, smooth=smooth)
     # the PNG sheet is written by a private follow-up event from the kept result, so API answers stay lean
-    return (*_figures(result), result.to_json(), result)
-
-
-def _sheet(result):
-    if result is None:
-        return gr.skip()
-    captions = {k: ascii_text(v) for k, v in result.captions.items()}  # the sheet is drawn with OpenCV
-    return frame.save_figures(dataclasses.replace(result, captions=captions), "attention")
+    return (*_figures(result), result.to_json(), frame.KEPT.keep(result))
 
 
 def _maybe_run(path, *args):
@@ -176,10 +168,10 @@ with gr.Blocks(title="LensLab · Attention maps") as demo:
     inputs = [image, model, weights, layer, head, fusion, discard, qx, qy, swin_model, swin_weights,
               swin_stage, swin_block, swin_head, smooth]
     images = [vit_grid, swin_fig]
-    kept = gr.State(None)
+    kept = frame.kept_result()
     outputs = [*images, summary, kept]
-    sheet = dict(fn=frame.guard(_sheet), inputs=kept, outputs=download, api_visibility="private",
-                 show_progress="hidden")
+    sheet = dict(fn=frame.guard(frame.sheet_of_kept("attention")), inputs=kept, outputs=download,
+                 api_visibility="private", show_progress="hidden")
     extras = dict(fn=frame.guard(_extras), inputs=[summary, model, weights, swin_model, swin_weights],
                   outputs=[status, top5, swin_top5, heads, entropy, *images], api_visibility="private")
 
@@ -187,9 +179,9 @@ with gr.Blocks(title="LensLab · Attention maps") as demo:
         """After any computation: status, top-5, head table, entropy chart, captions, then the PNG sheet."""
         return event.then(**extras).then(**sheet)
 
-    refresh(run.click(frame.guard(_run), inputs, outputs, api_name="attention"))
+    refresh(run.click(frame.guard(_run), inputs, outputs, api_name="attention", **frame.RAW_INPUTS))
     rerun = dict(fn=frame.guard(_maybe_run), inputs=inputs, outputs=outputs, api_visibility="private",
-                 trigger_mode="always_last", show_progress="minimal")
+                 trigger_mode="always_last", show_progress="minimal", **frame.RAW_INPUTS)
     refresh(image.change(**rerun))
     for control in (layer, head, discard, qx, qy, swin_block, swin_head):
         refresh(control.release(**rerun))

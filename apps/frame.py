@@ -13,7 +13,10 @@ import inspect
 import logging
 import os
 import tempfile
+import threading
 import traceback
+import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,10 +24,9 @@ from typing import Any
 import gradio as gr
 
 from apps import gradio_fixes
-from core import zoo
+from core import runtime, zoo
 from core.images import ImageError, load_image
 from core.lesson import LessonResult, Param
-from core.runtime import configure_threads
 from core.text import LANGUAGES, explanation
 from core.viz import montage, to_png_bytes
 
@@ -35,6 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 IMAGES_DIR = ROOT / "assets" / "images"
 MAX_FILE_SIZE = "20mb"
 DELETE_CACHE = (900, 1800)  # every 15 min, delete uploads and outputs older than 30 min
+# Gradio keeps every session's state (~0.2 MB of component config each, measured) up to 10 000
+# sessions; a classroom has a few hundred at most, so 2000 bounds that memory at ~0.4 GB.
+SESSIONS_KEPT = 2000
 MAX_FIGURE_FILES = 64  # exported figure sheets kept on disk (oldest deleted first)
 WEIGHT_CHOICES = [
     ("auto (hub if online, else embedded)", "auto"),
@@ -170,11 +175,77 @@ def _prune(folder: Path, keep: int) -> None:
         old.unlink(missing_ok=True)
 
 
-def read_upload(path: str | None) -> Any:
-    """Decode an upload through core.images (every error is a student-readable ImageError)."""
+def read_upload(path: str | dict[str, Any] | None) -> Any:
+    """Decode an upload through core.images (every error is a student-readable ImageError).
+
+    ``path`` is the file's path, or Gradio's file payload (a dict with ``"path"``) when the event was
+    registered with ``preprocess=False`` (see :data:`RAW_INPUTS`).
+    """
+    if isinstance(path, dict):
+        path = path.get("path")
     if path is None or path == "":
         raise ImageError("Please upload a photo or click one of the examples first.")
     return load_image(path)
+
+
+class KeptResults:
+    """The server's last few lesson results, by token, for the events chained after a run.
+
+    A run puts its result here and returns the token into a ``gr.State``; the follow-up events (PNG
+    sheet, charts) read it back. Why not the result itself in the State: Gradio keeps a session's state
+    for an hour after its tab closes, and for API clients until 10 000 sessions have piled up, while a
+    result holds every rendered image (~5 MB for the attention page). Kept per session, that grew the
+    server by ~5 MB for every API session in our measurements. Here memory is bounded by ``capacity``
+    results for the whole server; a follow-up runs right after its run, long before that many other
+    runs could push its result out.
+    """
+
+    def __init__(self, capacity: int = 24):
+        self.capacity = capacity
+        self._results: OrderedDict[str, LessonResult] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def keep(self, result: LessonResult) -> str:
+        token = uuid.uuid4().hex
+        with self._lock:
+            self._results[token] = result
+            while len(self._results) > self.capacity:
+                self._results.popitem(last=False)
+        return token
+
+    def get(self, token: str | None) -> LessonResult | None:
+        with self._lock:
+            return self._results.get(token) if token else None
+
+    def __len__(self) -> int:
+        return len(self._results)
+
+
+KEPT = KeptResults()
+
+
+def kept_result() -> gr.State:
+    """A session's token for its last result in :data:`KEPT` (what a run returns: ``KEPT.keep(result)``)."""
+    return gr.State(None)
+
+
+def sheet_of_kept(lesson: str) -> Callable[[str | None], Any]:
+    """The follow-up event that writes the PNG sheet of a session's kept result."""
+    def sheet(token: str | None) -> Any:
+        if token is None:  # nothing has run in this session yet
+            return gr.skip()
+        result = KEPT.get(token)
+        # pushed out by a very busy server: offer no sheet rather than the previous run's
+        return None if result is None else save_figures(result, lesson)
+    return sheet
+
+
+# Event options for a lesson whose inputs are only an upload, sliders, dropdowns, radios and checkboxes:
+# Gradio then hands the callback the raw values instead of running each component's preprocess in a
+# worker thread of its own (one thread hop per input: ~4 ms for the attention page's 15 inputs, a
+# tenth of its whole call). Nothing is lost: Gradio still checks that an upload is its own file, and
+# the lesson's Params check every value with a clearer message than the components would.
+RAW_INPUTS: dict[str, Any] = {"preprocess": False}
 
 
 def guard(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -222,14 +293,16 @@ def _translated_errors() -> Any:
 
 def configure_queue(demo: gr.Blocks, concurrency: int = 4, max_size: int = 64) -> gr.Blocks:
     """Queue settings for a classroom: bounded queue, a few workers (heavy lessons set lower limits),
-    and torch threads sized so concurrent calls do not oversubscribe the cores."""
-    configure_threads(concurrency)
+    and the process tuned to serve (:func:`core.runtime.configure`: torch threads sized so concurrent
+    calls do not oversubscribe the cores, freed memory kept for reuse, the start-up heap frozen)."""
+    runtime.configure(concurrency)
     return demo.queue(default_concurrency_limit=concurrency, max_size=max_size)
 
 
 def launch_options(**overrides: Any) -> dict[str, Any]:
     """LensLab's launch settings (theme, CSS, upload limit; local-only unless on Spaces/Docker)."""
-    options: dict[str, Any] = dict(theme=THEME, css=CSS, max_file_size=MAX_FILE_SIZE, footer_links=["api"])
+    options: dict[str, Any] = dict(theme=THEME, css=CSS, max_file_size=MAX_FILE_SIZE, footer_links=["api"],
+                                   state_session_capacity=SESSIONS_KEPT)
     if os.environ.get("SPACE_ID") is None and "GRADIO_SERVER_NAME" not in os.environ:
         options["server_name"] = "127.0.0.1"
     options.update(overrides)

@@ -12,7 +12,6 @@ import gradio as gr
 
 from apps import frame
 from core import repmlp
-from core.lesson import LessonResult
 
 P = {p.name: p for p in repmlp.PARAMS}
 WEIGHTS = [(label, value) for label, value in frame.WEIGHT_CHOICES if value in P["weights"].choices]
@@ -25,10 +24,12 @@ def _run(path: str | None, channels: int = 3, partition_h: int = 6, partition_w:
     result = repmlp.run(image, channels=channels, partition_h=partition_h, partition_w=partition_w,
                         parts=parts, kernels=kernels, groups=groups, seed=seed, pixel_row=pixel_row,
                         pixel_col=pixel_col, weights=weights)
-    return (*result.image_list(), result.to_json(), frame.save_figures(result, "repmlp"), result)
+    sheet = frame.save_figures(result, "repmlp")
+    return (*result.image_list(), result.to_json(), sheet, frame.KEPT.keep(result))
 
 
-def _extras(result: LessonResult | None) -> tuple[Any, Any, str]:
+def _extras(token: str | None) -> tuple[Any, Any, str]:
+    result = frame.KEPT.get(token)
     if result is None:
         return None, None, "Press **Run**."
     steps = [[row["step"], row["value"]] for row in result.summary["bn_fusion"]]
@@ -111,7 +112,7 @@ with gr.Blocks(title="LensLab · RepMLP") as demo:
     calc_out = gr.Markdown(_calc(3, 112, 32, 56, 2, 1))
     frame.explanation_panel("repmlp")
 
-    state = gr.State(None)
+    state = frame.kept_result()
     images = [inp, out_train, out_deploy, diff, merged, loc_fc, loc_rep, loc_fc_mean, loc_rep_mean, trained]
     run.click(frame.guard(_run), [image, channels, partition_h, partition_w, parts, kernels, groups, seed,
                                   pixel_row, pixel_col, weights],

@@ -8,14 +8,12 @@ case (H, W, M, s) and the complexity calculator are model-free: they call
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import gradio as gr
 
 from apps import frame
 from core import swin, zoo
-from core.viz.attention_viz import ascii_text
 
 IMAGE_KEYS = ("window_grid", "shifted_regions", "region_map", "window_mask", "position_index", "bias_tables",
               "query_bias", "v2_coords", "v2_bias")
@@ -30,14 +28,7 @@ def _run(path, model, weights, stage, block, query_row, query_col, height, width
                       query_col=query_col, height=height, width=width, window=window, shift=shift,
                       mask_window=mask_window, v2_window=v2_window)
     # the PNG sheet is written by a private follow-up event from the kept result, so API answers stay lean
-    return (*(result.images[k] for k in IMAGE_KEYS), result.to_json(), result)
-
-
-def _sheet(result):
-    if result is None:
-        return gr.skip()
-    captions = {k: ascii_text(v) for k, v in result.captions.items()}  # the sheet is drawn with OpenCV
-    return frame.save_figures(dataclasses.replace(result, captions=captions), "swin")
+    return (*(result.images[k] for k in IMAGE_KEYS), result.to_json(), frame.KEPT.keep(result))
 
 
 def _maybe_run(path, *args):
@@ -167,10 +158,10 @@ with gr.Blocks(title="LensLab · Swin windows") as demo:
     teach_inputs = [t_h, t_w, t_m, t_s, t_win]
     inputs = [image, model, weights, stage, block, qrow, qcol, *teach_inputs, v2w]
     images = [grid_img, shifted_img, region_img, mask_img, index_img, bias_img, query_img, coords_img, v2_img]
-    kept = gr.State(None)
+    kept = frame.kept_result()
     outputs = [*images, summary, kept]
-    sheet = dict(fn=frame.guard(_sheet), inputs=kept, outputs=download, api_visibility="private",
-                 show_progress="hidden")
+    sheet = dict(fn=frame.guard(frame.sheet_of_kept("swin")), inputs=kept, outputs=download,
+                 api_visibility="private", show_progress="hidden")
     extras = dict(fn=frame.guard(_extras), inputs=[summary, model, weights],
                   outputs=[status, counts, *images], api_visibility="private")
     teach = dict(fn=frame.guard(_teach), inputs=teach_inputs,

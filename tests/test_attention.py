@@ -243,6 +243,22 @@ def test_endpoint(client, cat_path):
     assert swin_size[0] == 2 * panel + GRID_GAP and swin_size[1] > view + GRID_TITLE + GRID_GAP
 
 
+@pytest.mark.parametrize(("kwargs", "message"), [
+    (dict(layer=40), "between 0 and 24"),  # past the slider's range
+    (dict(layer=20), r"has \d+ layers"),  # inside it, but the embedded ViT is shallower
+    (dict(head=1.5), "whole number"),
+    (dict(fusion="sum"), "must be one of"),
+    (dict(swin_model="vit-shapes"), "must be one of"),
+])
+def test_endpoint_checks_every_raw_value_itself(client, cat_path, kwargs, message):
+    """The page takes Gradio's raw input values (no per-component preprocessing, see frame.RAW_INPUTS),
+    so the lesson's own checks must catch what the components' checks would have caught."""
+    from gradio_client import handle_file
+
+    with pytest.raises(Exception, match=message):
+        client.predict(handle_file(str(cat_path)), api_name="/attention", **kwargs)
+
+
 def test_grid_figures_keep_every_map_and_map_clicks_back_into_any_map_panel(cat):
     from apps import attention as page
 
