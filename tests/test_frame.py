@@ -91,3 +91,10 @@ def test_sessions_keep_tokens_not_results(client, cat_path):
     assert held and not any(isinstance(value, LessonResult) for value in held)
     assert any(isinstance(value, str) and frame.KEPT.get(value) is not None for value in held)
     assert len(frame.KEPT) <= frame.KEPT.capacity
+
+
+def test_gradio_queue_does_not_recompute_its_usage_summary_after_every_event():
+    """frame sets GRADIO_ANALYTICS_CACHE_FREQUENCY before any page builds its queue (see frame.py)."""
+    from apps import attention
+
+    assert attention.demo._queue.ANAYLTICS_CACHE_FREQUENCY >= 1000

@@ -47,7 +47,21 @@ def colorize(values: np.ndarray, cmap: str = "inferno", vmin: float | None = Non
     hi = float(np.nanmax(v)) if vmax is None else vmax
     scaled = np.zeros_like(v) if hi <= lo else (v - lo) / (hi - lo)
     u8 = np.clip(np.nan_to_num(scaled) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    if u8.size <= _SMALL:  # a token grid: look the colours up (applyColorMap costs ~0.2 ms per call)
+        return _colour_table(cmap)[u8]
     return cv2.cvtColor(cv2.applyColorMap(u8, _CMAPS[cmap]), cv2.COLOR_BGR2RGB)
+
+
+_SMALL = 1 << 14  # up to this many values numpy's table lookup beats OpenCV's per-call set-up
+
+
+@lru_cache(maxsize=len(_CMAPS))
+def _colour_table(cmap: str) -> np.ndarray:
+    """OpenCV's colormap as a 256×3 RGB table (exactly what applyColorMap maps each byte to)."""
+    ramp = np.arange(256, dtype=np.uint8).reshape(256, 1)
+    table = cv2.cvtColor(cv2.applyColorMap(ramp, _CMAPS[cmap]), cv2.COLOR_BGR2RGB).reshape(256, 3)
+    table.flags.writeable = False
+    return table
 
 
 def upscale_nearest(values: np.ndarray, height: int, width: int) -> np.ndarray:
