@@ -16,6 +16,7 @@ import torch  # noqa: E402
 
 from bench import Row  # noqa: E402
 from bench.system import cold_start, memory_growth, rss_mb  # noqa: E402
+from core import runtime  # noqa: E402
 from core.lesson import LESSONS  # noqa: E402
 
 LESSON_BENCHES = ("attention", "repmlp", "pointrend", "simota", "diffusion", "compare")
@@ -48,6 +49,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=None, help="only these lessons")
     parser.add_argument("--no-system", action="store_true", help="skip cold start and memory")
     args = parser.parse_args()
+    runtime.keep_freed_memory()  # the app's memory setting: fresh-page faults would blur the ratios
     started = time.time()
     rows: list[Row] = []
     failures: list[str] = []
