@@ -43,9 +43,11 @@ ROOT = Path(__file__).resolve().parent.parent
 IMAGES_DIR = ROOT / "assets" / "images"
 MAX_FILE_SIZE = "20mb"
 DELETE_CACHE = (900, 1800)  # every 15 min, delete uploads and outputs older than 30 min
-# Gradio keeps every session's state (~0.2 MB of component config each, measured) up to 10 000
-# sessions; a classroom has a few hundred at most, so 2000 bounds that memory at ~0.4 GB.
-SESSIONS_KEPT = 2000
+# Gradio keeps a copy of every component's config per session (page load or API client), for up to
+# 10 000 sessions: ~1.2 MB each in the whole workbench (measured), 12 GB at that cap. A class of 30
+# makes ~150 sessions an hour; keeping the latest 500 (~0.6 GB) covers hours of lessons. A session
+# pushed out still works: its next event starts from the page's defaults on the server side.
+SESSIONS_KEPT = 500
 MAX_FIGURE_FILES = 64  # exported figure sheets kept on disk (oldest deleted first)
 WEIGHT_CHOICES = [
     ("auto (hub if online, else embedded)", "auto"),

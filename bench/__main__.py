@@ -15,7 +15,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 
 from bench import Row  # noqa: E402
-from bench.system import cold_start, memory_growth, rss_mb  # noqa: E402
+from bench.system import cold_start, memory_growth, rss_mb, server_memory_growth  # noqa: E402
 from core import runtime  # noqa: E402
 from core.lesson import LESSONS  # noqa: E402
 
@@ -77,6 +77,10 @@ def main() -> None:
         for lesson, (a, b) in growth.items():
             print(f"| {lesson} | {a:.0f} | {b:.0f} | {100 * (b - a) / a:+.1f}% |")
         print(f"\nAll lessons loaded: {rss_mb():.0f} MB RSS (goal ≤ 2048 MB)")
+        sessions = (40, 120) if args.quick else (40, 300)
+        first, last = server_memory_growth(sessions)
+        print(f"\nServer RSS after {sessions[0]} → {sessions[1]} /attention calls, each from a new API "
+              f"session: {first:.0f} → {last:.0f} MB ({100 * (last - first) / first:+.1f}%)")
     if failures:
         print("\nNot measured:\n" + "\n".join(f"- {f}" for f in failures))
     print(f"\n(bench took {time.time() - started:.0f} s)")

@@ -27,9 +27,9 @@ demo.close()
 """
 
 
-def rss_mb() -> float:
-    """Resident set size of this process in MB (Linux /proc; no extra dependency)."""
-    with open("/proc/self/status") as fh:
+def rss_mb(pid: int | str = "self") -> float:
+    """Resident set size of a process (this one by default) in MB (Linux /proc; no extra dependency)."""
+    with open(f"/proc/{pid}/status") as fh:
         for line in fh:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
@@ -66,3 +66,26 @@ def memory_growth(lessons: list[str], calls: tuple[int, int] = (10, 200)) -> dic
         gc.collect()
         out[lesson] = (after_first, rss_mb())
     return out
+
+
+def server_memory_growth(calls: tuple[int, int] = (40, 200)) -> tuple[float, float]:
+    """RSS (MB) of a running app after ``calls[0]`` and ``calls[1]`` ``/attention`` calls, each from
+    a new API session: what a server keeps per session shows up here (core-level runs cannot see it)."""
+    import uuid
+
+    from bench.attention import IMAGE, PushedClient, _server
+
+    proc, url = _server()
+    try:
+        client = PushedClient(url)
+        sizes = []
+        for total in calls:
+            while len(sizes) < total:
+                client.session = uuid.uuid4().hex  # a new visitor each time
+                client.predict(IMAGE, "/attention")
+                sizes.append(None)
+            sizes[-1] = rss_mb(proc.pid)
+        return sizes[calls[0] - 1], sizes[-1]
+    finally:
+        proc.kill()
+        proc.wait()
