@@ -170,10 +170,10 @@ with gr.Blocks(title="LensLab · Swin windows") as demo:
 
     figures = dict(fn=frame.guard(_teach_figures), inputs=teach_inputs,
                    outputs=[mask_plot, index_plot, counts], api_visibility="private", show_progress="hidden")
-    run.click(frame.guard(_run), inputs, outputs, api_name="swin").then(**extras).then(**figures).then(
-        **sheet)
+    run.click(frame.guard(_run), inputs, outputs, api_name="swin", **frame.RAW_INPUTS).then(
+        **extras).then(**figures).then(**sheet)
     rerun = dict(fn=frame.guard(_maybe_run), inputs=inputs, outputs=outputs, api_visibility="private",
-                 trigger_mode="always_last", show_progress="minimal")
+                 trigger_mode="always_last", show_progress="minimal", **frame.RAW_INPUTS)
     image.change(**rerun).then(**extras).then(**figures).then(**sheet)
     for control in (block, qrow, qcol, v2w):
         control.release(**rerun).then(**extras).then(**sheet)

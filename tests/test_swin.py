@@ -221,3 +221,17 @@ def test_endpoint(client, cat_path):
     assert summary["teaching"]["masked_counts"] == [[0, 128], [128, 192]]
     assert summary["complexity"]["msa"] > summary["complexity"]["wmsa"]
     assert all(os.path.isfile(p) for p in images)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    (dict(stage=7), "between 1 and 4"),
+    (dict(height=2.5), "whole number"),
+    (dict(model="vit-shapes"), "must be one of"),
+    (dict(window=12, shift=11, height=8), "multiples of M"),
+])
+def test_endpoint_checks_every_raw_value_itself(client, cat_path, kwargs, message):
+    """Like /attention, /swin takes Gradio's raw input values (frame.RAW_INPUTS): the lesson checks them."""
+    from gradio_client import handle_file
+
+    with pytest.raises(Exception, match=message):
+        client.predict(handle_file(str(cat_path)), api_name="/swin", **kwargs)
