@@ -83,13 +83,14 @@ def _extraction_row(repeat: int, attention, timm, threads: int) -> Row:
 
 def serve() -> None:
     """The benchmark's server (``python -m bench.attention --serve``): the attention page, the baseline
-    endpoints and a cache reset, tuned like the app; prints its URL, then serves until killed."""
+    endpoints and a cache reset, tuned and launched like the app; prints its URL, then serves until
+    killed."""
     import time
 
     import gradio as gr
 
     from apps import attention as page
-    from apps.frame import configure_queue
+    from apps.frame import configure_queue, launch_options
     from core import attention
     from core.images import load_image
 
@@ -114,7 +115,7 @@ def serve() -> None:
         gr.Button().click(same_payload, box, shipped, api_name="same_payload")
         gr.Button().click(clear_cache, None, out, api_name="clear_cache")
     configure_queue(demo)
-    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **launch_options(server_name="127.0.0.1"))
     print(f"SERVING {url}", flush=True)
     while True:
         time.sleep(3600)
