@@ -85,8 +85,6 @@ def serve() -> None:
     """The benchmark's server (``python -m bench.attention --serve``): the attention page, the baseline
     endpoints and a cache reset, tuned and launched like the app; prints its URL, then serves until
     killed."""
-    import time
-
     import gradio as gr
 
     from apps import attention as page

@@ -78,14 +78,15 @@ def server_memory_growth(calls: tuple[int, int] = (40, 200)) -> tuple[float, flo
     proc, url = _server()
     try:
         client = PushedClient(url)
-        sizes = []
+        made, sizes = 0, []
         for total in calls:
-            while len(sizes) < total:
+            for _ in range(total - made):
                 client.session = uuid.uuid4().hex  # a new visitor each time
                 client.predict(IMAGE, "/attention")
-                sizes.append(None)
-            sizes[-1] = rss_mb(proc.pid)
-        return sizes[calls[0] - 1], sizes[-1]
+            made = total
+            sizes.append(rss_mb(proc.pid))
+        first, last = sizes
+        return first, last
     finally:
         proc.kill()
         proc.wait()
