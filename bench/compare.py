@@ -1,9 +1,14 @@
 """Compare-lesson benchmarks: per-model latency and fvcore MACs, and what a heatmap costs.
 
 For each classifier: a plain batch-1 forward (the baseline) against the heatmap the lesson draws
-(Grad-CAM = forward + backward + hooks; rollout = a forward with qkv hooks), interleaved in the same
-run. One more row times the whole default lesson run (three embedded models, cards, faithfulness)
-against the three plain forwards it contains. Random weights are enough: cost does not depend on them.
+(Grad-CAM = :mod:`core.cam`, a forward with the backward stopped at the target layer; rollout = a
+forward with qkv hooks), interleaved in the same run. One more row times the whole default lesson run
+(three embedded models, cards, faithfulness) against the three plain forwards it contains. Random
+weights are enough: cost does not depend on them.
+
+The Grad-CAM rows (issue 16's goal: Grad-CAM ≤ 1.2× the plain forward on ResNet-50 at 224² on one
+thread) time ``core.cam.grad_cam`` and ``pytorch_grad_cam.GradCAM`` against the same plain forward,
+all three interleaved in one loop.
 
 ``python -m bench.compare [--quick]``; threads from ``LENSLAB_BENCH_THREADS`` (default: torch's).
 """
@@ -11,7 +16,10 @@ against the three plain forwards it contains. Random weights are enough: cost do
 from __future__ import annotations
 
 import os
+import statistics
 import sys
+import time
+from collections.abc import Callable
 
 import torch
 
@@ -78,12 +86,79 @@ def lesson_row(repeat: int) -> Row:
                base, ours, note="latency_runs=1, no detectors")
 
 
+def _interleaved(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """Median seconds of each function, run in turn inside one loop (so load hits all alike)."""
+    for fn in fns.values():
+        fn()
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(repeat):
+        for key, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[key].append(time.perf_counter() - start)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+GRADCAM_GOAL = 1.2
+
+
+def gradcam_rows(repeat: int, name: str = "resnet50", threads: int = 1) -> list[Row]:
+    """ResNet-50 at 224² on one thread: our Grad-CAM and pytorch-grad-cam's against a plain forward."""
+    from pytorch_grad_cam import GradCAM
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    from core import cam, zoo
+    from core import compare as lesson
+    from core.images import load_image
+    from core.zoo import ASSETS
+
+    loaded = zoo.load_model(name, "random")
+    model = loaded.model
+    x = zoo.preprocess(loaded, load_image(ASSETS / "images" / "chelsea-cat.jpg"))
+    spec = lesson.cam_spec(model, x.shape[-1])
+    with torch.inference_mode():
+        target = int(model(x).argmax())
+
+    def forward() -> object:
+        with torch.inference_mode():
+            return model(x)
+
+    def ours() -> object:
+        return cam.grad_cam(model, x, target, spec.layer, spec.reshape)
+
+    def library() -> object:
+        ref = GradCAM(model=model, target_layers=[spec.layer], reshape_transform=spec.reshape)
+        ref.compute_input_gradient = True  # the zoo's model is frozen: the graph starts at the input
+        try:
+            with torch.enable_grad():
+                return ref(input_tensor=x.clone(), targets=[ClassifierOutputTarget(target)])
+        finally:
+            ref.activations_and_grads.release()
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        t = _interleaved({"forward": forward, "ours": ours, "library": library}, repeat)
+    finally:
+        torch.set_num_threads(before)
+    size = f"{name} {x.shape[-1]}² · {threads} thread{'s' if threads > 1 else ''}"
+    return [
+        Row(LESSON, f"{size}: Grad-CAM (core.cam, backward stopped at {spec.layer_name})", "plain forward",
+            t["forward"], t["ours"], goal=GRADCAM_GOAL,
+            note=f"forward {1e3 * t['forward']:.1f} ms; {t['library'] / t['ours']:.2f}× faster than "
+                 "pytorch-grad-cam"),
+        Row(LESSON, f"{size}: Grad-CAM (pytorch_grad_cam.GradCAM)", "plain forward", t["forward"],
+            t["library"], note="hooks, a graph from the input, a full backward"),
+    ]
+
+
 def run(quick: bool = False) -> list[Row]:
     threads = os.environ.get("LENSLAB_BENCH_THREADS")
     if threads:
         torch.set_num_threads(int(threads))
     repeat = 3 if quick else 7
-    rows = model_rows(QUICK_MODELS if quick else FULL_MODELS, repeat)
+    rows = gradcam_rows(7 if quick else 21)
+    rows += model_rows(QUICK_MODELS if quick else FULL_MODELS, repeat)
     rows.append(lesson_row(2 if quick else 5))
     return rows
 

@@ -3,7 +3,8 @@
 For every classifier the lesson shows its top-k classes, a heatmap of *where* its decision came from,
 how faithful that heatmap is, and what the model costs:
 
-* heatmaps: Grad-CAM (``pytorch_grad_cam``) on the last spatial stage of a CNN; for timm
+* heatmaps: Grad-CAM on the last spatial stage of a CNN (:mod:`core.cam`: pytorch-grad-cam's maps,
+  with the backward pass stopped at that layer); for timm
   transformers the same Grad-CAM with the right ``reshape_transform`` (ViT/DeiT tokens drop their
   prefix tokens and become a grid; timm's Swin already keeps its features channels-last, NHWC, so
   they are only permuted; gMLP/ResMLP tokens become a grid), and attention rollout (Abnar & Zuidema)
@@ -36,7 +37,7 @@ import cv2
 import numpy as np
 import torch
 
-from core import zoo
+from core import cam, zoo
 from core.images import load_image
 from core.lesson import LessonResult, Param
 from core.models import compare_zoo  # noqa: F401 - registers the extra families (until core.models does)
@@ -170,7 +171,7 @@ _MODEL_LOCKS_GUARD = threading.Lock()
 
 
 def _lock(model: torch.nn.Module) -> threading.Lock:
-    """One lock per shared model: Grad-CAM hooks and timings must not interleave across threads."""
+    """One lock per shared model: timings (and rollout's per-call qkv hooks) must not interleave."""
     with _MODEL_LOCKS_GUARD:
         return _MODEL_LOCKS.setdefault(model, threading.Lock())
 
@@ -238,17 +239,11 @@ def _last_spatial_child(model: torch.nn.Module, size: int) -> str:
     known = _SPATIAL_CHILD.setdefault(model, {})
     if size not in known:
         shapes: dict[str, tuple[int, ...]] = {}
-        handles = [
-            child.register_forward_hook(lambda _m, _i, out, n=name: shapes.__setitem__(n, tuple(out.shape))
-                                        if isinstance(out, torch.Tensor) else None)
-            for name, child in model.named_children()
-        ]
-        try:
-            with _lock(model), torch.inference_mode():
-                model(torch.zeros(1, 3, size, size))
-        finally:
-            for h in handles:
-                h.remove()
+        # a per-call view with every top-level child wrapped: the shared model gets no hooks
+        view = cam.view_with(model, {name: _ShapeProbe(child, name, shapes)
+                                     for name, child in model.named_children()})
+        with torch.inference_mode():
+            view(torch.zeros(1, 3, size, size))
         spatial = [n for n, s in shapes.items() if len(s) == 4 and s[2] > 1 and s[3] > 1]
         if not spatial:
             raise ValueError(f"{type(model).__name__} has no spatial feature map for Grad-CAM.")
@@ -256,26 +251,30 @@ def _last_spatial_child(model: torch.nn.Module, size: int) -> str:
     return known[size]
 
 
+class _ShapeProbe(torch.nn.Module):
+    """Runs one child of a model and records the shape of what it returns."""
+
+    def __init__(self, child: torch.nn.Module, name: str, shapes: dict[str, tuple[int, ...]]):
+        super().__init__()
+        self.child, self.name, self.shapes = child, name, shapes
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        out = self.child(*args, **kwargs)
+        if isinstance(out, torch.Tensor):
+            self.shapes[self.name] = tuple(out.shape)
+        return out
+
+
 def grad_cam(model: torch.nn.Module, x: torch.Tensor, class_index: int, method: str = "gradcam",
              spec: CamSpec | None = None) -> np.ndarray:
     """Grad-CAM (or Grad-CAM++) of ``class_index`` for a (1, 3, S, S) input: (S, S) in [0, 1].
 
-    The model is shared and frozen, so gradients flow from the input (``compute_input_gradient``);
-    hooks live only for this call and are removed even on error.
+    :func:`core.cam.grad_cam`: the network up to the target layer runs without autograd and the
+    class score is differentiated back to that layer only; the shared model is not touched (no
+    hooks), so no lock is needed. The maps equal pytorch-grad-cam's.
     """
-    from pytorch_grad_cam import GradCAM, GradCAMPlusPlus
-    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
-
     spec = spec or cam_spec(model, x.shape[-1])
-    cls = {"gradcam": GradCAM, "gradcam++": GradCAMPlusPlus}[method]
-    with _lock(model), torch.enable_grad():
-        cam = cls(model=model, target_layers=[spec.layer], reshape_transform=spec.reshape)
-        cam.compute_input_gradient = True  # the shared model is frozen: gradients start at the input
-        try:
-            heat = cam(input_tensor=x.clone(), targets=[ClassifierOutputTarget(int(class_index))])
-        finally:
-            cam.activations_and_grads.release()
-    return np.asarray(heat[0], dtype=np.float32)
+    return cam.grad_cam(model, x, int(class_index), spec.layer, spec.reshape, method)[0]
 
 
 def vit_attentions(model: torch.nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
@@ -499,8 +498,6 @@ def analyse_classifier(loaded: zoo.Loaded, image: np.ndarray, heatmap: str = "au
     method = _heatmap_method(heatmap, spec.family)
     heat, heat_s, faith_result = None, None, None
     if method != "none":
-        import pytorch_grad_cam  # noqa: F401 - a first import (~1 s) must not be timed as heatmap cost
-
         start = time.perf_counter()
         heat = rollout_map(model, x) if method == "rollout" else grad_cam(model, x, class_index, method, spec)
         heat_s = time.perf_counter() - start

@@ -62,6 +62,29 @@ def test_gradcam_shapes_for_a_cnn_and_a_swin(cat):
         assert heat.dtype == np.float32 and heat.min() >= 0 and heat.max() <= 1 + 1e-6
 
 
+@pytest.mark.parametrize("method", ["gradcam", "gradcam++"])
+def test_lesson_heatmap_is_pytorch_grad_cams_map(cat, method):
+    """The card's heatmap (core.cam, backward stopped at layer4) equals the library's map for the
+    model's own top-1 class on the cat (≤ 1e-5)."""
+    from pytorch_grad_cam import GradCAM, GradCAMPlusPlus
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    loaded = zoo.load_model("resnet-shapes", "auto")
+    report = compare.analyse_classifier(loaded, cat, heatmap=method, faith="off", latency_runs=1)
+    assert report.heatmap == {"gradcam": "Grad-CAM · layer4", "gradcam++": "Grad-CAM++ · layer4"}[method]
+    ref = {"gradcam": GradCAM, "gradcam++": GradCAMPlusPlus}[method](
+        model=loaded.model, target_layers=[loaded.model.layer4])
+    ref.compute_input_gradient = True
+    try:
+        with torch.enable_grad():
+            theirs = ref(input_tensor=zoo.preprocess(loaded, cat),
+                         targets=[ClassifierOutputTarget(report.class_index)])[0]
+    finally:
+        ref.activations_and_grads.release()
+    assert float(theirs.max() - theirs.min()) > 0.5
+    np.testing.assert_allclose(report.heat, theirs, rtol=0, atol=1e-5)
+
+
 def test_cnn_target_is_the_last_spatial_map_not_a_head_after_pooling():
     # MobileNetV3 applies a 1×1 conv_head *after* global pooling: Grad-CAM must use the 7×7 blocks.
     model = zoo.load_model("mobilenetv3", "random").model
