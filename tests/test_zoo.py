@@ -1,4 +1,4 @@
-"""core.zoo: registry as data, the four weight modes, offline fallback, hub loading from a local file."""
+"""core.zoo: registry as data, the five weight modes, offline fallback, hub loading from a local file."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import timm
 import torch
 from safetensors.torch import save_file
 
+from core import hub as core_hub
 from core import zoo
 from core.zoo import ModelEntry
 
@@ -74,7 +75,7 @@ def test_auto_offline_falls_back_to_embedded_quietly_and_fast(tiny_entries, monk
     hub, emb, _ = tiny_entries
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     probe_calls = []
-    monkeypatch.setattr(zoo, "_hub_probe", lambda: probe_calls.append(1) or (False, 0.0))
+    monkeypatch.setattr(core_hub, "_probe", lambda url: probe_calls.append(url) or (False, "test"))
     start = time.perf_counter()
     loaded = zoo.load_model(hub.name, "auto")
     assert time.perf_counter() - start < 5.0
@@ -87,14 +88,14 @@ def test_auto_without_offline_flag_gives_up_on_an_unreachable_hub_within_seconds
     hub, _, _ = tiny_entries
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setenv("HF_ENDPOINT", "http://10.255.255.1:9")  # unroutable: a lookup that would hang
-    zoo._hub_probe.cache_clear()
+    core_hub.forget()
     try:
         start = time.perf_counter()
         loaded = zoo.load_model(hub.name, "auto")
-        assert time.perf_counter() - start < zoo.HUB_TIMEOUT_S + 3.0
-        assert loaded.source == "embedded"
+        assert time.perf_counter() - start < core_hub.PROBE_TIMEOUT_S + 2.0
+        assert loaded.source == "embedded" and loaded.note.startswith("hub unavailable")
     finally:
-        zoo._hub_probe.cache_clear()
+        core_hub.forget()
 
 
 def test_hub_mode_offline_raises_a_clear_error(tiny_entries, monkeypatch):

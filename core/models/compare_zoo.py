@@ -35,9 +35,9 @@ for _name, _title, _family, _arch, _hub in _FAMILIES:
     ))
 
 COMPARE_CLASSIFIERS: tuple[str, ...] = (
-    "resnet-shapes", "vit-shapes", "swin-shapes",
+    "resnet-shapes", "vit-shapes", "swin-shapes", "efficientnet-lite0",
     "resnet18", "resnet50", "densenet121", "mobilenetv2", "mobilenetv3", "efficientnet-b0",
     "regnety-008", "convnext-tiny", "vit-tiny", "vit-small", "deit-small", "swin-tiny",
     "gmlp-s16", "resmlp-12",
 )
-"""The classifiers the compare lesson offers, embedded ShapesWorld models first (fast offline)."""
+"""The classifiers the compare lesson offers: offline ones first (embedded ShapesWorld, packaged Lite0)."""
