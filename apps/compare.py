@@ -17,7 +17,7 @@ P = {p.name: p for p in compare.PARAMS}
 # One architecture per family of the notes, for comparing size, MACs and latency (untrained offline).
 FAMILY_LINEUP = ["resnet18", "mobilenetv3", "efficientnet-b0", "regnety-008", "convnext-tiny", "vit-tiny",
                  "swin-tiny", "gmlp-s16"]
-ICONS = {"hub": "🌐", "embedded": "📦", "random": "⚠️"}
+ICONS = frame.SOURCE_ICONS
 
 
 def _run(path: str | None, models: list[str] | str | None = None, weights: str = "auto",

@@ -42,7 +42,7 @@ def _status(s: dict[str, Any]) -> str:
                 f"{', '.join(map(str, s['dynamic_k']))}; candidate #5 is taken by GT 1 (cost 0.4) and GT 2 "
                 "(cost 0.3) and stays with GT 2, so the GTs end with "
                 f"{', '.join(map(str, s['positives_per_gt']))} positives.")
-    icon = {"hub": "🌐", "embedded": "📦", "random": "⚠️"}[s["weights"]]
+    icon = frame.SOURCE_ICONS[s["weights"]]
     sim = s["simota"]
     lines = [f"{icon} **{s['weights_status']}**",
              f"GT: {len(s['gt'])} box(es) from {s['gt_source']} · {s['anchors']} anchors "

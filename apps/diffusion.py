@@ -28,7 +28,7 @@ def _params(model: str, weights: str, sampler: str, steps: Any, eta: Any, seed: 
 
 
 def _status(summary: dict[str, Any]) -> str:
-    icon = {"hub": "🌐", "embedded": "📦", "random": "⚠️"}[summary["weights_source"]]
+    icon = frame.SOURCE_ICONS[summary["weights_source"]]
     done = summary["step"] == summary["total_steps"]
     bar = _bar(summary["progress"])
     start = ("pure noise" if summary["mode"] == "generate"

@@ -50,11 +50,14 @@ DELETE_CACHE = (900, 1800)  # every 15 min, delete uploads and outputs older tha
 SESSIONS_KEPT = 500
 MAX_FIGURE_FILES = 64  # exported figure sheets kept on disk (oldest deleted first)
 WEIGHT_CHOICES = [
-    ("auto (hub if online, else embedded)", "auto"),
-    ("hub (pretrained)", "hub"),
+    ("auto (pretrained if available, else offline)", "auto"),
+    ("hub (pretrained, download)", "hub"),
+    ("package (pretrained, from PyPI)", "package"),
     ("embedded (ShapesWorld)", "embedded"),
     ("random (untrained)", "random"),
 ]
+#: a word next to each icon: on a classroom PC without an emoji font the icon is an empty box
+SOURCE_ICONS = {"hub": "🌐 hub", "package": "📦 package", "embedded": "🧩 embedded", "random": "⚠️ RANDOM"}
 
 THEME = gr.themes.Soft(
     primary_hue="indigo",
@@ -138,7 +141,7 @@ def weights_status(loaded: zoo.Loaded | Sequence[zoo.Loaded]) -> str:
     items = loaded if isinstance(loaded, Sequence) else [loaded]
     lines = []
     for item in items:
-        icon = {"hub": "🌐", "embedded": "📦", "random": "⚠️"}[item.source]
+        icon = SOURCE_ICONS[item.source]
         lines.append(f"{icon} **{item.status}**")
     return "  \n".join(lines)
 

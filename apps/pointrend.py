@@ -45,7 +45,7 @@ def _run(path: str | None, weights: str = "auto", size: int = 256, num_points: i
 
 
 def _status(summary: dict[str, Any]) -> str:
-    icon = {"hub": "🌐", "embedded": "📦", "random": "⚠️"}[summary["weights"]]
+    icon = frame.SOURCE_ICONS[summary["weights"]]
     lines = [f"{icon} **{summary['status']}**"]
     h, w = summary["working_size"]
     ch, cw = summary["coarse_size"]

@@ -34,7 +34,7 @@ def _extras(token: str | None) -> tuple[Any, Any, str]:
         return None, None, "Press **Run**."
     steps = [[row["step"], row["value"]] for row in result.summary["bn_fusion"]]
     loc = result.summary["locality"]
-    icon = {"embedded": "📦", "random": "⚠️", "hub": "🌐"}
+    icon = frame.SOURCE_ICONS
     status = "  \n".join(
         f"{icon[src]} {name}: **{src}** weights"
         + (" — untrained, the map is meaningless" if src == "random" else "")

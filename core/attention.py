@@ -328,7 +328,7 @@ def swin_window_row(model: torch.nn.Module, ex: Extraction, stage: int, block: i
 # the lesson
 
 PARAMS: list[Param] = [
-    Param("model", "choice", "vit-shapes", "ViT / DeiT model", choices=VIT_MODELS),
+    Param("model", "choice", "vit-small", "ViT / DeiT model", choices=VIT_MODELS),
     Param("weights", "choice", "auto", "Weights", choices=zoo.WEIGHT_MODES),
     Param("layer", "int", 0, "Layer", "1 = first block; 0 = the last block.", 0, 24, 1),
     Param("head", "int", 1, "Head", "1-based head index.", 1, 16, 1),
@@ -341,7 +341,7 @@ PARAMS: list[Param] = [
     # default: bottom middle — in a shifted Swin block that token's window wraps around the image edge,
     # so the mask visibly matters before the student clicks anything
     Param("query_y", "float", 0.97, "Clicked y", "Vertical position (0 = top, 1 = bottom).", 0.0, 1.0, 0.001),
-    Param("swin_model", "choice", "swin-shapes", "Swin model", choices=SWIN_MODELS),
+    Param("swin_model", "choice", "swin-tiny", "Swin model", choices=SWIN_MODELS),
     Param("swin_weights", "choice", "auto", "Swin weights", choices=zoo.WEIGHT_MODES),
     Param("swin_stage", "int", 1, "Swin stage", "", 1, 4, 1),
     Param("swin_block", "int", 2, "Swin block", "Even blocks use shifted windows.", 1, 18, 1),
@@ -351,9 +351,9 @@ PARAMS: list[Param] = [
 _P = {p.name: p for p in PARAMS}
 
 
-def run(image: Any, model: str = "vit-shapes", weights: str = "auto", layer: int = 0, head: int = 1,
+def run(image: Any, model: str = "vit-small", weights: str = "auto", layer: int = 0, head: int = 1,
         fusion: str = "mean", discard_ratio: float = 0.0, query_x: float = 0.5, query_y: float = 0.97,
-        swin_model: str = "swin-shapes", swin_weights: str = "auto", swin_stage: int = 1,
+        swin_model: str = "swin-tiny", swin_weights: str = "auto", swin_stage: int = 1,
         swin_block: int = 2, swin_head: int = 1, smooth: bool = False) -> LessonResult:
     """ViT/DeiT attention (layer/head, mean, rollout, clicked patch) and Swin window attention."""
     args = {k: _P[k].check(v) for k, v in dict(

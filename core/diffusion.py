@@ -278,7 +278,7 @@ def _predict(unet: torch.nn.Module, x: torch.Tensor, t: torch.Tensor, labels: to
 
 
 PARAMS: list[Param] = [
-    Param("model", "choice", "ddpm-shapes", "Model", "the denoising UNet", choices=MODELS),
+    Param("model", "choice", "ddpm-cifar10", "Model", "the denoising UNet", choices=MODELS),
     Param("weights", "choice", "auto", "Weights", choices=zoo.WEIGHT_MODES),
     Param("mode", "choice", "sdedit", "Start from",
           "sdedit: the upload noised to the strength's timestep; generate: pure noise",

@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 PROBE_TIMEOUT_S = 3.0   # one HTTP answer from the endpoint, or the hub counts as failed
-STALL_S = 4.0           # a download with no new bytes for this long has failed
+STALL_S = 3.0           # a download with no new bytes for this long has failed
 FAIL_TTL_S = 300.0      # a failed hub is not asked again for this long (per process)
 OK_TTL_S = 120.0        # a healthy answer is trusted this long before the next probe
 

@@ -258,7 +258,7 @@ def dims(name: str, weights: str = "auto", stage: int = 1) -> dict[str, int]:
 # the lesson
 
 PARAMS: list[Param] = [
-    Param("model", "choice", "swin-shapes", "Swin model", choices=SWIN_MODELS,
+    Param("model", "choice", "swin-tiny", "Swin model", choices=SWIN_MODELS,
           help="A Swin v1 from the zoo; its stages, windows and learned bias tables are shown."),
     Param("weights", "choice", "auto", "Weights", choices=zoo.WEIGHT_MODES),
     Param("stage", "int", 1, "Stage", "1 = first stage (finest tokens).", 1, 4, 1),
@@ -325,7 +325,7 @@ def teaching_case(height: int = 8, width: int = 8, window: int = 4, shift: int =
     )
 
 
-def run(image: Any, model: str = "swin-shapes", weights: str = "auto", stage: int = 1, block: int = 2,
+def run(image: Any, model: str = "swin-tiny", weights: str = "auto", stage: int = 1, block: int = 2,
         query_row: int = 0, query_col: int = 0, height: int = 8, width: int = 8, window: int = 4,
         shift: int = 2, mask_window: int = 3, v2_window: int = 16) -> LessonResult:
     """Swin's windows on the photo, the teaching case, the model's bias tables and Swin v2's CPB."""

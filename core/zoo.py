@@ -445,9 +445,11 @@ def _load_hub(entry: ModelEntry, local_file: str | os.PathLike | None = None) ->
                 return hub.bounded_download(lambda: builder.load_hub(entry, None), repo)
             except hub.HubFailure:
                 raise
-            except Exception:
+            except Exception as exc:
                 if builder.cached_path(entry) is not None:  # complete but unreadable: never reuse it
                     hub.purge(repo)
+                # a garbled file or a broken transfer says the same of the next download: remember it
+                hub.mark_failed(f"{repo}: {type(exc).__name__}")
                 raise
     except WeightsError:
         raise

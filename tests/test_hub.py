@@ -183,3 +183,18 @@ def test_the_watchdog_abandons_a_stalled_download_and_lets_a_moving_one_finish(m
 
     assert hub.bounded_download(moves, "org/net", stall_s=0.5, on_progress=seen.append) == "done"
     assert seen == sorted(seen) and seen[-1] >= 2000
+
+
+def test_the_start_up_prefetch_list_is_the_lessons_default_hub_models():
+    from apps.app import DEFAULT_HUB_MODELS
+    from core import attention, compare, diffusion, swin, zoo
+    from core.lesson import get_params
+
+    def default(lesson, name):
+        return next(p.default for p in get_params(lesson) if p.name == name)
+
+    defaults = {default("attention", "model"), default("attention", "swin_model"), default("swin", "model"),
+                swin.V2_MODEL, *compare.DEFAULT_MODELS, default("diffusion", "model")}
+    assert attention and diffusion  # imported for their PARAMS
+    assert {n for n in defaults if zoo.get_entry(n).hub_id} == set(DEFAULT_HUB_MODELS)
+    assert all(zoo.get_entry(n).hub_id for n in DEFAULT_HUB_MODELS)
