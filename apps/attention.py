@@ -116,88 +116,97 @@ def _click_on(map_rows: int):
     return clicked
 
 
-with gr.Blocks(title="LensLab · Attention maps") as demo:
-    frame.header("Attention maps",
-                 "Where does a Vision Transformer look? CLS attention per layer and head, attention rollout, "
-                 "the attention of any patch you click — and Swin's attention inside one (shifted) window.")
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=1, min_width=320):
-            image = frame.image_input()
-            model, weights = frame.model_picker(list(attention.VIT_MODELS), default=P["model"].default,
-                                                label="ViT / DeiT model")
-            with gr.Row():
-                layer = gr.Slider(0, 12, value=0, step=1, label="Layer (0 = last)")
-                head = gr.Slider(1, 12, value=1, step=1, label="Head")
-            fusion = gr.Radio(list(attention.FUSIONS), value="mean", label="Rollout: head fusion")
-            discard = gr.Slider(0.0, 0.95, value=0.0, step=0.05, label="Rollout: discard ratio",
-                                info="Zero the smallest weights of every layer before multiplying.")
-            with gr.Row():
-                qx = gr.Slider(0.0, 0.999, value=P["query_x"].default, step=0.001, label="Clicked x")
-                qy = gr.Slider(0.0, 0.999, value=P["query_y"].default, step=0.001, label="Clicked y")
-            smooth = gr.Checkbox(value=False, label="Smooth overlays (bilinear instead of patch cells)")
-            with gr.Accordion("Swin window attention", open=True):
-                swin_model, swin_weights = frame.model_picker(list(attention.SWIN_MODELS),
-                                                              default=P["swin_model"].default,
-                                                              label="Swin model")
+def build() -> gr.Blocks:
+    """The page as a fresh Blocks: the app renders it on its own route, a reload builds it anew."""
+    with gr.Blocks(title="LensLab · Attention maps") as demo:
+        frame.header("Attention maps",
+                     "Where does a Vision Transformer look? CLS attention per layer and head, attention "
+                     "rollout, "
+                     "the attention of any patch you click — and Swin's attention inside one (shifted) "
+                     "window.")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=320):
+                image = frame.image_input()
+                model, weights = frame.model_picker(list(attention.VIT_MODELS), default=P["model"].default,
+                                                    label="ViT / DeiT model")
                 with gr.Row():
-                    swin_stage = gr.Slider(1, 4, value=1, step=1, label="Stage")
-                    swin_block = gr.Slider(1, 2, value=2, step=1, label="Block (even = shifted)")
-                    swin_head = gr.Slider(1, 3, value=1, step=1, label="Head")
-            run = gr.Button("Run", variant="primary")
-        with gr.Column(scale=2):
-            status = frame.status_box()
-            gr.Markdown("**Click any attention map** to choose the query patch (and the Swin token).")
-            # the grids carry their titles inside the picture; Gradio's label badge would cover them
-            vit_grid = _figure("CLS → patches: one head | mean of all heads; rollout | clicked patch",
-                               height=720)
-            with gr.Row():
-                top5 = gr.Label(num_top_classes=5, label="Top-5 (ViT / DeiT)")
-                heads = gr.Dataframe(headers=["#", "CLS entropy (bits)", "≈ tokens attended",
-                                              "max CLS→patch weight", "mean entropy (bits)"],
-                                     label="Heads of the chosen layer", interactive=False, wrap=True)
-            entropy = gr.Plot(label="Entropy of the CLS row, every layer and head")
-            gr.Markdown("### Swin: one token's window attention, with and without the shift mask")
-            swin_fig = _figure("One token's window row: with | without the mask; the window rows",
-                               height=640)
-            swin_top5 = gr.Label(num_top_classes=5, label="Top-5 (Swin)")
-            with gr.Accordion("Result (JSON)", open=False):
-                summary = gr.JSON(label="Result (JSON)")
-            download = frame.download_button()
-    frame.explanation_panel("attention")
+                    layer = gr.Slider(0, 12, value=0, step=1, label="Layer (0 = last)")
+                    head = gr.Slider(1, 12, value=1, step=1, label="Head")
+                fusion = gr.Radio(list(attention.FUSIONS), value="mean", label="Rollout: head fusion")
+                discard = gr.Slider(0.0, 0.95, value=0.0, step=0.05, label="Rollout: discard ratio",
+                                    info="Zero the smallest weights of every layer before multiplying.")
+                with gr.Row():
+                    qx = gr.Slider(0.0, 0.999, value=P["query_x"].default, step=0.001, label="Clicked x")
+                    qy = gr.Slider(0.0, 0.999, value=P["query_y"].default, step=0.001, label="Clicked y")
+                smooth = gr.Checkbox(value=False, label="Smooth overlays (bilinear instead of patch cells)")
+                with gr.Accordion("Swin window attention", open=True):
+                    swin_model, swin_weights = frame.model_picker(list(attention.SWIN_MODELS),
+                                                                  default=P["swin_model"].default,
+                                                                  label="Swin model")
+                    with gr.Row():
+                        swin_stage = gr.Slider(1, 4, value=1, step=1, label="Stage")
+                        swin_block = gr.Slider(1, 2, value=2, step=1, label="Block (even = shifted)")
+                        swin_head = gr.Slider(1, 3, value=1, step=1, label="Head")
+                run = gr.Button("Run", variant="primary")
+            with gr.Column(scale=2):
+                status = frame.status_box()
+                gr.Markdown("**Click any attention map** to choose the query patch (and the Swin token).")
+                # the grids carry their titles inside the picture; Gradio's label badge would cover them
+                vit_grid = _figure("CLS → patches: one head | mean of all heads; rollout | clicked patch",
+                                   height=720)
+                with gr.Row():
+                    top5 = gr.Label(num_top_classes=5, label="Top-5 (ViT / DeiT)")
+                    heads = gr.Dataframe(headers=["#", "CLS entropy (bits)", "≈ tokens attended",
+                                                  "max CLS→patch weight", "mean entropy (bits)"],
+                                         label="Heads of the chosen layer", interactive=False, wrap=True)
+                entropy = gr.Plot(label="Entropy of the CLS row, every layer and head")
+                gr.Markdown("### Swin: one token's window attention, with and without the shift mask")
+                swin_fig = _figure("One token's window row: with | without the mask; the window rows",
+                                   height=640)
+                swin_top5 = gr.Label(num_top_classes=5, label="Top-5 (Swin)")
+                with gr.Accordion("Result (JSON)", open=False):
+                    summary = gr.JSON(label="Result (JSON)")
+                download = frame.download_button()
+        frame.explanation_panel("attention")
 
-    inputs = [image, model, weights, layer, head, fusion, discard, qx, qy, swin_model, swin_weights,
-              swin_stage, swin_block, swin_head, smooth]
-    images = [vit_grid, swin_fig]
-    kept = frame.kept_result()
-    outputs = [*images, summary, kept]
-    sheet = dict(fn=frame.guard(frame.sheet_of_kept("attention")), inputs=kept, outputs=download,
-                 api_visibility="private", show_progress="hidden")
-    extras = dict(fn=frame.guard(_extras), inputs=[summary, model, weights, swin_model, swin_weights],
-                  outputs=[status, top5, swin_top5, heads, entropy, *images], api_visibility="private")
+        inputs = [image, model, weights, layer, head, fusion, discard, qx, qy, swin_model, swin_weights,
+                  swin_stage, swin_block, swin_head, smooth]
+        images = [vit_grid, swin_fig]
+        kept = frame.kept_result()
+        outputs = [*images, summary, kept]
+        sheet = dict(fn=frame.guard(frame.sheet_of_kept("attention")), inputs=kept, outputs=download,
+                     api_visibility="private", show_progress="hidden")
+        extras = dict(fn=frame.guard(_extras), inputs=[summary, model, weights, swin_model, swin_weights],
+                      outputs=[status, top5, swin_top5, heads, entropy, *images], api_visibility="private")
 
-    def refresh(event: Any) -> Any:
-        """After any computation: status, top-5, head table, entropy chart, captions, then the PNG sheet."""
-        return event.then(**extras).then(**sheet)
+        def refresh(event: Any) -> Any:
+            """After any computation: status, top-5, head table, entropy chart, captions, the PNG sheet."""
+            return event.then(**extras).then(**sheet)
 
-    refresh(run.click(frame.guard(_run), inputs, outputs, api_name="attention", **frame.RAW_INPUTS))
-    rerun = dict(fn=frame.guard(_maybe_run), inputs=inputs, outputs=outputs, api_visibility="private",
-                 trigger_mode="always_last", show_progress="minimal", **frame.RAW_INPUTS)
-    refresh(image.change(**rerun))
-    for control in (layer, head, discard, qx, qy, swin_block, swin_head):
-        refresh(control.release(**rerun))
-    for control in (fusion, smooth):
-        refresh(control.change(**rerun))
-    for figure, map_rows in ((vit_grid, 2), (swin_fig, 1)):
-        refresh(figure.select(_click_on(map_rows), None, [qx, qy], api_visibility="private").then(**rerun))
-    demo.load(frame.guard(_dims), [model, weights], [layer, head], api_visibility="private")
-    swin_controls = [swin_stage, swin_block, swin_head]
-    demo.load(frame.guard(_swin_dims), [swin_model, swin_weights, *swin_controls], swin_controls,
-              api_visibility="private")
-    refresh(model.change(frame.guard(_dims), [model, weights], [layer, head], api_visibility="private")
-            .then(**rerun))
-    for control in (swin_model, swin_stage):
-        refresh(control.change(frame.guard(_swin_dims), [swin_model, swin_weights, *swin_controls],
-                               swin_controls, api_visibility="private").then(**rerun))
+        refresh(run.click(frame.guard(_run), inputs, outputs, api_name="attention", **frame.RAW_INPUTS))
+        rerun = dict(fn=frame.guard(_maybe_run), inputs=inputs, outputs=outputs, api_visibility="private",
+                     trigger_mode="always_last", show_progress="minimal", **frame.RAW_INPUTS)
+        refresh(image.change(**rerun))
+        for control in (layer, head, discard, qx, qy, swin_block, swin_head):
+            refresh(control.release(**rerun))
+        for control in (fusion, smooth):
+            refresh(control.change(**rerun))
+        for figure, map_rows in ((vit_grid, 2), (swin_fig, 1)):
+            refresh(figure.select(_click_on(map_rows), None, [qx, qy],
+                                  api_visibility="private").then(**rerun))
+        demo.load(frame.guard(_dims), [model, weights], [layer, head], api_visibility="private")
+        swin_controls = [swin_stage, swin_block, swin_head]
+        demo.load(frame.guard(_swin_dims), [swin_model, swin_weights, *swin_controls], swin_controls,
+                  api_visibility="private")
+        refresh(model.change(frame.guard(_dims), [model, weights], [layer, head], api_visibility="private")
+                .then(**rerun))
+        for control in (swin_model, swin_stage):
+            refresh(control.change(frame.guard(_swin_dims), [swin_model, swin_weights, *swin_controls],
+                                   swin_controls, api_visibility="private").then(**rerun))
+    return demo
+
+
+__getattr__ = frame.lazy_demo(build)  # the module's `demo`, built on first use
 
 if __name__ == "__main__":
-    frame.launch(demo)
+    frame.launch(build())

@@ -103,87 +103,97 @@ def _view(label: str, height: int = 300) -> gr.Image:
                     buttons=["download", "fullscreen"])
 
 
-with gr.Blocks(title="LensLab · Diffusion") as demo:
-    frame.header("Diffusion: destroy an image with noise, then rebuild one",
-                 "The forward process adds Gaussian noise in 1000 tiny steps; a UNet learns to predict that "
-                 "noise, and the reverse process removes it a step at a time: from pure noise x_T back to "
-                 "a clean x₀.")
-    with gr.Row():
-        with gr.Column(scale=1, min_width=320):
-            image = frame.image_input(height=260)
-            model, weights = frame.model_picker(MODELS, default=P["model"].default)
-            with gr.Group():
-                sampler = gr.Radio([("DDIM", "ddim"), ("DDPM", "ddpm")], value=P["sampler"].default,
-                                   label=P["sampler"].label, info=P["sampler"].help)
-                steps = frame.param_slider(P["steps"])
-                eta = frame.param_slider(P["eta"])
-                with gr.Row():
-                    seed = gr.Number(P["seed"].default, precision=0, minimum=0, maximum=P["seed"].maximum,
-                                     label=P["seed"].label, min_width=100)
-                    every = gr.Number(P["every"].default, precision=0, minimum=1, maximum=100,
-                                      label=P["every"].label, min_width=100)
-        with gr.Column(scale=2):
-            with gr.Tabs():
-                with gr.Tab("① Forward: add noise"):
+def build() -> gr.Blocks:
+    """The page as a fresh Blocks: the app renders it on its own route, a reload builds it anew."""
+    with gr.Blocks(title="LensLab · Diffusion") as demo:
+        frame.header("Diffusion: destroy an image with noise, then rebuild one",
+                     "The forward process adds Gaussian noise in 1000 tiny steps; a UNet learns to predict "
+                     "that "
+                     "noise, and the reverse process removes it a step at a time: from pure noise x_T back "
+                     "to "
+                     "a clean x₀.")
+        with gr.Row():
+            with gr.Column(scale=1, min_width=320):
+                image = frame.image_input(height=260)
+                model, weights = frame.model_picker(MODELS, default=P["model"].default)
+                with gr.Group():
+                    sampler = gr.Radio([("DDIM", "ddim"), ("DDPM", "ddpm")], value=P["sampler"].default,
+                                       label=P["sampler"].label, info=P["sampler"].help)
+                    steps = frame.param_slider(P["steps"])
+                    eta = frame.param_slider(P["eta"])
                     with gr.Row():
-                        t = frame.param_slider(F["t"], scale=3)
-                        schedule = gr.Radio(list(F["schedule"].choices), value=F["schedule"].default,
-                                            label=F["schedule"].label, scale=2)
-                    facts = gr.Markdown("Move **t** to noise your image.", elem_classes=["lenslab-status"])
-                    with gr.Row():
-                        fwd_xt = _view("x_t", height=300)
-                        fwd_curves = gr.Image(label="β_t, ᾱ_t and SNR of three schedules (t marked)",
-                                              type="numpy", interactive=False, height=300, format="png",
-                                              buttons=["download", "fullscreen"], scale=2)
-                    fwd_strip = gr.Image(label="the same ε at growing t", show_label=False, type="numpy",
-                                         interactive=False,
-                                         format="png", buttons=["download", "fullscreen"], height=200)
-                    fwd_download = frame.download_button()
-                    with gr.Accordion("Forward (JSON)", open=False):
-                        fwd_json = gr.JSON(label="Forward (JSON)")
-                with gr.Tab("② Reverse: generate from noise"):
-                    with gr.Row():
-                        label = gr.Dropdown(list(P["label"].choices), value=P["label"].default,
-                                            label=P["label"].label, info=P["label"].help)
-                        guidance = frame.param_slider(P["guidance"])
-                    generate = gr.Button("Generate (stream every k steps)", variant="primary", size="lg")
-                    with gr.Row():
-                        gen_xt = _view("x_t (current sample)")
-                        gen_x0 = _view("x̂₀ (the model's guess of the clean image)")
-                with gr.Tab("③ SDEdit: from your image"):
-                    with gr.Row():
-                        strength = frame.param_slider(P["strength"], scale=3)
-                        sdedit = gr.Button("Run SDEdit", variant="primary", size="lg", scale=1)
-                    with gr.Row():
-                        sd_xt = _view("x_t (current sample)", height=260)
-                        sd_x0 = _view("x̂₀ (predicted clean image)", height=260)
-                    sd_result = _view("input → result", height=260)
-            status = gr.Markdown("Weights: not loaded yet — press **Generate** or **Run SDEdit**.",
-                                 elem_classes=["lenslab-status"])
-            gr.Markdown("**Trajectory filmstrip** — the sample x_t (top row) and the model's guess x̂₀ "
-                        "(bottom row), every k steps, left to right")
-            film = gr.Image(label="Trajectory filmstrip", show_label=False, type="numpy", interactive=False,
-                            format="png", buttons=["download", "fullscreen"])
-            download = frame.download_button()
-            with gr.Accordion("Result (JSON)", open=False):
-                summary = gr.JSON(label="Result (JSON)")
-    frame.explanation_panel("diffusion")
+                        seed = gr.Number(P["seed"].default, precision=0, minimum=0, maximum=P["seed"].maximum,
+                                         label=P["seed"].label, min_width=100)
+                        every = gr.Number(P["every"].default, precision=0, minimum=1, maximum=100,
+                                          label=P["every"].label, min_width=100)
+            with gr.Column(scale=2):
+                with gr.Tabs():
+                    with gr.Tab("① Forward: add noise"):
+                        with gr.Row():
+                            t = frame.param_slider(F["t"], scale=3)
+                            schedule = gr.Radio(list(F["schedule"].choices), value=F["schedule"].default,
+                                                label=F["schedule"].label, scale=2)
+                        facts = gr.Markdown("Move **t** to noise your image.",
+                                            elem_classes=["lenslab-status"])
+                        with gr.Row():
+                            fwd_xt = _view("x_t", height=300)
+                            fwd_curves = gr.Image(label="β_t, ᾱ_t and SNR of three schedules (t marked)",
+                                                  type="numpy", interactive=False, height=300, format="png",
+                                                  buttons=["download", "fullscreen"], scale=2)
+                        fwd_strip = gr.Image(label="the same ε at growing t", show_label=False, type="numpy",
+                                             interactive=False,
+                                             format="png", buttons=["download", "fullscreen"], height=200)
+                        fwd_download = frame.download_button()
+                        with gr.Accordion("Forward (JSON)", open=False):
+                            fwd_json = gr.JSON(label="Forward (JSON)")
+                    with gr.Tab("② Reverse: generate from noise"):
+                        with gr.Row():
+                            label = gr.Dropdown(list(P["label"].choices), value=P["label"].default,
+                                                label=P["label"].label, info=P["label"].help)
+                            guidance = frame.param_slider(P["guidance"])
+                        generate = gr.Button("Generate (stream every k steps)", variant="primary", size="lg")
+                        with gr.Row():
+                            gen_xt = _view("x_t (current sample)")
+                            gen_x0 = _view("x̂₀ (the model's guess of the clean image)")
+                    with gr.Tab("③ SDEdit: from your image"):
+                        with gr.Row():
+                            strength = frame.param_slider(P["strength"], scale=3)
+                            sdedit = gr.Button("Run SDEdit", variant="primary", size="lg", scale=1)
+                        with gr.Row():
+                            sd_xt = _view("x_t (current sample)", height=260)
+                            sd_x0 = _view("x̂₀ (predicted clean image)", height=260)
+                        sd_result = _view("input → result", height=260)
+                status = gr.Markdown("Weights: not loaded yet — press **Generate** or **Run SDEdit**.",
+                                     elem_classes=["lenslab-status"])
+                gr.Markdown("**Trajectory filmstrip** — the sample x_t (top row) and the model's guess x̂₀ "
+                            "(bottom row), every k steps, left to right")
+                film = gr.Image(label="Trajectory filmstrip", show_label=False, type="numpy",
+                                interactive=False,
+                                format="png", buttons=["download", "fullscreen"])
+                download = frame.download_button()
+                with gr.Accordion("Result (JSON)", open=False):
+                    summary = gr.JSON(label="Result (JSON)")
+        frame.explanation_panel("diffusion")
 
-    common = [model, weights, sampler, steps, eta]
-    streaming = dict(concurrency_limit=CONCURRENCY, concurrency_id="diffusion", show_progress_on=[status])
-    sdedit.click(frame.guard(_sdedit), [image, *common, strength, seed, every, label, guidance],
-                 [sd_xt, sd_x0, sd_result, film, status, summary, download], api_name="diffusion",
-                 **streaming)
-    generate.click(frame.guard(_generate), [*common, seed, every, label, guidance],
-                   [gen_xt, gen_x0, film, status, summary, download], api_name="diffusion_generate",
-                   **streaming)
-    fwd_inputs = [image, t, schedule, seed]
-    fwd_outputs = [fwd_xt, fwd_curves, fwd_strip, facts, fwd_json, fwd_download]
-    t.release(frame.guard(_forward), fwd_inputs, fwd_outputs, api_name="diffusion_forward",
-              show_progress="minimal")
-    for trigger in (schedule.change, image.change):
-        trigger(frame.guard(_forward_live), fwd_inputs, fwd_outputs, api_visibility="private",
-                show_progress="minimal")
+        common = [model, weights, sampler, steps, eta]
+        streaming = dict(concurrency_limit=CONCURRENCY, concurrency_id="diffusion", show_progress_on=[status])
+        sdedit.click(frame.guard(_sdedit), [image, *common, strength, seed, every, label, guidance],
+                     [sd_xt, sd_x0, sd_result, film, status, summary, download], api_name="diffusion",
+                     **streaming)
+        generate.click(frame.guard(_generate), [*common, seed, every, label, guidance],
+                       [gen_xt, gen_x0, film, status, summary, download], api_name="diffusion_generate",
+                       **streaming)
+        fwd_inputs = [image, t, schedule, seed]
+        fwd_outputs = [fwd_xt, fwd_curves, fwd_strip, facts, fwd_json, fwd_download]
+        t.release(frame.guard(_forward), fwd_inputs, fwd_outputs, api_name="diffusion_forward",
+                  show_progress="minimal")
+        for trigger in (schedule.change, image.change):
+            trigger(frame.guard(_forward_live), fwd_inputs, fwd_outputs, api_visibility="private",
+                    show_progress="minimal")
+    return demo
+
+
+__getattr__ = frame.lazy_demo(build)  # the module's `demo`, built on first use
 
 if __name__ == "__main__":
-    frame.launch(demo)
+    frame.launch(build())

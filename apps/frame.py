@@ -59,11 +59,18 @@ WEIGHT_CHOICES = [
 #: a word next to each icon: on a classroom PC without an emoji font the icon is an empty box
 SOURCE_ICONS = {"hub": "🌐 hub", "package": "📦 package", "embedded": "🧩 embedded", "random": "⚠️ RANDOM"}
 
+# System fonts only: a theme font from Google's servers would be one request outside the app on every
+# page load, an error offline, and a wait on a network that drops such requests instead of refusing
+# them. (Gradio's themes default to Google fonts for text and code; both are replaced here.)
+SYSTEM_FONTS = ("system-ui", "-apple-system", "Segoe UI", "Roboto", "Noto Sans", "Helvetica Neue", "Arial",
+                "sans-serif")
+MONO_FONTS = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace")
 THEME = gr.themes.Soft(
     primary_hue="indigo",
     secondary_hue="amber",
     neutral_hue="slate",
-    font=[gr.themes.GoogleFont("Inter", weights=(400, 600)), "system-ui", "sans-serif"],
+    font=list(SYSTEM_FONTS),
+    font_mono=list(MONO_FONTS),
 ).set(body_text_size="*text_lg")
 
 CSS = """
@@ -73,11 +80,16 @@ CSS = """
                   background: var(--background-fill-secondary); }
 .lenslab-status.random { border-left: 5px solid #d55e00; }
 .lenslab-explain { max-width: 980px; }
+.lenslab-family h2 { margin: 0.8em 0 0.3em; }
+.lenslab-cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: 14px; }
+.lenslab-card { display: flex; flex-direction: column; gap: 4px; padding: 10px; border-radius: 10px;
+                text-decoration: none !important; color: inherit !important;
+                border: 1px solid var(--border-color-primary); background: var(--background-fill-secondary); }
+.lenslab-card:hover { border-color: var(--color-accent); }
+.lenslab-card img { width: 100%; height: 140px; object-fit: cover; object-position: top; border-radius: 6px; }
+.lenslab-card span { font-size: 0.92em; opacity: 0.85; }
 footer { display: none !important; }
 """
-
-# Fonts from Google would need the internet; a classroom may be offline, so the theme's font list
-# falls back to system fonts when the request fails (the browser does that by itself).
 
 
 class UploadImage(gr.Image):
@@ -94,6 +106,24 @@ class UploadImage(gr.Image):
         if payload is None:
             return None
         return str(payload.path)
+
+
+def lazy_demo(build: Callable[[], gr.Blocks]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` giving the page module a ``demo`` built on first use.
+
+    ``gradio apps/<lesson>.py`` and tests read ``module.demo``; the whole app calls ``build()`` for a
+    fresh copy instead, so importing a page for the app does not build it twice.
+    """
+    built: list[gr.Blocks] = []
+
+    def __getattr__(name: str) -> Any:
+        if name == "demo":
+            if not built:
+                built.append(build())
+            return built[0]
+        raise AttributeError(name)
+
+    return __getattr__
 
 
 def sample_images() -> list[str]:

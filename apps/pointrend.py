@@ -92,75 +92,88 @@ def _scene(number: Any) -> tuple[str, int]:
     return str(path), index
 
 
-with gr.Blocks(title="LensLab · PointRend") as demo:
-    frame.header("PointRend: render the boundary, not the whole mask",
-                 "A segmenter predicts a coarse 1/16-size map; PointRend re-predicts only the most uncertain "
-                 "points, doubling the resolution at each step.")
-    with gr.Row():
-        with gr.Column(scale=1, min_width=320):
-            image = frame.image_input(height=280)
-            with gr.Row():
-                scene_no = gr.Number(3, precision=0, minimum=0, maximum=10**6, label="Held-out scene #",
-                                     min_width=120)
-                scene_btn = gr.Button("Load ShapesWorld scene", variant="secondary")
-            weights = gr.Radio(WEIGHTS, value=P["weights"].default, label=P["weights"].label)
-            size = gr.Dropdown(list(P["size"].choices), value=P["size"].default, label=P["size"].label,
-                               info=P["size"].help)
-            num_points = frame.param_slider(P["num_points"])
-            run = gr.Button("Run", variant="primary", size="lg")
-            scene = gr.Number(-1, precision=0, visible=False, label="scene")
-        with gr.Column(scale=2):
-            status = gr.Markdown("Weights: not loaded yet — press **Run** (or load a ShapesWorld scene).",
-                                 elem_classes=["lenslab-status"])
-            with gr.Row():
-                with gr.Column():
-                    gr.Markdown("**1 · Coarse prediction** (stride 16, argmax colours)")
-                    coarse = gr.Image(label="Coarse prediction", show_label=False,
-                                      buttons=["fullscreen", "download"])
-                with gr.Column():
-                    gr.Markdown("**2 · Uncertainty** −(top1 − top2) of the coarse logits")
-                    unc = gr.Image(label="Uncertainty", show_label=False, buttons=["fullscreen", "download"])
-    gr.Markdown("### 3 · Training: where the point head learns")
-    with gr.Row():
-        with gr.Column(scale=1, min_width=320):
-            gr.Markdown("k·N uniform candidates (grey) → the β·N most uncertain of them (red; uncertainty of "
-                        "the *interpolated* logits) → plus (1−β)·N fresh uniform points (blue). The loss is "
-                        "computed only on red and blue.")
-            oversample = frame.param_slider(P["oversample"])
-            importance = frame.param_slider(P["importance"])
-            train_points = frame.param_slider(P["train_points"])
-            seed = gr.Number(P["seed"].default, precision=0, label=P["seed"].label, minimum=0)
-        with gr.Column(scale=2):
-            sampling = gr.Image(label="Training points", show_label=False, buttons=["fullscreen", "download"])
-    gr.Markdown("### 4 · Inference: subdivision, step by step")
-    step = gr.Slider(1, 4, value=4, step=1, label="Subdivision step")
-    step_caption = gr.Markdown("")
-    step_img = gr.Image(label="Subdivision step", show_label=False, buttons=["fullscreen", "download"])
-    table = gr.Dataframe(headers=STEP_HEADERS, label="Per-step resolution and points", interactive=False)
-    gr.Markdown("### 5 · Result: coarse vs bilinear vs PointRend")
-    compare = gr.Image(label="Coarse (nearest) · bilinear upsampling · PointRend", show_label=False,
-                       buttons=["fullscreen", "download"])
-    with gr.Accordion("Result (JSON) and figures", open=False):
-        summary = gr.JSON(label="Result (JSON)")
-        download = frame.download_button()
-    frame.explanation_panel("pointrend")
+def build() -> gr.Blocks:
+    """The page as a fresh Blocks: the app renders it on its own route, a reload builds it anew."""
+    with gr.Blocks(title="LensLab · PointRend") as demo:
+        frame.header("PointRend: render the boundary, not the whole mask",
+                     "A segmenter predicts a coarse 1/16-size map; PointRend re-predicts only the most "
+                     "uncertain "
+                     "points, doubling the resolution at each step.")
+        with gr.Row():
+            with gr.Column(scale=1, min_width=320):
+                image = frame.image_input(height=280)
+                with gr.Row():
+                    scene_no = gr.Number(3, precision=0, minimum=0, maximum=10**6, label="Held-out scene #",
+                                         min_width=120)
+                    scene_btn = gr.Button("Load ShapesWorld scene", variant="secondary")
+                weights = gr.Radio(WEIGHTS, value=P["weights"].default, label=P["weights"].label)
+                size = gr.Dropdown(list(P["size"].choices), value=P["size"].default, label=P["size"].label,
+                                   info=P["size"].help)
+                num_points = frame.param_slider(P["num_points"])
+                run = gr.Button("Run", variant="primary", size="lg")
+                scene = gr.Number(-1, precision=0, visible=False, label="scene")
+            with gr.Column(scale=2):
+                status = gr.Markdown("Weights: not loaded yet — press **Run** (or load a ShapesWorld scene).",
+                                     elem_classes=["lenslab-status"])
+                with gr.Row():
+                    with gr.Column():
+                        gr.Markdown("**1 · Coarse prediction** (stride 16, argmax colours)")
+                        coarse = gr.Image(label="Coarse prediction", show_label=False,
+                                          buttons=["fullscreen", "download"])
+                    with gr.Column():
+                        gr.Markdown("**2 · Uncertainty** −(top1 − top2) of the coarse logits")
+                        unc = gr.Image(label="Uncertainty", show_label=False, buttons=["fullscreen",
+                                                                                       "download"])
+        gr.Markdown("### 3 · Training: where the point head learns")
+        with gr.Row():
+            with gr.Column(scale=1, min_width=320):
+                gr.Markdown("k·N uniform candidates (grey) → the β·N most uncertain of them (red; "
+                            "uncertainty of "
+                            "the *interpolated* logits) → plus (1−β)·N fresh uniform points (blue). The "
+                            "loss is "
+                            "computed only on red and blue.")
+                oversample = frame.param_slider(P["oversample"])
+                importance = frame.param_slider(P["importance"])
+                train_points = frame.param_slider(P["train_points"])
+                seed = gr.Number(P["seed"].default, precision=0, label=P["seed"].label, minimum=0)
+            with gr.Column(scale=2):
+                sampling = gr.Image(label="Training points", show_label=False, buttons=["fullscreen",
+                                                                                        "download"])
+        gr.Markdown("### 4 · Inference: subdivision, step by step")
+        step = gr.Slider(1, 4, value=4, step=1, label="Subdivision step")
+        step_caption = gr.Markdown("")
+        step_img = gr.Image(label="Subdivision step", show_label=False, buttons=["fullscreen", "download"])
+        table = gr.Dataframe(headers=STEP_HEADERS, label="Per-step resolution and points", interactive=False)
+        gr.Markdown("### 5 · Result: coarse vs bilinear vs PointRend")
+        compare = gr.Image(label="Coarse (nearest) · bilinear upsampling · PointRend", show_label=False,
+                           buttons=["fullscreen", "download"])
+        with gr.Accordion("Result (JSON) and figures", open=False):
+            summary = gr.JSON(label="Result (JSON)")
+            download = frame.download_button()
+        frame.explanation_panel("pointrend")
 
-    run_inputs = [image, weights, size, num_points, oversample, importance, train_points, step, seed, scene]
-    run_outputs = [coarse, unc, sampling, step_img, compare, summary, table, status, download, step]
-    step_inputs = [image, weights, size, num_points, scene, step]
-    run.click(frame.guard(_run), run_inputs, run_outputs, api_name="pointrend").then(
-        frame.guard(_step), step_inputs, [step_img, step_caption],
-        api_visibility="private")
-    scene_btn.click(frame.guard(_scene), scene_no, [image, scene], api_visibility="private").then(
-        frame.guard(_run), run_inputs, run_outputs, api_visibility="private").then(
-        frame.guard(_step), step_inputs, [step_img, step_caption],
-        api_visibility="private")
-    step.release(frame.guard(_step), step_inputs, [step_img, step_caption],
-                 api_visibility="private")
-    sampling_inputs = [image, weights, size, num_points, scene, oversample, importance, train_points, seed]
-    for control in (oversample, importance, train_points):
-        control.release(frame.guard(_sampling), sampling_inputs, sampling, api_visibility="private")
-    seed.submit(frame.guard(_sampling), sampling_inputs, sampling, api_visibility="private")
+        run_inputs = [image, weights, size, num_points, oversample, importance, train_points, step, seed,
+                      scene]
+        run_outputs = [coarse, unc, sampling, step_img, compare, summary, table, status, download, step]
+        step_inputs = [image, weights, size, num_points, scene, step]
+        run.click(frame.guard(_run), run_inputs, run_outputs, api_name="pointrend").then(
+            frame.guard(_step), step_inputs, [step_img, step_caption],
+            api_visibility="private")
+        scene_btn.click(frame.guard(_scene), scene_no, [image, scene], api_visibility="private").then(
+            frame.guard(_run), run_inputs, run_outputs, api_visibility="private").then(
+            frame.guard(_step), step_inputs, [step_img, step_caption],
+            api_visibility="private")
+        step.release(frame.guard(_step), step_inputs, [step_img, step_caption],
+                     api_visibility="private")
+        sampling_inputs = [image, weights, size, num_points, scene, oversample, importance, train_points,
+                           seed]
+        for control in (oversample, importance, train_points):
+            control.release(frame.guard(_sampling), sampling_inputs, sampling, api_visibility="private")
+        seed.submit(frame.guard(_sampling), sampling_inputs, sampling, api_visibility="private")
+    return demo
+
+
+__getattr__ = frame.lazy_demo(build)  # the module's `demo`, built on first use
 
 if __name__ == "__main__":
-    frame.launch(demo)
+    frame.launch(build())

@@ -1,8 +1,20 @@
-"""The lessons the workbench shows, in teaching order: id, tab title, page module, one-line promise."""
+"""The lessons the workbench shows, in teaching order: id, title, page module, one-line promise, family.
+
+``lesson`` is also the page's URL path and its endpoint name (``/simota`` is the SimOTA page and
+the ``/simota`` API), so a link, a route and an API call name a lesson the same way. The home page
+groups lessons by :data:`FAMILIES`, in this order.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+FAMILIES = ("Transformers", "CNNs", "MLPs", "Detection", "Segmentation", "Generation")
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+_FAMILY_OF = {"attention": "Transformers", "swin": "Transformers", "compare": "CNNs", "receptive": "CNNs",
+              "repvgg": "CNNs", "repmlp": "MLPs", "mlp": "MLPs", "simota": "Detection", "roi": "Detection",
+              "losses": "Detection", "pointrend": "Segmentation", "diffusion": "Generation"}
 
 
 @dataclass(frozen=True)
@@ -11,6 +23,18 @@ class Page:
     title: str
     module: str
     teaches: str
+    family: str = ""
+
+    @property
+    def group(self) -> str:
+        """The home page's group (the lesson's family)."""
+        return self.family or _FAMILY_OF.get(self.lesson, "CNNs")
+
+    @property
+    def thumbnail(self) -> Path | None:
+        """The lesson's screenshot in ``docs/screenshots`` (named like its page module), if taken."""
+        path = SCREENSHOTS / f"{self.module.rsplit('.', 1)[-1]}.png"
+        return path if path.is_file() else None
 
 
 PAGES: tuple[Page, ...] = (
@@ -28,9 +52,16 @@ PAGES: tuple[Page, ...] = (
     Page("simota", "SimOTA (detect)", "apps.detect",
          "How YOLOX decides which anchor points learn which object: candidates, costs, dynamic k and "
          "conflicts — next to ATSS and TAL."),
+    Page("roi", "RoI operators", "apps.roi",
+         "How a two-stage detector cuts a k×k feature out of a box: RoIPool's roundings, RoIAlign's "
+         "sampling points, R-FCN's position-sensitive bins and the FPN level, on your photo."),
     Page("diffusion", "Diffusion", "apps.diffusion",
          "How diffusion models destroy an image with noise and rebuild one step by step "
          "(DDPM, DDIM, SDEdit)."),
     Page("compare", "Compare models", "apps.compare",
          "Several architectures on one image: predictions, heatmaps, size, speed and disagreement."),
+    Page("receptive", "Receptive fields", "apps.receptive",
+         "How far each architecture sees, from VGG to ConvNeXt (and HRNet): the theoretical and the "
+         "effective receptive field of a clicked pixel, trained vs. untrained, the blocks' costs and "
+         "ConvNeXt's roadmap.", family="CNNs"),
 )

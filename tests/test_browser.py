@@ -1,6 +1,7 @@
-"""End to end in a real browser: Playwright drives Debian's chromium on apps/app.py — for every lesson,
-open its tab, upload a bundled photo, press the lesson's main button, wait for the output images, and
-take a screenshot. Skipped (with the reason) only when no chromium binary is installed.
+"""End to end in a real browser: Playwright drives Debian's chromium on apps/app.py — the home page,
+then every lesson at its own URL: upload a bundled photo, press the lesson's main button, wait for the
+output images, take a screenshot, and count the requests that went anywhere but the app (none may).
+Skipped (with the reason) only when no chromium binary is installed.
 """
 
 from __future__ import annotations
@@ -26,18 +27,48 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 
 
 @pytest.fixture(scope="module")
-def page(app_url):
+def browser_context(app_url):
+    """One browser for the module; every request to a host other than the app's is recorded."""
+    from urllib.parse import urlparse
+
     from playwright.sync_api import sync_playwright
 
+    app_host = urlparse(app_url).netloc
+    outside: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
-        page = context.new_page()
-        page.goto(app_url, wait_until="domcontentloaded")
-        page.get_by_role("tab").first.wait_for(timeout=60_000)
-        yield page
+        context.on("request", lambda r: None if urlparse(r.url).netloc in (app_host, "")
+                   or r.url.startswith(("data:", "blob:")) else outside.append(r.url))
+        yield context, outside
         context.close()
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser_context):
+    context, _ = browser_context
+    page = context.new_page()
+    yield page
+    page.close()
+
+
+def test_the_home_page_links_every_lesson_by_family_with_thumbnails(page, app_url, browser_context):
+    from apps.registry import FAMILIES
+
+    page.goto(app_url, wait_until="domcontentloaded")
+    page.locator(".lenslab-card").first.wait_for(timeout=60_000)
+    links = page.eval_on_selector_all(".lenslab-card", "els => els.map(e => e.getAttribute('href'))")
+    assert links == [p.lesson for f in FAMILIES for p in PAGES if p.group == f]
+    headings = page.eval_on_selector_all(".lenslab-family h2", "els => els.map(e => e.textContent)")
+    assert headings == [f for f in FAMILIES if any(p.group == f for p in PAGES)]
+    loaded = page.eval_on_selector_all(".lenslab-card img",
+                                       "els => els.filter(i => i.naturalWidth > 0).length")
+    assert loaded == sum(p.thumbnail is not None for p in PAGES) > 0
+    page.locator(".lenslab-card", has_text="Swin windows").click()
+    page.wait_for_url("**/swin")
+    page.get_by_role("button", name="Run").first.wait_for(timeout=60_000)
+    assert browser_context[1] == []
 
 
 def _output_images(panel) -> int:
@@ -49,11 +80,10 @@ def _output_images(panel) -> int:
 
 
 @pytest.mark.parametrize("lesson", [p.lesson for p in PAGES])
-def test_each_lesson_runs_in_the_browser(page, lesson, cat_path, tmp_path):
-    info = next(p for p in PAGES if p.lesson == lesson)
-    page.get_by_role("tab", name=info.title, exact=True).click()
-    panel = page.locator(f"#{lesson}-panel, [role='tabpanel']:visible").first
-    panel.wait_for(state="visible")
+def test_each_lesson_runs_in_the_browser(page, lesson, cat_path, tmp_path, app_url, browser_context):
+    page.goto(f"{app_url.rstrip('/')}/{lesson}", wait_until="domcontentloaded")
+    panel = page.locator("gradio-app, body").first
+    panel.locator("input[type=file]").first.wait_for(state="attached", timeout=60_000)
     before = _output_images(panel) + 1  # + the preview of the upload itself
     upload = tmp_path / f"upload-{lesson}.jpg"  # a unique name, unlike the example thumbnails
     shutil.copy(cat_path, upload)
@@ -83,3 +113,4 @@ def test_each_lesson_runs_in_the_browser(page, lesson, cat_path, tmp_path):
     shot.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
+    assert browser_context[1] == [], f"{lesson}: requests outside the app: {browser_context[1][:5]}"
