@@ -1,0 +1,607 @@
+"""Pictures of the RoI lesson: cells, bins, sampling points and levels drawn where they are read.
+
+Everything is drawn in *input pixels* of the network input: feature cell ``(r, c)`` of a stride-``s``
+map covers ``[c·s, (c+1)·s) × [r·s, (r+1)·s)`` and its value is shown as the cell's grey level; a
+RoIAlign sample at feature coordinate ``u`` is drawn at ``(u + ½)·s``, where it reads the map (so
+``aligned=False`` visibly sits half a cell off). A :class:`View` maps input pixels to picture pixels
+(and back, for clicks). Lines are drawn with numpy slices or ``cv2.LINE_8`` so the tests can find
+them on the exact pixel rows the geometry gives.
+
+Categorical colours are Okabe–Ito (colour-blind safe); feature values are grey levels, so every
+coloured mark stands out on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import cv2
+import numpy as np
+
+from core.viz.draw import colorize
+
+# Okabe & Ito (2008), "Color Universal Design": RGB
+BLACK = (0, 0, 0)
+ORANGE = (230, 159, 0)
+SKY = (86, 180, 233)
+GREEN = (0, 158, 115)
+YELLOW = (240, 228, 66)
+BLUE = (0, 114, 178)
+VERMILLION = (213, 94, 0)
+PURPLE = (204, 121, 167)
+WHITE = (255, 255, 255)
+GREY = (153, 153, 153)
+# position-sensitive groups: the seven Okabe–Ito hues, black and grey; every bin also carries its number
+GROUP_COLOURS = (ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILLION, PURPLE, BLACK, GREY)
+
+MAX_VIEW = 460  # the long side of a zoomed view, in picture pixels
+MAX_CELL = 64  # a zoomed feature cell is at most this many picture pixels
+
+
+@dataclass(frozen=True)
+class View:
+    """Picture pixel = ``(input − origin)·zoom`` (+ ``top`` rows); ``width × height`` picture pixels."""
+
+    x0: float
+    y0: float
+    zoom: float
+    width: int
+    height: int
+    top: int = 0
+
+    def to_px(self, x: float | np.ndarray, y: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return (np.asarray(x, np.float64) - self.x0) * self.zoom, \
+            (np.asarray(y, np.float64) - self.y0) * self.zoom + self.top
+
+    def to_input(self, u: float, v: float) -> tuple[float, float]:
+        return self.x0 + u / self.zoom, self.y0 + (v - self.top) / self.zoom
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def _r(v: float | np.ndarray) -> np.ndarray:
+    return np.rint(np.asarray(v, np.float64)).astype(np.int64)
+
+
+def crop_view(box: Sequence[float], stride: int, map_hw: Sequence[int], margin: int = 1,
+              max_side: int = MAX_VIEW) -> tuple[View, tuple[int, int, int, int]]:
+    """A view of whole cells around ``box`` (``margin`` cells each side), and its cell range
+    ``(r0, r1, c0, c1)``."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    h, w = (int(v) for v in map_hw)
+    c0 = max(int(np.floor(x0 / stride)) - margin, 0)
+    r0 = max(int(np.floor(y0 / stride)) - margin, 0)
+    c1 = min(int(np.ceil(x1 / stride)) + margin, w)
+    r1 = min(int(np.ceil(y1 / stride)) + margin, h)
+    c1, r1 = max(c1, c0 + 1), max(r1, r0 + 1)
+    span_w, span_h = (c1 - c0) * stride, (r1 - r0) * stride
+    zoom = min(max_side / max(span_w, span_h), MAX_CELL / stride)
+    view = View(c0 * stride, r0 * stride, zoom, int(round(span_w * zoom)), int(round(span_h * zoom)))
+    return view, (r0, r1, c0, c1)
+
+
+def grey_cells(values: np.ndarray, view: View, stride: int, cells: tuple[int, int, int, int],
+               vmin: float | None = None, vmax: float | None = None) -> np.ndarray:
+    """The feature values of the view's cells as grey levels (dark = low), blown up to the view."""
+    r0, r1, c0, c1 = cells
+    v = np.asarray(values, np.float32)[r0:r1, c0:c1]
+    lo = float(np.nanmin(v)) if vmin is None else vmin
+    hi = float(np.nanmax(v)) if vmax is None else vmax
+    g = np.zeros_like(v) if hi <= lo else (v - lo) / (hi - lo)
+    g = (40 + 185 * np.clip(np.nan_to_num(g), 0, 1)).astype(np.uint8)
+    # cell edges at the rounded picture positions the line helpers use
+    xs = _r((np.arange(c0, c1 + 1) * stride - view.x0) * view.zoom)
+    ys = _r((np.arange(r0, r1 + 1) * stride - view.y0) * view.zoom)
+    col_idx = np.repeat(np.arange(c1 - c0), np.diff(xs))
+    row_idx = np.repeat(np.arange(r1 - r0), np.diff(ys))
+    img = g[row_idx][:, col_idx]
+    return np.ascontiguousarray(np.repeat(img[:, :, None], 3, axis=2))
+
+
+def cell_lines(img: np.ndarray, view: View, stride: int, cells: tuple[int, int, int, int],
+               color: tuple[int, int, int] = (20, 20, 20)) -> None:
+    """Thin lines on every cell edge of the view (in place)."""
+    r0, r1, c0, c1 = cells
+    h, w = img.shape[:2]
+    for c in range(c0, c1 + 1):
+        x = int(_r((c * stride - view.x0) * view.zoom))
+        if 0 <= x < w:
+            img[view.top:, x] = color
+    for r in range(r0, r1 + 1):
+        y = int(_r((r * stride - view.y0) * view.zoom)) + view.top
+        if 0 <= y < h:
+            img[y, :] = color
+
+
+def hline(img: np.ndarray, y: int, x0: int, x1: int, color: tuple[int, int, int], width: int = 2) -> None:
+    h, w = img.shape[:2]
+    lo, hi = max(min(x0, x1), 0), min(max(x0, x1) + 1, w)
+    for k in range(width):
+        if 0 <= y + k < h and lo < hi:
+            img[y + k, lo:hi] = color
+
+
+def vline(img: np.ndarray, x: int, y0: int, y1: int, color: tuple[int, int, int], width: int = 2) -> None:
+    h, w = img.shape[:2]
+    lo, hi = max(min(y0, y1), 0), min(max(y0, y1) + 1, h)
+    for k in range(width):
+        if 0 <= x + k < w and lo < hi:
+            img[lo:hi, x + k] = color
+
+
+def rect(img: np.ndarray, view: View, x0: float, y0: float, x1: float, y1: float,
+         color: tuple[int, int, int], width: int = 2) -> tuple[int, int, int, int]:
+    """An outline of the input-pixel rectangle; returns its picture edges ``(left, top, right, bottom)``."""
+    (u0, u1), (v0, v1) = view.to_px(np.array([x0, x1]), np.array([y0, y1]))
+    left, right, top, bottom = (int(v) for v in _r([u0, u1, v0, v1]))
+    hline(img, top, left, right, color, width)
+    hline(img, bottom - width + 1, left, right, color, width)
+    vline(img, left, top, bottom, color, width)
+    vline(img, right - width + 1, top, bottom, color, width)
+    return left, top, right, bottom
+
+
+def dashed_rect(img: np.ndarray, view: View, x0: float, y0: float, x1: float, y1: float,
+                color: tuple[int, int, int], dash: int = 5) -> None:
+    (u0, u1), (v0, v1) = view.to_px(np.array([x0, x1]), np.array([y0, y1]))
+    left, right, top, bottom = (int(v) for v in _r([u0, u1, v0, v1]))
+    for u in range(left, right, 2 * dash):
+        hline(img, top, u, min(u + dash, right), color, 1)
+        hline(img, bottom, u, min(u + dash, right), color, 1)
+    for v in range(top, bottom, 2 * dash):
+        vline(img, left, v, min(v + dash, bottom), color, 1)
+        vline(img, right, v, min(v + dash, bottom), color, 1)
+
+
+def dots(img: np.ndarray, u: np.ndarray, v: np.ndarray, color: tuple[int, int, int], radius: int = 3,
+         outline: tuple[int, int, int] = BLACK) -> None:
+    for a, b in zip(_r(u).ravel().tolist(), _r(v).ravel().tolist(), strict=True):
+        cv2.circle(img, (a, b), radius + 1, outline, -1, cv2.LINE_8)
+        cv2.circle(img, (a, b), radius, color, -1, cv2.LINE_8)
+
+
+def crosses(img: np.ndarray, u: np.ndarray, v: np.ndarray, color: tuple[int, int, int],
+            size: int = 4) -> None:
+    for a, b in zip(_r(u).ravel().tolist(), _r(v).ravel().tolist(), strict=True):
+        cv2.line(img, (a - size, b - size), (a + size, b + size), BLACK, 4, cv2.LINE_8)
+        cv2.line(img, (a - size, b + size), (a + size, b - size), BLACK, 4, cv2.LINE_8)
+        cv2.line(img, (a - size, b - size), (a + size, b + size), color, 2, cv2.LINE_8)
+        cv2.line(img, (a - size, b + size), (a + size, b - size), color, 2, cv2.LINE_8)
+
+
+def tint(img: np.ndarray, mask: np.ndarray, color: tuple[int, int, int], alpha: float) -> None:
+    if mask.any():
+        img[mask] = (img[mask] * (1 - alpha) + np.asarray(color, np.float32) * alpha).astype(np.uint8)
+
+
+def value_tile(values: np.ndarray, cell: int, vmin: float, vmax: float, cmap: str = "cividis",
+               text: bool = True, border: tuple[int, int, int] | None = None) -> np.ndarray:
+    """A k×k output as coloured cells of ``cell`` pixels, each with its value when there is room."""
+    v = np.asarray(values, np.float64)
+    kh, kw = v.shape
+    tile = cv2.resize(colorize(v, cmap, vmin, vmax), (kw * cell, kh * cell), interpolation=cv2.INTER_NEAREST)
+    for i in range(1, kh):
+        tile[i * cell, :] = WHITE
+    for j in range(1, kw):
+        tile[:, j * cell] = WHITE
+    if text and cell >= 30:
+        scale = 0.33 if cell < 44 else 0.42
+        mid = 0.5 * (vmin + vmax)
+        for i in range(kh):
+            for j in range(kw):
+                s = f"{v[i, j]:.2f}" if abs(v[i, j]) < 100 else f"{v[i, j]:.0f}"
+                (tw, th), _ = cv2.getTextSize(s, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+                ink = BLACK if v[i, j] > mid else WHITE
+                cv2.putText(tile, s, (j * cell + (cell - tw) // 2, i * cell + (cell + th) // 2),
+                            cv2.FONT_HERSHEY_SIMPLEX, scale, ink, 1, cv2.LINE_AA)
+    if border is not None:
+        cv2.rectangle(tile, (0, 0), (tile.shape[1] - 1, tile.shape[0] - 1), border, 2)
+    return tile
+
+
+def side_by_side(left: np.ndarray, *tiles: np.ndarray, gap: int = 12) -> np.ndarray:
+    """``left`` with small tiles stacked on its right (white background, top aligned)."""
+    width = max(t.shape[1] for t in tiles)
+    column_h = sum(t.shape[0] for t in tiles) + gap * (len(tiles) - 1)
+    h = max(left.shape[0], column_h)
+    out = np.full((h, left.shape[1] + gap + width, 3), 255, np.uint8)
+    out[: left.shape[0], : left.shape[1]] = left
+    y = 0
+    for t in tiles:
+        out[y: y + t.shape[0], left.shape[1] + gap: left.shape[1] + gap + t.shape[1]] = t
+        y += t.shape[0] + gap
+    return out
+
+
+def tile_cell(k: int, height: int) -> int:
+    """Cell size for a k×k output tile next to a picture of ``height`` pixels."""
+    return int(np.clip(min(height, 300) // max(k, 1), 10, 56))
+
+
+def hatch(shape: tuple[int, int], period: int = 8) -> np.ndarray:
+    """Diagonal stripes (a second cue besides colour)."""
+    v, u = np.indices(shape)
+    return ((u + v) // (period // 2)) % 2 == 0
+
+
+# --------------------------------------------------------------------------------------------- #
+# the lesson's pictures
+
+
+def _label(img: np.ndarray, text: str, org: tuple[int, int], scale: float = 0.45,
+           color: tuple[int, int, int] = WHITE, bg: tuple[int, int, int] = BLACK) -> None:
+    """ASCII text on a filled box (OpenCV: fast, for numbers and short tags on pictures)."""
+    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+    x, y = org
+    cv2.rectangle(img, (x - 2, y - th - 3), (x + tw + 2, y + base), bg, -1)
+    cv2.putText(img, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, color, 1, cv2.LINE_AA)
+
+
+def overview_picture(rgb: np.ndarray, stride: int, box: Sequence[float], snapped: Sequence[int],
+                     max_side: int = 640) -> tuple[np.ndarray, View]:
+    """The network input with its stride-``s`` cell grid, the box (white) and RoIPool's snapped region
+    (orange): what the snap gains is tinted green, what it loses vermillion and hatched."""
+    h, w = rgb.shape[:2]
+    zoom = min(1.0, max_side / max(h, w))
+    view = View(0.0, 0.0, zoom, int(round(w * zoom)), int(round(h * zoom)))
+    if zoom == 1.0:
+        img = rgb.copy()
+    else:
+        img = cv2.resize(rgb, (view.width, view.height), interpolation=cv2.INTER_AREA)
+    img = np.ascontiguousarray(img)
+    xs = _r(np.arange(1, int(np.ceil(w / stride))) * stride * zoom)
+    ys = _r(np.arange(1, int(np.ceil(h / stride))) * stride * zoom)
+    xs, ys = xs[xs < view.width], ys[ys < view.height]
+    img[:, xs] = (img[:, xs] * 0.45).astype(np.uint8)
+    img[ys, :] = (img[ys, :] * 0.45).astype(np.uint8)
+    x0, y0, x1, y1 = (float(v) for v in box)
+    sy0, sy1, sx0, sx1 = (int(v) * stride for v in snapped)
+    cx = (np.arange(view.width) + 0.5) / zoom
+    cy = (np.arange(view.height) + 0.5) / zoom
+    in_box = ((cy >= y0) & (cy < y1))[:, None] & ((cx >= x0) & (cx < x1))[None, :]
+    in_snap = ((cy >= sy0) & (cy < sy1))[:, None] & ((cx >= sx0) & (cx < sx1))[None, :]
+    lost, gained = in_box & ~in_snap, in_snap & ~in_box
+    tint(img, gained, GREEN, 0.55)
+    tint(img, lost & hatch(lost.shape), VERMILLION, 0.85)
+    tint(img, lost & ~hatch(lost.shape), VERMILLION, 0.45)
+    rect(img, view, sx0, sy0, sx1, sy1, ORANGE, 2)
+    rect(img, view, x0, y0, x1, y1, WHITE, 2)
+    return img, view
+
+
+def roi_pool_picture(channel_map: np.ndarray, stride: int, box: Sequence[float], bins: np.ndarray,
+                     argmax: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, View, dict[str, list[int]]]:
+    """RoIPool's bins on the feature map: the ideal bins of the box (white dashes), the floor/ceil
+    cells each bin really pools (orange outlines), cells read by two bins (yellow hatch), the cell
+    each maximum comes from (sky-blue dot) — and the k×k output on the right."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    kh, kw = bins.shape[:2]
+    reach = (min(x0, bins[..., 2].min() * stride), min(y0, bins[..., 0].min() * stride),
+             max(x1, bins[..., 3].max() * stride), max(y1, bins[..., 1].max() * stride))
+    view, cells = crop_view(reach, stride, channel_map.shape, margin=1)
+    r0, r1, c0, c1 = cells
+    lo, hi = float(channel_map[r0:r1, c0:c1].min()), float(channel_map[r0:r1, c0:c1].max())
+    img = grey_cells(channel_map, view, stride, cells, lo, hi)
+    count = np.zeros(channel_map.shape, np.int64)
+    for i in range(kh):
+        for j in range(kw):
+            a, b, c, d = bins[i, j]
+            count[a:b, c:d] += 1
+    twice = count[r0:r1, c0:c1] >= 2
+    if twice.any():
+        xs = _r((np.arange(c0, c1 + 1) * stride - view.x0) * view.zoom)
+        ys = _r((np.arange(r0, r1 + 1) * stride - view.y0) * view.zoom)
+        mask = np.zeros(img.shape[:2], bool)
+        for r, c in zip(*np.nonzero(twice), strict=True):
+            mask[ys[r]: ys[r + 1], xs[c]: xs[c + 1]] = True
+        tint(img, mask & hatch(mask.shape), YELLOW, 0.6)
+    cell_lines(img, view, stride, cells)
+    for i in range(1, kh):
+        yy = y0 + i * (y1 - y0) / kh
+        dashed_rect(img, view, x0, yy, x1, yy, WHITE)
+    for j in range(1, kw):
+        xx = x0 + j * (x1 - x0) / kw
+        dashed_rect(img, view, xx, y0, xx, y1, WHITE)
+    dashed_rect(img, view, x0, y0, x1, y1, WHITE)
+    edges: dict[str, list[int]] = {"top_rows": [], "bottom_rows": [], "left_cols": [], "right_cols": []}
+    for i in range(kh):
+        for j in range(kw):
+            a, b, c, d = (int(v) for v in bins[i, j])
+            if b <= a or d <= c:
+                continue
+            left, top, right, bottom = rect(img, view, c * stride, a * stride, d * stride, b * stride,
+                                            ORANGE, 2)
+            edges["top_rows"].append(top)
+            edges["bottom_rows"].append(bottom)
+            edges["left_cols"].append(left)
+            edges["right_cols"].append(right)
+    ok = argmax[..., 0] >= 0
+    if ok.any():
+        u, v = view.to_px((argmax[..., 1][ok] + 0.5) * stride, (argmax[..., 0][ok] + 0.5) * stride)
+        dots(img, u, v, SKY, radius=max(2, min(5, int(stride * view.zoom / 6))))
+    tile = value_tile(values, tile_cell(max(kh, kw), img.shape[0]), lo, hi, border=ORANGE)
+    return side_by_side(img, tile), view, edges
+
+
+def _sample_px(points: np.ndarray, stride: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where each RoIAlign sample reads the map, in input pixels: ``(u + ½)·s``."""
+    p = np.asarray(points, np.float64)
+    return (p[..., 1] + 0.5) * stride, (p[..., 0] + 0.5) * stride
+
+
+def roi_align_picture(channel_map: np.ndarray, stride: int, box: Sequence[float], points: np.ndarray,
+                      aligned: bool, values: np.ndarray, probe: tuple[int, int, int, int] | None = None,
+                      taps: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, View]:
+    """RoIAlign's sampling points (sky blue for ``aligned=True``, vermillion for ``False``) over the
+    map, the box and its exact bins (white), the probed point with lines to its four neighbours'
+    cell centres (yellow), and the averaged k×k output on the right."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    kh, kw = points.shape[:2]
+    px, py = _sample_px(points, stride)
+    reach = (min(x0, px.min(initial=x0)), min(y0, py.min(initial=y0)),
+             max(x1, px.max(initial=x1)), max(y1, py.max(initial=y1)))
+    view, cells = crop_view(reach, stride, channel_map.shape, margin=1)
+    r0, r1, c0, c1 = cells
+    lo, hi = float(channel_map[r0:r1, c0:c1].min()), float(channel_map[r0:r1, c0:c1].max())
+    img = grey_cells(channel_map, view, stride, cells, lo, hi)
+    cell_lines(img, view, stride, cells)
+    for i in range(1, kh):
+        yy = y0 + i * (y1 - y0) / kh
+        (ua, ub), (va, _) = view.to_px(np.array([x0, x1]), np.array([yy, yy]))
+        hline(img, int(_r(va)), int(_r(ua)), int(_r(ub)), WHITE, 1)
+    for j in range(1, kw):
+        xx = x0 + j * (x1 - x0) / kw
+        (ua, _), (va, vb) = view.to_px(np.array([xx, xx]), np.array([y0, y1]))
+        vline(img, int(_r(ua)), int(_r(va)), int(_r(vb)), WHITE, 1)
+    rect(img, view, x0, y0, x1, y1, WHITE, 2)
+    u, v = view.to_px(px, py)
+    radius = max(2, min(4, int(stride * view.zoom / 8)))
+    dots(img, u, v, SKY if aligned else VERMILLION, radius=radius)
+    if probe is not None and taps is not None:
+        i, j, a, b = probe
+        rows, cols = taps
+        pu, pv = float(u[i, j, a, b]), float(v[i, j, a, b])
+        nu, nv = view.to_px((cols + 0.5) * stride, (rows + 0.5) * stride)
+        for cu, cv_ in zip(_r(nu).tolist(), _r(nv).tolist(), strict=True):
+            cv2.line(img, (int(round(pu)), int(round(pv))), (cu, cv_), YELLOW, 2, cv2.LINE_8)
+            cv2.rectangle(img, (cu - 4, cv_ - 4), (cu + 4, cv_ + 4), BLACK, -1)
+            cv2.rectangle(img, (cu - 3, cv_ - 3), (cu + 3, cv_ + 3), YELLOW, -1)
+        cv2.circle(img, (int(round(pu)), int(round(pv))), radius + 6, BLACK, 3, cv2.LINE_8)
+        cv2.circle(img, (int(round(pu)), int(round(pv))), radius + 6, YELLOW, 2, cv2.LINE_8)
+    tile = value_tile(values, tile_cell(max(kh, kw), img.shape[0]), lo, hi,
+                      border=SKY if aligned else VERMILLION)
+    return side_by_side(img, tile), view
+
+
+def bilinear_picture(point: Sequence[float], rows: np.ndarray, cols: np.ndarray, weights: np.ndarray,
+                     tap_values: np.ndarray, value: float, size: int = 300) -> np.ndarray:
+    """One sample's bilinear read: the four neighbour cells' centres at the corners, the point inside,
+    and each corner's weight as the area of the rectangle opposite it (same colour)."""
+    pad = 60
+    img = np.full((size + 2 * pad + 40, size + 2 * pad, 3), 255, np.uint8)
+    y, x = (float(v) for v in point)
+    y_low, x_low = int(rows[0]), int(cols[0])
+    ly = 0.0 if rows[2] == rows[0] else float(np.clip(max(y, 0.0) - y_low, 0, 1))
+    lx = 0.0 if cols[1] == cols[0] else float(np.clip(max(x, 0.0) - x_low, 0, 1))
+    px, py = pad + lx * size, pad + ly * size
+    corners = [(pad, pad), (pad + size, pad), (pad, pad + size), (pad + size, pad + size)]
+    colours = (ORANGE, SKY, GREEN, PURPLE)
+    # corner k's weight is the area between the point and the opposite corner
+    for k in range(4):
+        ox, oy = corners[3 - k]
+        a0, a1 = sorted((px, ox))
+        b0, b1 = sorted((py, oy))
+        sub = img[int(round(b0)): int(round(b1)), int(round(a0)): int(round(a1))]
+        sub[:] = (sub * 0.45 + np.asarray(colours[k], np.float32) * 0.55).astype(np.uint8)
+        if (a1 - a0) > 34 and (b1 - b0) > 16:
+            s = f"w{k + 1}={float(weights[k]):.3f}"
+            (tw, th), _ = cv2.getTextSize(s, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)
+            cv2.putText(img, s, (int((a0 + a1 - tw) / 2), int((b0 + b1 + th) / 2)), cv2.FONT_HERSHEY_SIMPLEX,
+                        0.45, BLACK, 1, cv2.LINE_AA)
+    cv2.rectangle(img, (pad, pad), (pad + size, pad + size), BLACK, 1)
+    for k, (cx, cy) in enumerate(corners):
+        cv2.circle(img, (cx, cy), 7, BLACK, -1)
+        cv2.circle(img, (cx, cy), 5, colours[k], -1)
+        tag = f"({int(rows[k])},{int(cols[k])}) v={float(tap_values[k]):.3f}"
+        (tw, _), _ = cv2.getTextSize(tag, cv2.FONT_HERSHEY_SIMPLEX, 0.42, 1)
+        tx = int(np.clip(cx - tw / 2, 2, img.shape[1] - tw - 2))
+        ty = cy - 14 if k < 2 else cy + 24
+        cv2.putText(img, tag, (tx, ty), cv2.FONT_HERSHEY_SIMPLEX, 0.42, BLACK, 1, cv2.LINE_AA)
+    cv2.circle(img, (int(round(px)), int(round(py))), 8, BLACK, 3)
+    cv2.circle(img, (int(round(px)), int(round(py))), 8, YELLOW, 2)
+    line = f"value = sum w*v = {value:.4f}   (point y={y:.3f}, x={x:.3f})"
+    cv2.putText(img, line, (8, img.shape[0] - 14), cv2.FONT_HERSHEY_SIMPLEX, 0.45, BLACK, 1, cv2.LINE_AA)
+    return img
+
+
+def aligned_picture(channel_map: np.ndarray, stride: int, box: Sequence[float], points_false: np.ndarray,
+                    points_true: np.ndarray, values_false: np.ndarray, values_true: np.ndarray
+                    ) -> tuple[np.ndarray, View]:
+    """``aligned=False`` (vermillion crosses) against ``aligned=True`` (sky-blue dots) on one map, with
+    both k×k outputs on the right (borders in the same colours)."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    fu, fv = _sample_px(points_false, stride)
+    tu, tv = _sample_px(points_true, stride)
+    reach = (min(x0, fu.min(initial=x0), tu.min(initial=x0)), min(y0, fv.min(initial=y0), tv.min(initial=y0)),
+             max(x1, fu.max(initial=x1), tu.max(initial=x1)), max(y1, fv.max(initial=y1), tv.max(initial=y1)))
+    view, cells = crop_view(reach, stride, channel_map.shape, margin=1)
+    r0, r1, c0, c1 = cells
+    lo, hi = float(channel_map[r0:r1, c0:c1].min()), float(channel_map[r0:r1, c0:c1].max())
+    img = grey_cells(channel_map, view, stride, cells, lo, hi)
+    cell_lines(img, view, stride, cells)
+    rect(img, view, x0, y0, x1, y1, WHITE, 2)
+    radius = max(2, min(4, int(stride * view.zoom / 8)))
+    dots(img, *view.to_px(tu, tv), SKY, radius=radius)
+    crosses(img, *view.to_px(fu, fv), VERMILLION, size=radius + 2)
+    k = max(values_true.shape)
+    cell = tile_cell(k, img.shape[0] // 2)
+    lo_v = float(min(values_false.min(), values_true.min()))
+    hi_v = float(max(values_false.max(), values_true.max()))
+    return side_by_side(img, value_tile(values_false, cell, lo_v, hi_v, border=VERMILLION),
+                        value_tile(values_true, cell, lo_v, hi_v, border=SKY)), view
+
+
+def ps_bins_picture(rgb: np.ndarray, stride: int, box: Sequence[float], k: int, channels: np.ndarray,
+                    values: np.ndarray, vote: float) -> tuple[np.ndarray, View]:
+    """The photo around the box with its k×k position-sensitive bins, each tinted with its group's
+    colour and labelled with its group number and the input channel it reads; the PS-RoIAlign
+    output (bins framed in the same colours) and its vote on the right."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    h, w = rgb.shape[:2]
+    view, _ = crop_view(box, stride, (int(np.ceil(h / stride)), int(np.ceil(w / stride))), margin=1)
+    a, b = int(view.y0), int(min(view.y0 + view.height / view.zoom, h))
+    c, d = int(view.x0), int(min(view.x0 + view.width / view.zoom, w))
+    crop = rgb[a:b, c:d]
+    img = np.ascontiguousarray(cv2.resize(crop, (max(1, int(round((d - c) * view.zoom))),
+                                                 max(1, int(round((b - a) * view.zoom)))),
+                                          interpolation=cv2.INTER_LINEAR))
+    view = View(view.x0, view.y0, view.zoom, img.shape[1], img.shape[0])
+    ys = y0 + np.arange(k + 1) * (y1 - y0) / k
+    xs = x0 + np.arange(k + 1) * (x1 - x0) / k
+    for i in range(k):
+        for j in range(k):
+            g = i * k + j
+            (ua, ub), (va, vb) = view.to_px(xs[[j, j + 1]], ys[[i, i + 1]])
+            ua, ub, va, vb = (int(v) for v in _r([ua, ub, va, vb]))
+            sub = img[max(va, 0): vb, max(ua, 0): ub]
+            sub[:] = (sub * 0.5 + np.asarray(GROUP_COLOURS[g % len(GROUP_COLOURS)], np.float32) * 0.5
+                      ).astype(np.uint8)
+            if ub - ua >= 26 and vb - va >= 18:
+                _label(img, f"{g}", (ua + 3, va + 15), 0.42)
+                if ub - ua >= 54 and vb - va >= 36:
+                    _label(img, f"ch{int(channels[i, j])}", (ua + 3, va + 32), 0.36)
+    for yy in ys:
+        (ua, ub), (va, _) = view.to_px(xs[[0, -1]], np.array([yy, yy]))
+        hline(img, int(_r(va)), int(_r(ua)), int(_r(ub)), WHITE, 1)
+    for xx in xs:
+        (ua, _), (va, vb) = view.to_px(np.array([xx, xx]), ys[[0, -1]])
+        vline(img, int(_r(ua)), int(_r(va)), int(_r(vb)), WHITE, 1)
+    cell = tile_cell(k, img.shape[0])
+    lo, hi = float(values.min()), float(values.max())
+    tile = value_tile(values, cell, lo, hi)
+    for i in range(k):
+        for j in range(k):
+            colour = GROUP_COLOURS[(i * k + j) % len(GROUP_COLOURS)]
+            cv2.rectangle(tile, (j * cell + 1, i * cell + 1), ((j + 1) * cell - 2, (i + 1) * cell - 2),
+                          colour, 2)
+    strip = np.full((30, max(tile.shape[1], 150), 3), 255, np.uint8)
+    cv2.putText(strip, f"vote = mean = {vote:.3f}", (2, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.45, BLACK, 1,
+                cv2.LINE_AA)
+    return side_by_side(img, tile, strip), view
+
+
+def ps_maps_picture(maps: np.ndarray, stride: int, box: Sequence[float], bins: np.ndarray) -> np.ndarray:
+    """The k² score maps of one output channel side by side (tile (i, j) = the map bin (i, j) reads),
+    each with only its own bin outlined in its group colour: the bin reads nothing else."""
+    k = int(round(np.sqrt(maps.shape[0])))
+    hw = maps.shape[1:]
+    tile_side = int(np.clip(600 // k, 60, 200))
+    view, cells = crop_view(box, stride, hw, margin=1, max_side=tile_side)
+    r0, r1, c0, c1 = cells
+    lo, hi = float(maps[:, r0:r1, c0:c1].min()), float(maps[:, r0:r1, c0:c1].max())
+    gap = 6
+    tiles = []
+    for g in range(k * k):
+        t = grey_cells(maps[g], view, stride, cells, lo, hi)
+        i, j = divmod(g, k)
+        y0, y1, x0, x1 = bins[i, j]
+        pad = 1 / view.zoom
+        rect(t, view, x0 - pad, y0 - pad, x1 + pad, y1 + pad, BLACK, 5)
+        rect(t, view, x0, y0, x1, y1, GROUP_COLOURS[g % len(GROUP_COLOURS)], 3)
+        tiles.append(t)
+    th, tw = tiles[0].shape[:2]
+    out = np.full((k * th + (k + 1) * gap, k * tw + (k + 1) * gap, 3), 255, np.uint8)
+    for g, t in enumerate(tiles):
+        i, j = divmod(g, k)
+        top, left = gap + i * (th + gap), gap + j * (tw + gap)
+        out[top: top + th, left: left + tw] = t
+    return out
+
+
+def fpn_picture(levels: Sequence[tuple[int, np.ndarray]], box: Sequence[float], assigned: int, k: int,
+                panel: int = 260) -> np.ndarray:
+    """The box on each backbone level C2…C5 (strides 4…32): the level's activation energy, the box and
+    its k×k bins; the level the FPN rule picks is framed in orange."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    panels = []
+    for stride, energy in levels:
+        h, w = energy.shape
+        zoom = panel / max(h * stride, w * stride)
+        view = View(0.0, 0.0, zoom, int(round(w * stride * zoom)), int(round(h * stride * zoom)))
+        img = grey_cells(energy, view, stride, (0, h, 0, w))
+        if stride * zoom >= 6:
+            cell_lines(img, view, stride, (0, h, 0, w), (70, 70, 70))
+        for i in range(1, k):
+            yy = y0 + i * (y1 - y0) / k
+            (ua, ub), (va, _) = view.to_px(np.array([x0, x1]), np.array([yy, yy]))
+            hline(img, int(_r(va)), int(_r(ua)), int(_r(ub)), SKY, 1)
+            xx = x0 + i * (x1 - x0) / k
+            (ua, _), (va, vb) = view.to_px(np.array([xx, xx]), np.array([y0, y1]))
+            vline(img, int(_r(ua)), int(_r(va)), int(_r(vb)), SKY, 1)
+        rect(img, view, x0, y0, x1, y1, WHITE, 2)
+        level = int(round(np.log2(stride)))
+        cells = f"{(x1 - x0) / stride:.1f}x{(y1 - y0) / stride:.1f} cells"
+        framed = np.full((img.shape[0] + 34, panel + 8, 3), 255, np.uint8)
+        framed[30: 30 + img.shape[0], 4: 4 + img.shape[1]] = img
+        tag = f"C{level} / stride {stride}: {cells}" + ("  <- k" if level == assigned else "")
+        cv2.putText(framed, tag, (4, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.42, BLACK, 1, cv2.LINE_AA)
+        if level == assigned:
+            cv2.rectangle(framed, (0, 26), (framed.shape[1] - 1, framed.shape[0] - 1), ORANGE, 4)
+        panels.append(framed)
+    height = max(p.shape[0] for p in panels)
+    row = [np.pad(p, ((0, height - p.shape[0]), (0, 8), (0, 0)), constant_values=255) for p in panels]
+    return np.concatenate(row, axis=1)
+
+
+def misalignment_chart(half_pixel: dict[str, dict[str, float]], measured: dict[str, dict[str, float]] | None,
+                       delta: Sequence[float | None], stride: int, box_wh: tuple[float, float],
+                       mask: int = 28) -> np.ndarray:
+    """Each operator's worst offset from the box in input pixels, under the half-pixel model (cells
+    centred at ``(c + ½)·s``) and under this backbone's measured cell centres (``s·c + δ``); the top of
+    each bar says it in cells of a ``mask``×``mask`` mask of the box."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    names = [("roi_pool_box_snap", "RoIPool: box snapped"), ("roi_pool", "RoIPool: bins"),
+             ("ps_roi_pool", "PS-RoIPool: bins"), ("roi_align_aligned_false", "RoIAlign aligned=False"),
+             ("roi_align_aligned_true", "RoIAlign aligned=True\n= PS-RoIAlign")]
+    cell = min(box_wh) / mask
+    y = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(6.6, 3.9), dpi=100)
+    try:
+        series = [(half_pixel, f"half-pixel model: cells centred at (c+1/2)*{stride}", "#56B4E9", None)]
+        if measured is not None:
+            dx, dy = delta
+            series.append((measured, f"this backbone: centred at {stride}c + ({dx:g}, {dy:g}) px (measured)",
+                           "#E69F00", "//"))
+        height = 0.8 / len(series)
+        top = 0.0
+        for n, (errors, label, colour, pattern) in enumerate(series):
+            px = np.array([errors[key]["px"] for key, _ in names])
+            top = max(top, float(px.max()))
+            pos = y - 0.4 + height * (n + 0.5)
+            ax.barh(pos, px, height=height, color=colour, edgecolor="black", linewidth=0.6, hatch=pattern,
+                    label=label)
+            cells = [errors[key]["mask_cells"] for key, _ in names]
+            for p_, v, m in zip(pos, px, cells, strict=True):
+                ax.text(v, p_, f" {v:.1f} px = {m:.1f} mask cells", va="center", fontsize=6.5)
+        ax.set_yticks(y, [label for _, label in names], fontsize=7.5)
+        ax.invert_yaxis()
+        ax.set_xlabel(f"worst offset from the box, input pixels (stride {stride})", fontsize=8)
+        ax.axvline(cell, color="#000000", linestyle=":", linewidth=1)
+        ax.text(cell, -0.55, f" 1 cell of a {mask}x{mask} mask (short side) = {cell:.1f} px", fontsize=6.5,
+                va="bottom")
+        ax.set_xlim(0, max(top, cell) * 1.75 + 1e-6)
+        ax.set_ylim(len(names) - 0.5, -0.9)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.grid(axis="x", alpha=0.3)
+        ax.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.4, -0.16), ncol=1, frameon=False)
+        fig.tight_layout()
+        fig.canvas.draw()
+        return np.ascontiguousarray(np.asarray(fig.canvas.buffer_rgba())[:, :, :3])
+    finally:
+        plt.close(fig)
