@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.images import load_image
 from core.lesson import LessonResult, Param
 
 __all__ = [
@@ -584,8 +585,6 @@ def parse_kernels(text: str) -> tuple[int, ...]:
 
 def downscale(image: Any, height: int, width: int) -> np.ndarray:
     """The upload (any input :func:`core.images.load_image` takes) shrunk to height×width, RGB uint8."""
-    from core.images import load_image
-
     return cv2.resize(load_image(image), (width, height), interpolation=cv2.INTER_AREA)
 
 
@@ -735,6 +734,7 @@ def run(image: Any, channels: int = 3, partition_h: int = 6, partition_w: int = 
 
     # 1. the demo block on the downscaled upload, before and after locality injection
     H, W = parts * h, parts * w
+    image = load_image(image)  # decode the upload once; every view below reads this array
     x_np = feature_map(image, channels, H, W)
     block = demo_block(channels, h, w, parts, kernel_sizes, groups, seed)
     x = torch.from_numpy(x_np)[None]

@@ -241,3 +241,17 @@ def test_oversized_file_is_refused_before_reading(tmp_path, monkeypatch):
 
 def test_image_error_is_a_value_error():
     assert issubclass(ImageError, ValueError)
+
+
+def test_every_lesson_decodes_an_upload_once(monkeypatch, cat_path):
+    """A lesson reads the uploaded file once; every view after that works on the decoded array."""
+    from core import images, lesson
+
+    calls = []
+    original = images._decode
+    monkeypatch.setattr(images, "_decode", lambda data: calls.append(len(data)) or original(data))
+    for name in lesson.LESSONS:
+        calls.clear()
+        kwargs = {"steps": 2} if name == "diffusion" else {}
+        lesson.get_runner(name)(str(cat_path), **kwargs)
+        assert len(calls) == 1, f"{name} decoded the upload {len(calls)} times"
