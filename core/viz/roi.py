@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -96,8 +97,7 @@ def grey_cells(values: np.ndarray, view: View, stride: int, cells: tuple[int, in
     ys = _r((np.arange(r0, r1 + 1) * stride - view.y0) * view.zoom)
     col_idx = np.repeat(np.arange(c1 - c0), np.diff(xs))
     row_idx = np.repeat(np.arange(r1 - r0), np.diff(ys))
-    img = g[row_idx][:, col_idx]
-    return np.ascontiguousarray(np.repeat(img[:, :, None], 3, axis=2))
+    return cv2.cvtColor(np.ascontiguousarray(g[row_idx][:, col_idx]), cv2.COLOR_GRAY2RGB)
 
 
 def cell_lines(img: np.ndarray, view: View, stride: int, cells: tuple[int, int, int, int],
@@ -105,14 +105,10 @@ def cell_lines(img: np.ndarray, view: View, stride: int, cells: tuple[int, int, 
     """Thin lines on every cell edge of the view (in place)."""
     r0, r1, c0, c1 = cells
     h, w = img.shape[:2]
-    for c in range(c0, c1 + 1):
-        x = int(_r((c * stride - view.x0) * view.zoom))
-        if 0 <= x < w:
-            img[view.top:, x] = color
-    for r in range(r0, r1 + 1):
-        y = int(_r((r * stride - view.y0) * view.zoom)) + view.top
-        if 0 <= y < h:
-            img[y, :] = color
+    xs = _r((np.arange(c0, c1 + 1) * stride - view.x0) * view.zoom)
+    ys = _r((np.arange(r0, r1 + 1) * stride - view.y0) * view.zoom) + view.top
+    img[view.top:, xs[(xs >= 0) & (xs < w)]] = color
+    img[ys[(ys >= 0) & (ys < h)], :] = color
 
 
 def hline(img: np.ndarray, y: int, x0: int, x1: int, color: tuple[int, int, int], width: int = 2) -> None:
@@ -155,11 +151,23 @@ def dashed_rect(img: np.ndarray, view: View, x0: float, y0: float, x1: float, y1
         vline(img, right, v, min(v + dash, bottom), color, 1)
 
 
+@lru_cache(maxsize=16)
+def _disc(radius: int) -> tuple[np.ndarray, np.ndarray]:
+    dy, dx = np.mgrid[-radius: radius + 1, -radius: radius + 1]
+    inside = dy * dy + dx * dx <= radius * radius + radius  # the pixels cv2.circle fills, near enough
+    return dy[inside], dx[inside]
+
+
 def dots(img: np.ndarray, u: np.ndarray, v: np.ndarray, color: tuple[int, int, int], radius: int = 3,
          outline: tuple[int, int, int] = BLACK) -> None:
-    for a, b in zip(_r(u).ravel().tolist(), _r(v).ravel().tolist(), strict=True):
-        cv2.circle(img, (a, b), radius + 1, outline, -1, cv2.LINE_8)
-        cv2.circle(img, (a, b), radius, color, -1, cv2.LINE_8)
+    """Filled discs (an outline ring one pixel wider) at every (u, v), stamped all at once."""
+    cu, cv_ = _r(u).ravel(), _r(v).ravel()
+    h, w = img.shape[:2]
+    for r, c in ((radius + 1, outline), (radius, color)):
+        dy, dx = _disc(r)
+        ys, xs = (cv_[:, None] + dy[None, :]).ravel(), (cu[:, None] + dx[None, :]).ravel()
+        ok = (ys >= 0) & (ys < h) & (xs >= 0) & (xs < w)
+        img[ys[ok], xs[ok]] = c
 
 
 def crosses(img: np.ndarray, u: np.ndarray, v: np.ndarray, color: tuple[int, int, int],

@@ -1,0 +1,103 @@
+"""RoI lesson speed: ``python -m bench.roi`` (or ``python -m bench --only roi``).
+
+* The default ``/roi`` computation (the cat photo, only the image: ResNet-50 with ``weights="auto"``,
+  i.e. the packaged EfficientNet-Lite0 offline) on a new photo — the backbone runs, every picture is
+  drawn, every operator is checked against torchvision — against a 1-second budget; goal ≤ 1×. Two
+  rows without a goal: a control moved (the maps are cached) and the first call on a photo of a new
+  size class (the cell centres are measured once more).
+* The RoIAlign sampling-point picture (its points, one channel's values, the drawing) against the
+  torchvision ops it explains, ``roi_align`` with ``aligned=False`` and ``=True`` for the same box
+  and sampling, on the map the default model gives online (ResNet-50 C4: 1024×22×32 at a 512-px
+  input); goal ≤ 3×. The same on Lite0's 112-channel map (offline), without a goal: torchvision's
+  cost scales with the channels, a picture's does not.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+import torchvision.ops as ops
+
+from bench import Row, compare, timeit
+
+BOX = np.array([122.6, 63.2, 320.1, 249.3])
+
+
+def _picture(channel: np.ndarray) -> np.ndarray:
+    """What the page draws for the sampling points: points, one channel's values, the picture."""
+    from core import roi
+    from core.viz import roi as draw
+
+    points = roi.roi_align_points(BOX, 7, 1 / 16, 2, True)
+    values = roi.roi_align(channel[None], BOX, 7, 1 / 16, 2, True)[0]
+    index = (3, 3, 0, 0)
+    r, c, _ = roi.bilinear_taps(points[index][None], channel.shape)
+    return draw.roi_align_picture(channel, 16, BOX, points, True, values, index, (r[0], c[0]))[0]
+
+
+def _torchvision_ops(fmap: torch.Tensor, rois: torch.Tensor) -> None:
+    ops.roi_align(fmap, rois, 7, 1 / 16, 2, False)
+    ops.roi_align(fmap, rois, 7, 1 / 16, 2, True)
+
+
+def _sampling_picture_rows(quick: bool) -> list[Row]:
+    rows = []
+    rois = torch.tensor([[0.0, *BOX.tolist()]], dtype=torch.float32)
+    for channels, name, goal in ((1024, "ResNet-50 C4 map 1024×22×32", 3.0),
+                                 (112, "Lite0 stride-16 map 112×22×32", None)):
+        fmap = torch.randn(1, channels, 22, 32, generator=torch.Generator().manual_seed(0))
+        channel = fmap[0, 5].numpy()
+        ours, base = compare(lambda c=channel: _picture(c), lambda f=fmap: _torchvision_ops(f, rois),
+                             repeat=15 if quick else 60, warmup=3)
+        rows.append(Row("roi", f"RoIAlign sampling-point picture (7×7, ratio 2), {name}",
+                        "torchvision roi_align, aligned False + True", base, ours, goal=goal,
+                        note="1 torch thread"))
+    return rows
+
+
+def run(quick: bool = False) -> list[Row]:
+    from core import roi, roi_lesson
+    from core.images import load_image
+    from core.zoo import ROOT
+
+    photo = load_image(ROOT / "assets" / "images" / "chelsea-cat.jpg")
+    first = roi_lesson.run(photo)  # loads the model and measures the cell centres, as a running app has
+    m = first.summary["model"]
+    model = f"{m['name']} → {m['arch']}, {m['source']}"
+
+    def new_photo():
+        roi_lesson._FEATURES._items.clear()  # a new upload: the backbone runs again
+        return roi_lesson.run(photo)
+
+    def new_size_class():
+        roi_lesson._FEATURES._items.clear()
+        roi._CENTRES.clear()  # and no photo of this size has been seen: the centres are measured again
+        return roi_lesson.run(photo)
+
+    repeat = 3 if quick else 7
+    # the app serves 4 calls at once with cores // 4 intra-op threads (core.runtime): 1 on 2 cores
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        rows = [Row("roi", "default /roi computation on a new photo (cat, only the image)", "budget 1 s", 1.0,
+                    timeit(new_photo, repeat=repeat, warmup=1), goal=1.0, note=f"{model}; 1 torch thread"),
+                Row("roi", "a control moved (output 5×5: maps cached)", "budget 1 s", 1.0,
+                    timeit(lambda: roi_lesson.run(photo, output_size=5), repeat=repeat, warmup=1),
+                    note="1 torch thread"),
+                Row("roi", "first call on a new photo size (cell centres measured)", "budget 1 s", 1.0,
+                    timeit(new_size_class, repeat=2 if quick else 3, warmup=0), note="1 torch thread")]
+        rows += _sampling_picture_rows(quick)
+    finally:
+        torch.set_num_threads(threads)
+    return rows
+
+
+if __name__ == "__main__":
+    start = time.perf_counter()
+    for row in run(quick=False):
+        goal = f"(goal ≤ {row.goal})" if row.goal is not None else ""
+        print(f"{row.what}: ours {row.ours_s * 1e3:.2f} ms vs {row.baseline} {row.baseline_s * 1e3:.2f} ms → "
+              f"ratio {row.ratio:.3f} {goal} {row.verdict} {row.note}")
+    print(f"bench took {time.perf_counter() - start:.0f} s")
