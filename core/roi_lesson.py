@@ -355,7 +355,8 @@ def run(image: Any, model: str = "resnet50", weights: str = "auto", box: str = "
     ys = b[1] + np.arange(kp + 1) * (b[3] - b[1]) / kp
     xs = b[0] + np.arange(kp + 1) * (b[2] - b[0]) / kp
     ps_rects = np.array([[[ys[i], ys[i + 1], xs[j], xs[j + 1]] for j in range(kp)] for i in range(kp)])
-    ps_img, ps_view = draw.ps_bins_picture(net, s, b, kp, ps_chan, ps_align[pc], float(votes[pc]))
+    ps_img, ps_view = draw.ps_bins_picture(net, s, b, kp, ps_chan, ps_align[pc], float(votes[pc]),
+                                           ps_pool[pc], float(ps_pool[pc].mean()))
     images["ps_bins"] = ps_img
     images["ps_maps"] = draw.ps_maps_picture(ps_maps.reshape(c_out, kp * kp, fh, fw)[pc], s, b, ps_rects)
     energy = [(st, np.sqrt((feats[st].astype(np.float64) ** 2).sum(0))) for st in FPN_STRIDES]
@@ -377,7 +378,8 @@ def run(image: Any, model: str = "resnet50", weights: str = "auto", box: str = "
         "aligned": f"aligned=False (vermillion ×) reads every sample ½ cell = {s / 2:g} px down-right of "
                    f"aligned=True (blue •); outputs: False, True",
         "ps_bins": f"PS-RoIAlign {kp}×{kp}: bin (i, j) reads only channel {pc}·{kp * kp} + i·{kp} + j "
-                   f"(colour = group); output and vote r = mean = {float(votes[pc]):.3f}",
+                   f"(colour = group); PS-RoIAlign's vote r = mean = {float(votes[pc]):.3f}, "
+                   f"PS-RoIPool's {float(ps_pool[pc].mean()):.3f}",
         "ps_maps": f"The {kp * kp} score maps of output channel {pc}: each tile's outlined bin is all "
                    f"that bin reads",
         "fpn": f"FPN level k = ⌊4 + log2(√(wh)/224)⌋ = ⌊4 + log2({sqrt_wh:.0f}/224)⌋ → {level} (clamped "

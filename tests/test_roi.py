@@ -67,6 +67,8 @@ def test_roi_pool_bins_oracle_and_c_rounding():
     bins = roi.roi_pool_bins([0, 0, 100, 60], 3, 1 / 16, (50, 50))
     assert bins[0, :, 2:].tolist() == [[0, 3], [2, 5], [4, 7]]  # 7/3 = 2.33: ⌊0⌋,⌈2.33⌉ … overlapping
     assert bins[:, 0, :2].tolist() == [[0, 2], [1, 4], [3, 5]]  # 5/3 = 1.67
+    # torch tensors work as well as arrays (and give arrays)
+    assert np.array_equal(roi.roi_pool_bins(torch.tensor([0.0, 0, 100, 60]), 3, 1 / 16, (50, 50)), bins)
     # 40/16 = 2.5 rounds away from zero (C's round) to 3, not to the even 2 (numpy's round)
     assert roi.roi_pool_bins([40, 40, 90, 90], 1, 1 / 16, (20, 20))[0, 0].tolist() == [3, 7, 3, 7]
     f = torch.zeros(1, 1, 20, 20)

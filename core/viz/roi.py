@@ -452,10 +452,11 @@ def aligned_picture(channel_map: np.ndarray, stride: int, box: Sequence[float], 
 
 
 def ps_bins_picture(rgb: np.ndarray, stride: int, box: Sequence[float], k: int, channels: np.ndarray,
-                    values: np.ndarray, vote: float) -> tuple[np.ndarray, View]:
+                    values: np.ndarray, vote: float, values_pool: np.ndarray | None = None,
+                    vote_pool: float | None = None) -> tuple[np.ndarray, View]:
     """The photo around the box with its k×k position-sensitive bins, each tinted with its group's
-    colour and labelled with its group number and the input channel it reads; the PS-RoIAlign
-    output (bins framed in the same colours) and its vote on the right."""
+    colour and labelled with its group number and the input channel it reads; on the right the
+    PS-RoIAlign output (bins framed in the same colours) and its vote, then PS-RoIPool's."""
     x0, y0, x1, y1 = (float(v) for v in box)
     h, w = rgb.shape[:2]
     view, _ = crop_view(box, stride, (int(np.ceil(h / stride)), int(np.ceil(w / stride))), margin=1)
@@ -486,18 +487,25 @@ def ps_bins_picture(rgb: np.ndarray, stride: int, box: Sequence[float], k: int, 
     for xx in xs:
         (ua, _), (va, vb) = view.to_px(np.array([xx, xx]), ys[[0, -1]])
         vline(img, int(_r(ua)), int(_r(va)), int(_r(vb)), WHITE, 1)
-    cell = tile_cell(k, img.shape[0])
-    lo, hi = float(values.min()), float(values.max())
-    tile = value_tile(values, cell, lo, hi)
-    for i in range(k):
-        for j in range(k):
-            colour = GROUP_COLOURS[(i * k + j) % len(GROUP_COLOURS)]
-            cv2.rectangle(tile, (j * cell + 1, i * cell + 1), ((j + 1) * cell - 2, (i + 1) * cell - 2),
-                          colour, 2)
-    strip = np.full((30, max(tile.shape[1], 150), 3), 255, np.uint8)
-    cv2.putText(strip, f"vote = mean = {vote:.3f}", (2, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.45, BLACK, 1,
-                cv2.LINE_AA)
-    return side_by_side(img, tile, strip), view
+    outputs = [("PS-RoIAlign", values, vote)]
+    if values_pool is not None and vote_pool is not None:
+        outputs.append(("PS-RoIPool", values_pool, vote_pool))
+    cell = tile_cell(k, (img.shape[0] - 60 * len(outputs)) // len(outputs))
+    every = np.concatenate([np.ravel(v) for _, v, _ in outputs])
+    lo, hi = float(np.nanmin(every)), float(np.nanmax(every))
+    column = []
+    for name, vals, v in outputs:
+        tile = value_tile(vals, cell, lo, hi)
+        for i in range(k):
+            for j in range(k):
+                colour = GROUP_COLOURS[(i * k + j) % len(GROUP_COLOURS)]
+                cv2.rectangle(tile, (j * cell + 1, i * cell + 1), ((j + 1) * cell - 2, (i + 1) * cell - 2),
+                              colour, 2)
+        strip = np.full((26, max(tile.shape[1], 190), 3), 255, np.uint8)
+        cv2.putText(strip, f"{name}: vote = mean = {v:.3f}", (2, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.42, BLACK,
+                    1, cv2.LINE_AA)
+        column += [tile, strip]
+    return side_by_side(img, *column), view
 
 
 def ps_maps_picture(maps: np.ndarray, stride: int, box: Sequence[float], bins: np.ndarray) -> np.ndarray:
