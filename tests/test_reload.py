@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -66,8 +67,9 @@ def test_gradio_cli_starts_without_a_traceback_and_reloads_an_edited_page(tmp_pa
     port = _free_port()
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1",
            "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
+    # its own process group: the gradio command starts the app as a child, and both must end
     proc = subprocess.Popen([str(GRADIO), "apps/app.py"], cwd=project, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
     out = _Output(proc)
     try:
         assert out.wait_for(f"127.0.0.1:{port}", timeout=240), out.text[-3000:]
@@ -84,8 +86,8 @@ def test_gradio_cli_starts_without_a_traceback_and_reloads_an_edited_page(tmp_pa
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/swin", timeout=30) as response:
             assert response.status == 200
     finally:
-        proc.terminate()
+        os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
