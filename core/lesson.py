@@ -29,6 +29,7 @@ LESSONS: dict[str, str] = {
     "simota": "core.assign:run",
     "diffusion": "core.diffusion:run",
     "compare": "core.compare:run",
+    "receptive": "core.receptive_lesson:run",
     "roi": "core.roi_lesson:run",
 }
 

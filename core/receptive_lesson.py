@@ -289,9 +289,11 @@ def run(
     rgb = load_image(image)
     rows: list[list[ModelERF]] = []
     seen: set[tuple[str, str]] = set()
+    shared: list[dict[str, str]] = []
     for name in names:
         loaded = zoo.load_model(name, v["weights"])
         if (loaded.name, loaded.source) in seen:  # an offline stand-in shared by two requests: once
+            shared.append({"model": name, "same_as": loaded.name, "source": loaded.source})
             continue
         seen.add((loaded.name, loaded.source))
         row = [analyse(loaded, rgb, v["stage"], v["query_x"], v["query_y"])]
@@ -322,6 +324,7 @@ def run(
     summary: dict[str, Any] = {
         "models": [[m.summary() for m in row] for row in rows],
         "query": {"x": v["query_x"], "y": v["query_y"]},
+        "shared_stand_in": shared,
         "plain_stack": growth,
         "blocks": block_rows,
         "hrnet": {k: hrnet[k] for k in ("name", "source", "status", "structure", "stream_rf")},
