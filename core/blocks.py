@@ -441,33 +441,42 @@ def _step(key: str) -> RoadmapStep:
 _ROADMAP_LOCK = threading.Lock()
 
 
-@lru_cache(maxsize=2)
 def roadmap(erf_size: int = 128, with_erf: bool = True) -> tuple[dict[str, Any], ...]:
     """Every step built once (cached per process): parameters and multiply-adds at 224² (counted from
     the shapes of a ``meta``-device forward, equal to fvcore's conv + linear count — tested), the paper's
     numbers, and (``with_erf``) the ERF at initialisation of the centre unit of stage 3 (stride 16) on
     an ``erf_size``² input, with residual branches active from the start (``plain_init``)."""
+    key = (int(erf_size), bool(with_erf))
+    with _ROADMAP_LOCK:  # a second caller waits for the first build instead of repeating it
+        if key not in _ROADMAPS:
+            _ROADMAPS[key] = _build_roadmap(*key)
+        return _ROADMAPS[key]
+
+
+_ROADMAPS: dict[tuple[int, bool], tuple[dict[str, Any], ...]] = {}
+
+
+def _build_roadmap(erf_size: int, with_erf: bool) -> tuple[dict[str, Any], ...]:
     rows: list[dict[str, Any]] = []
     done: dict[str, dict[str, Any]] = {}
-    with _ROADMAP_LOCK:
-        for step in ROADMAP:
-            row = {
-                "key": step.key,
-                "title": step.title,
-                "paper_top1": step.top1,
-                "paper_gflops": step.gflops,
-                "adopted": step.adopted,
-                "paper_params": PAPER_PARAMS.get(step.key),
-            }
-            arch = repr(sorted(step.config.items()))
-            if arch not in done:  # the recipe step changes training, not the network: measure it once
-                with torch.device("meta"):
-                    skeleton = build_step(step).eval()
-                x = torch.empty(1, 3, 224, 224, device="meta")
-                done[arch] = {"params": count_parameters(skeleton), "gmacs": count_macs(skeleton, x) / 1e9}
-                if with_erf:
-                    done[arch].update(_erf_at_init(step, erf_size))
-            rows.append({**row, **done[arch]})
+    for step in ROADMAP:
+        row = {
+            "key": step.key,
+            "title": step.title,
+            "paper_top1": step.top1,
+            "paper_gflops": step.gflops,
+            "adopted": step.adopted,
+            "paper_params": PAPER_PARAMS.get(step.key),
+        }
+        arch = repr(sorted(step.config.items()))
+        if arch not in done:  # the recipe step changes training, not the network: measure it once
+            with torch.device("meta"):
+                skeleton = build_step(step).eval()
+            x = torch.empty(1, 3, 224, 224, device="meta")
+            done[arch] = {"params": count_parameters(skeleton), "gmacs": count_macs(skeleton, x) / 1e9}
+            if with_erf:
+                done[arch].update(_erf_at_init(step, erf_size))
+        rows.append({**row, **done[arch]})
     return tuple(rows)
 
 

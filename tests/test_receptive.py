@@ -463,3 +463,16 @@ def test_clicking_the_erf_figure_moves_the_unit(app_url, cat_path):
         assert float(number.input_value()) == pytest.approx(20 / viz.VIEW, abs=0.02)
         assert page.locator(".toast-body.error").count() == 0
         browser.close()
+
+
+def test_roadmap_table_and_the_larger_kernel_widens_the_erf_at_init():
+    rows = blocks.roadmap(with_erf=False)
+    assert [r["paper_top1"] for r in rows] == [s.top1 for s in blocks.ROADMAP]
+    assert (
+        rows[0]["paper_top1"] == 76.13
+        and rows[-1]["paper_top1"] == 81.97
+        and rows[-1]["params"] == 28_589_128
+    )
+    assert [r["key"] for r in rows if not r["adopted"]] == ["kernel9", "kernel11"]
+    small, large = (blocks._erf_at_init(blocks._step(k), 96) for k in ("move_up", "kernel7"))
+    assert large["erf_r90"] > small["erf_r90"]
