@@ -96,8 +96,8 @@ def build() -> gr.Blocks:
     """The page as a fresh Blocks: the app renders it on its own route, a reload builds it anew."""
     with gr.Blocks(title="LensLab · PointRend") as demo:
         frame.header("PointRend: render the boundary, not the whole mask",
-                     "A segmenter predicts a coarse 1/16-size map; PointRend re-predicts only the most "
-                     "uncertain "
+                     "A segmenter predicts a coarse map at 1/16 of the width and height; PointRend "
+                     "re-predicts only the most uncertain "
                      "points, doubling the resolution at each step.")
         with gr.Row():
             with gr.Column(scale=1, min_width=320):

@@ -377,10 +377,12 @@ PARAMS: list[Param] = [
     Param("model", "choice", MODEL, "Model", choices=(MODEL,)),
     Param("weights", "choice", "auto", "Weights", choices=("auto", "hub", "embedded", "random")),
     Param("size", "choice", 256, "Working size (long side, px)",
-          "The image is resized so its long side has this many pixels; the coarse map is 1/16 of it.",
+          "The image is resized so its long side has this many pixels; the coarse map is 1/16 of it "
+          "on each side.",
           choices=(128, 192, 256, 384, 512, 768)),
-    Param("num_points", "int", 2048, "Inference points per step N", "The paper's semantic setting uses "
-          "8096 at 768 px.", minimum=16, maximum=16384, step=16),
+    Param("num_points", "int", 2048, "Inference points per step N", "The paper's Cityscapes setting "
+          "prints 8096, meant as the cells of a stride-16 map of a 1024×2048 image (64×128 = 8192, "
+          "detectron2's value).", minimum=16, maximum=16384, step=16),
     Param("oversample", "float", 3.0, "Training: oversampling k", minimum=1.0, maximum=10.0, step=0.5),
     Param("importance", "float", 0.75, "Training: importance ratio β", minimum=0.0, maximum=1.0,
           step=0.05),
