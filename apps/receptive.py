@@ -220,7 +220,7 @@ def build() -> gr.Blocks:
     return demo
 
 
-demo = build()
+__getattr__ = frame.lazy_demo(build)  # the module's `demo`, built on first use
 
 if __name__ == "__main__":
-    frame.launch(demo)
+    frame.launch(build())
