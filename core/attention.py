@@ -332,10 +332,11 @@ PARAMS: list[Param] = [
     Param("weights", "choice", "auto", "Weights", choices=zoo.WEIGHT_MODES),
     Param("layer", "int", 0, "Layer", "1 = first block; 0 = the last block.", 0, 24, 1),
     Param("head", "int", 1, "Head", "1-based head index.", 1, 16, 1),
-    Param("fusion", "choice", "mean", "Rollout head fusion", choices=FUSIONS),
+    Param("fusion", "choice", "mean", "Rollout head fusion",
+          "mean is Abnar & Zuidema's; max and min come from vit-explain.", choices=FUSIONS),
     Param("discard_ratio", "float", 0.0, "Rollout discard ratio",
-          "Fraction of the smallest attention weights set to 0 in every block before rollout.", 0.0, 0.99,
-          0.01),
+          "Fraction of the smallest fused weights set to 0 in every block (never CLS→CLS) before the "
+          "residual is added — vit-explain's option, not in the paper.", 0.0, 0.99, 0.01),
     Param("query_x", "float", 0.5, "Clicked x", "Horizontal position of the clicked patch (0 = left, "
           "1 = right) in the model's view.", 0.0, 1.0, 0.001),
     # default: bottom middle — in a shifted Swin block that token's window wraps around the image edge,

@@ -14,7 +14,7 @@ SHAPES_STD = (0.5, 0.5, 0.5)
 
 # --- embedded (trained by `python -m core.train <name>`; see assets/weights/<name>.md) ----------- #
 VIT_SHAPES = register(ModelEntry(
-    name="vit-shapes", task="classify", title="ViT-Tiny/16 · ShapesWorld", family="vit",
+    name="vit-shapes", task="classify", title="ViT-Micro/16 (4 × 128) · ShapesWorld", family="vit",
     arch="vit_tiny_patch16_224",
     kwargs=dict(img_size=128, patch_size=16, embed_dim=128, depth=4, num_heads=4, num_classes=8),
     embedded="vit-shapes.safetensors", labels="shapes", input_size=128,
