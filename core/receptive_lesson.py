@@ -359,7 +359,8 @@ def roadmap_lesson() -> LessonResult:
 def _hrnet(rgb: np.ndarray, weights: str) -> dict[str, Any]:
     from core import blocks
 
-    loaded = zoo.load_model(HRNET_MODEL, "random" if weights == "embedded" else weights)
+    # HRNet has hub weights only: "embedded" and "package" show its architecture untrained (labelled)
+    loaded = zoo.load_model(HRNET_MODEL, weights if weights in ("auto", "hub", "random") else "random")
     model = loaded.model
     x = zoo.preprocess(loaded, rgb)
     with torch.no_grad():

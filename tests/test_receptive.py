@@ -476,3 +476,13 @@ def test_roadmap_table_and_the_larger_kernel_widens_the_erf_at_init():
     assert [r["key"] for r in rows if not r["adopted"]] == ["kernel9", "kernel11"]
     small, large = (blocks._erf_at_init(blocks._step(k), 96) for k in ("move_up", "kernel7"))
     assert large["erf_r90"] > small["erf_r90"]
+
+
+def test_weight_modes_without_hub(cat):
+    r = lesson.run(cat, models="efficientnet-lite0", weights="package", random_init=False)
+    assert [[m["source"] for m in row] for row in r.summary["models"]] == [["package"]]
+    with pytest.raises(zoo.WeightsError, match="installed package"):  # a clear message, shown by the page
+        lesson.run(cat, models="resnet-shapes", weights="package")
+    rows = lesson.run(cat, models="resnet-shapes,swin-shapes", weights="random").summary["models"]
+    assert [[m["source"] for m in row] for row in rows] == [["random"], ["random"]]  # no second random panel
+    assert r.summary["hrnet"]["source"] == "random"

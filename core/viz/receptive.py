@@ -570,5 +570,5 @@ def roadmap_figure(steps: Sequence[dict[str, Any]]) -> np.ndarray:
         fig.colorbar(
             image, cax=fig.add_subplot(sub[:, per_row]), label="log10 ERF/max · stage 3 (stride 16) · at init"
         )
-    fig.subplots_adjust(left=0.2, right=0.95, top=0.97, bottom=0.03, hspace=0.35)
+    fig.subplots_adjust(left=0.2, right=0.92, top=0.97, bottom=0.03, hspace=0.35)
     return _to_array(fig)
