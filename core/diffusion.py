@@ -24,6 +24,7 @@ from diffusers import DDIMScheduler, DDPMScheduler, SchedulerMixin
 from diffusers.utils.torch_utils import randn_tensor
 
 from core import zoo
+from core.imagen import dynamic_threshold  # noqa: F401 - the API names it here (Imagen's thresholding)
 from core.images import load_image
 from core.lesson import LessonResult, Param
 
@@ -36,6 +37,7 @@ __all__ = [
     "ScheduleCurves",
     "add_noise",
     "denoise",
+    "dynamic_threshold",
     "forward",
     "from_unit",
     "make_scheduler",
