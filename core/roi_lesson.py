@@ -185,9 +185,11 @@ def _normalisation(loaded: Any) -> tuple[tuple[float, ...], tuple[float, ...]]:
 
 
 def backbone_features(loaded: Any, rgb: np.ndarray,
-                      input_size: int) -> tuple[np.ndarray, dict[int, np.ndarray]]:
-    """The photo resized to ``input_size`` on its long side and the backbone's maps at strides 4…32
-    (``{stride: (C, h, w) float32}``), through timm's ``forward_intermediates``."""
+                      input_size: int) -> tuple[np.ndarray, dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """The photo resized to ``input_size`` on its long side, the backbone's maps at strides 16 and 32
+    (``{stride: (C, h, w) float32}``, what the operators read) and the activation energy
+    ``‖f(r, c)‖₂`` of every level C2…C5 (``{stride: (h, w)}``, for the FPN picture), through timm's
+    ``forward_intermediates``. Only these are kept: C2 and C3 of a ResNet-50 at 1024 px are ~70 MB."""
     import cv2
 
     h, w = rgb.shape[:2]
@@ -212,8 +214,10 @@ def backbone_features(loaded: Any, rgb: np.ndarray,
     x = ((x - torch.tensor(mean)[:, None, None]) / torch.tensor(std)[:, None, None])[None]
     with torch.inference_mode():
         maps = model.forward_intermediates(x, indices=indices, intermediates_only=True)
-    feats = {reductions[i]: m[0].float().numpy() for i, m in zip(indices, maps, strict=True)}
-    value = (net, feats)
+    by_stride = {reductions[i]: m[0].float() for i, m in zip(indices, maps, strict=True)}
+    feats = {st: by_stride[st].numpy() for st in (16, 32)}
+    energy = {st: by_stride[st].double().square().sum(0).sqrt().numpy() for st in FPN_STRIDES}
+    value = (net, feats, energy)
     _FEATURES.put(key, value)
     return value
 
@@ -269,7 +273,7 @@ def run(image: Any, model: str = "resnet50", weights: str = "auto", box: str = "
     box_photo = parse_box(p["box"], w, h)
     probe_photo = _parse_point(p["probe"])
     loaded = zoo.load_model(p["model"], p["weights"])
-    net, feats = backbone_features(loaded, rgb, p["input_size"])
+    net, feats, energy = backbone_features(loaded, rgb, p["input_size"])
     hin, win = net.shape[:2]
     sx, sy = win / w, hin / h
     b = box_photo * np.array([sx, sy, sx, sy])
@@ -359,8 +363,7 @@ def run(image: Any, model: str = "resnet50", weights: str = "auto", box: str = "
                                            ps_pool[pc], float(ps_pool[pc].mean()))
     images["ps_bins"] = ps_img
     images["ps_maps"] = draw.ps_maps_picture(ps_maps.reshape(c_out, kp * kp, fh, fw)[pc], s, b, ps_rects)
-    energy = [(st, np.sqrt((feats[st].astype(np.float64) ** 2).sum(0))) for st in FPN_STRIDES]
-    images["fpn"] = draw.fpn_picture(energy, b, level, k)
+    images["fpn"] = draw.fpn_picture([(st, energy[st]) for st in FPN_STRIDES], b, level, k)
     images["misalignment"] = draw.misalignment_chart(errors, measured, delta, s, (b[2] - b[0], b[3] - b[1]),
                                                      MASK_SIZE)
 
@@ -392,7 +395,7 @@ def run(image: Any, model: str = "resnet50", weights: str = "auto", box: str = "
                   "arch": loaded.entry.arch},
         "input": {"photo_size": [w, h], "size": [win, hin], "scale": [sx, sy]},
         "feature": {"stride": s, "spatial_scale": scale, "channels": c_all, "height": fh, "width": fw,
-                    "channel": ch, "strides": {str(st): list(feats[st].shape) for st in FPN_STRIDES}},
+                    "channel": ch, "levels_hw": {str(st): list(energy[st].shape) for st in FPN_STRIDES}},
         "box": {"photo": box_photo.tolist(), "input": b.tolist(), "cells": (b / s).tolist(),
                 "default": not str(p["box"]).strip()},
         "roi_pool": {"snapped_cells": snapped.tolist(), "bins": bins.tolist(),

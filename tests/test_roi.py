@@ -225,7 +225,8 @@ def result(cat):
 def test_every_value_shown_equals_torchvision(result, cat):
     s = result.summary
     loaded = __import__("core.zoo", fromlist=["zoo"]).load_model("resnet50", "auto")
-    net, feats = lesson.backbone_features(loaded, cat, 512)
+    net, feats, energy = lesson.backbone_features(loaded, cat, 512)
+    assert sorted(feats) == [16, 32] and sorted(energy) == [4, 8, 16, 32]
     stride, ch, k = s["feature"]["stride"], s["feature"]["channel"], 7
     f = torch.from_numpy(feats[stride])[None]
     rois = torch.tensor([[0.0, *s["box"]["input"]]], dtype=torch.float32)
