@@ -43,6 +43,7 @@ __all__ = [
     "plain_stack_growth",
     "reach",
     "spread",
+    "square_side",
     "stages",
     "swin_reach",
     "theoretical_rf",
@@ -173,6 +174,15 @@ def mass_radius(erf: np.ndarray, centre: tuple[float, float], fraction: float) -
     x0, x1 = np.clip(cx - r, 0, w), np.clip(cx + r + 1, 0, w)
     mass = ii[y1, x1] - ii[y0, x1] - ii[y1, x0] + ii[y0, x0]
     return int(np.argmax(mass >= fraction * total * (1 - 1e-12)))
+
+
+def square_side(centre: tuple[float, float], radius: int, shape: tuple[int, int]) -> int:
+    """The longer side of the square of half-width ``radius`` around ``centre`` once clipped to ``shape``."""
+    sides = []
+    for c, n in zip(centre, shape, strict=True):
+        c = int(round(min(max(c, 0), n - 1)))
+        sides.append(min(c + radius, n - 1) - max(c - radius, 0) + 1)
+    return max(sides)
 
 
 def spread(erf: np.ndarray) -> float:

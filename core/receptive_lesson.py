@@ -25,6 +25,7 @@ from core.receptive import (
     meta_skeleton,
     plain_stack_growth,
     reach,
+    square_side,
     stages,
     traced_fields,
 )
@@ -150,6 +151,10 @@ class ModelERF:
     def r90(self) -> int:
         return mass_radius(self.erf, self.reach.centre, 0.9)
 
+    def side(self, radius: int) -> int:
+        """Side of the ERF square of half-width ``radius`` around the unit, clipped to the input."""
+        return square_side(self.reach.centre, radius, self.erf.shape)
+
     def summary(self) -> dict[str, Any]:
         return {
             "model": self.name,
@@ -168,8 +173,8 @@ class ModelERF:
                 "size": self.reach.size,
                 "jump": self.reach.jump,
             },
-            "erf_side50": 2 * self.r50 + 1,
-            "erf_side90": 2 * self.r90 + 1,
+            "erf_side50": self.side(self.r50),
+            "erf_side90": self.side(self.r90),
             "erf_outside_reach": _outside(self.erf, self.reach.box),
             "per_stage": self.per_stage,
         }
@@ -226,8 +231,8 @@ def analyse(loaded: zoo.Loaded, rgb: np.ndarray, stage: int, qx: float, qy: floa
                 "stride": stride,
                 "theoretical": r.size,
                 "reach_box": None if r.box is None else list(r.box),
-                "erf_side50": 2 * mass_radius(erf, r.centre, 0.5) + 1,
-                "erf_side90": 2 * mass_radius(erf, r.centre, 0.9) + 1,
+                "erf_side50": square_side(r.centre, mass_radius(erf, r.centre, 0.5), erf.shape),
+                "erf_side90": square_side(r.centre, mass_radius(erf, r.centre, 0.9), erf.shape),
             }
         )
     hw, pos = where[chosen - 1]

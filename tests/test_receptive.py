@@ -142,6 +142,8 @@ def test_mass_radius_oracles():
     assert receptive.mass_radius(box, (10, 10), 0.5) == 3  # 7×7 = 49 of 81 ≥ 50 %, 5×5 = 25 is not
     assert receptive.mass_radius(box, (10, 10), 1.0) == 4
     assert receptive.mass_radius(np.zeros((5, 5)), (2, 2), 0.5) == 0
+    assert receptive.square_side((10, 10), 3, (21, 21)) == 7
+    assert receptive.square_side((0, 20), 3, (21, 21)) == 4  # cut by the border: 0..3 and 17..20
 
 
 # --------------------------------------------------------------------------------------------- #

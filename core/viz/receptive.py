@@ -16,18 +16,9 @@ import numpy as np
 
 from core.viz.attention_viz import grid_figure
 from core.viz.draw import add_colorbar, caption_bar, colorbar_extra, colorize
+from core.viz.palette import BLACK, BLUE, GREEN, ORANGE, PURPLE, SKY, VERMILLION, YELLOW
 
-# Okabe–Ito (RGB)
-ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILLION, PURPLE, BLACK = (
-    (230, 159, 0),
-    (86, 180, 233),
-    (0, 158, 115),
-    (240, 228, 66),
-    (0, 114, 178),
-    (213, 94, 0),
-    (204, 121, 167),
-    (0, 0, 0),
-)
+# Okabe–Ito (RGB), from the shared palette
 OKABE_ITO = (ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILLION, PURPLE, BLACK)
 REACH_COLOURS = {"conv": ORANGE, "swin": SKY, "vit": GREEN}
 ERF_CMAP = "inferno"
@@ -82,7 +73,7 @@ def erf_panel(m: Any, scale: str) -> np.ndarray:
         else (f"{r.size:.0f} px" if r.size is not None else "n/a")
     )
     bar = caption_bar(
-        f"stage {m.stage} (/{m.stride:g}) · reach {size} · ERF90 {2 * m.r90 + 1} px", VIEW, 22, 0.4
+        f"stage {m.stage} (/{m.stride:g}) · reach {size} · ERF90 {m.side(m.r90)} px", VIEW, 22, 0.4
     )
     out[-22:] = (0.25 * out[-22:] + 0.75 * bar).astype(np.uint8)
     label = "log10 ERF/max" if scale == "log" else "ERF / max"
