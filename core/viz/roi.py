@@ -21,18 +21,9 @@ import cv2
 import numpy as np
 
 from core.viz.draw import colorize
+from core.viz.palette import BLACK, BLUE, GREEN, GREY, ORANGE, PURPLE, SKY, VERMILLION, WHITE, YELLOW  # noqa: F401
 
-# Okabe & Ito (2008), "Color Universal Design": RGB
-BLACK = (0, 0, 0)
-ORANGE = (230, 159, 0)
-SKY = (86, 180, 233)
-GREEN = (0, 158, 115)
-YELLOW = (240, 228, 66)
-BLUE = (0, 114, 178)
-VERMILLION = (213, 94, 0)
-PURPLE = (204, 121, 167)
-WHITE = (255, 255, 255)
-GREY = (153, 153, 153)
+# Okabe & Ito (2008), "Color Universal Design": the shared palette (core.viz.palette)
 # position-sensitive groups: the seven Okabe–Ito hues, black and grey; every bin also carries its number
 GROUP_COLOURS = (ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILLION, PURPLE, BLACK, GREY)
 
@@ -151,23 +142,13 @@ def dashed_rect(img: np.ndarray, view: View, x0: float, y0: float, x1: float, y1
         vline(img, right, v, min(v + dash, bottom), color, 1)
 
 
-@lru_cache(maxsize=16)
-def _disc(radius: int) -> tuple[np.ndarray, np.ndarray]:
-    dy, dx = np.mgrid[-radius: radius + 1, -radius: radius + 1]
-    inside = dy * dy + dx * dx <= radius * radius + radius  # the pixels cv2.circle fills, near enough
-    return dy[inside], dx[inside]
-
-
 def dots(img: np.ndarray, u: np.ndarray, v: np.ndarray, color: tuple[int, int, int], radius: int = 3,
          outline: tuple[int, int, int] = BLACK) -> None:
-    """Filled discs (an outline ring one pixel wider) at every (u, v), stamped all at once."""
-    cu, cv_ = _r(u).ravel(), _r(v).ravel()
-    h, w = img.shape[:2]
-    for r, c in ((radius + 1, outline), (radius, color)):
-        dy, dx = _disc(r)
-        ys, xs = (cv_[:, None] + dy[None, :]).ravel(), (cu[:, None] + dx[None, :]).ravel()
-        ok = (ys >= 0) & (ys < h) & (xs >= 0) & (xs < w)
-        img[ys[ok], xs[ok]] = c
+    """Filled discs with a one-pixel outline at every (u, v)."""
+    circle = cv2.circle
+    for a, b in zip(_r(u).ravel().tolist(), _r(v).ravel().tolist(), strict=True):
+        circle(img, (a, b), radius + 1, outline, -1, cv2.LINE_8)
+        circle(img, (a, b), radius, color, -1, cv2.LINE_8)
 
 
 def crosses(img: np.ndarray, u: np.ndarray, v: np.ndarray, color: tuple[int, int, int],
@@ -196,17 +177,25 @@ def value_tile(values: np.ndarray, cell: int, vmin: float, vmax: float, cmap: st
         tile[:, j * cell] = WHITE
     if text and cell >= 30:
         scale = 0.33 if cell < 44 else 0.42
+        char_w, th = _char_size(scale)
         mid = 0.5 * (vmin + vmax)
-        for i in range(kh):
-            for j in range(kw):
-                s = f"{v[i, j]:.2f}" if abs(v[i, j]) < 100 else f"{v[i, j]:.0f}"
-                (tw, th), _ = cv2.getTextSize(s, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
-                ink = BLACK if v[i, j] > mid else WHITE
-                cv2.putText(tile, s, (j * cell + (cell - tw) // 2, i * cell + (cell + th) // 2),
-                            cv2.FONT_HERSHEY_SIMPLEX, scale, ink, 1, cv2.LINE_AA)
+        put = cv2.putText
+        for i, row in enumerate(v.tolist()):
+            for j, value in enumerate(row):
+                s = f"{value:.2f}" if abs(value) < 100 else f"{value:.0f}"
+                ink = BLACK if value > mid else WHITE
+                put(tile, s, (j * cell + (cell - char_w * len(s)) // 2, i * cell + (cell + th) // 2),
+                    cv2.FONT_HERSHEY_SIMPLEX, scale, ink, 1, cv2.LINE_AA)
     if border is not None:
         cv2.rectangle(tile, (0, 0), (tile.shape[1] - 1, tile.shape[0] - 1), border, 2)
     return tile
+
+
+@lru_cache(maxsize=8)
+def _char_size(scale: float) -> tuple[int, int]:
+    """Width of one digit and the height of a number in OpenCV's simplex font (for centring)."""
+    (w, h), _ = cv2.getTextSize("0.00", cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+    return w // 4, h
 
 
 def side_by_side(left: np.ndarray, *tiles: np.ndarray, gap: int = 12) -> np.ndarray:
