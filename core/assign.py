@@ -497,14 +497,19 @@ CLASS_NAMES = ("circle", "square", "triangle", "pentagon", "hexagon", "star", "r
 MODELS = ("yolox-shapes", "yolox-shapes-30pct", "yolox-shapes-5pct", "yolox-shapes-0pct")
 GT_MODEL = "yolox-shapes"  # the detector whose detections stand in for GT boxes by default
 EXAMPLES = ("image", "notes")
+#: typed GT boxes per request: every chart grows with them (the dynamic-k chart by 0.9 inch and the
+#: matching matrix by a row per box), so the count is bounded; a teaching scene has a handful
+MAX_GT = 50
 GT_HELP = ('JSON list of objects in image pixels, e.g. [{"box": [x1, y1, x2, y2], "label": "circle"}] '
-           '(label: a class name or id). Empty: the final detector\'s own detections are the GT.')
+           f'(label: a class name or id; at most {MAX_GT} boxes). Empty: the final detector\'s own '
+           'detections are the GT.')
 
 PARAMS: list[Param] = [
     Param("model", "choice", "yolox-shapes", "Predictions from", choices=MODELS,
           help="The embedded detector at the end of training or at an early checkpoint."),
     Param("weights", "choice", "auto", "Weights", choices=("auto", "embedded", "random")),
-    Param("gt_boxes", "text", "", "Ground-truth boxes (JSON)", help=GT_HELP),
+    Param("gt_boxes", "text", "", "Ground-truth boxes (JSON)", help=GT_HELP, syntax="json", max_items=MAX_GT,
+          max_depth=3, max_length=20_000),
     Param("preset", "choice", "yolox-0.3", "YOLOX release", choices=tuple(PRESETS)),
     Param("assigner", "choice", "SimOTA", "Assigner shown", choices=ASSIGNERS),
     Param("focus_gt", "int", 1, "GT for the cost map", minimum=1, maximum=99, step=1),

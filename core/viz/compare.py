@@ -16,6 +16,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from core.viz.draw import fit_text
+
 INK = (30, 34, 44)
 MUTED = (96, 104, 120)
 HEADER = (49, 46, 129)  # indigo, the page's primary hue
@@ -46,11 +48,7 @@ class Card:
 def _fit(draw: ImageDraw.ImageDraw, text: str, size: int, width: int) -> str:
     """Shorten ``text`` with an ellipsis until it fits ``width`` pixels."""
     f = font(size)
-    if draw.textlength(text, font=f) <= width:
-        return text
-    while text and draw.textlength(text + "…", font=f) > width:
-        text = text[:-1]
-    return text + "…"
+    return fit_text(text, width, lambda t: draw.textlength(t, font=f))
 
 
 def render_card(card: Card, width: int = 300) -> np.ndarray:
