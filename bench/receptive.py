@@ -8,7 +8,9 @@
   blocks, HRNet) against a 3-second budget — goal ≤ 1×.
 * Information rows: the tracer's cost on a ``meta`` skeleton, and building the roadmap once.
 
-``python -m bench.receptive [--quick]``; threads from ``LENSLAB_BENCH_THREADS`` (default: torch's).
+``python -m bench.receptive [--quick]``; threads from ``LENSLAB_BENCH_THREADS``, by default the app's own
+setting (:func:`core.runtime.configure_threads`: cores // 4 concurrent calls, at least 1 — one thread on 2
+cores; two threads per call on a busy 2-core machine oversubscribe it and every timing here doubles).
 """
 
 from __future__ import annotations
@@ -109,9 +111,13 @@ def roadmap_row() -> Row:
 
 
 def run(quick: bool = False) -> list[Row]:
+    from core import runtime
+
     threads = os.environ.get("LENSLAB_BENCH_THREADS")
     if threads:
         torch.set_num_threads(int(threads))
+    else:
+        runtime.configure_threads()
     repeat = 3 if quick else 7
     rows = erf_rows(repeat)
     rows.append(lesson_row(3 if quick else 5))
