@@ -488,3 +488,37 @@ def test_weight_modes_without_hub(cat):
     rows = lesson.run(cat, models="resnet-shapes,swin-shapes", weights="random").summary["models"]
     assert [[m["source"] for m in row] for row in rows] == [["random"], ["random"]]  # no second random panel
     assert r.summary["hrnet"]["source"] == "random"
+
+
+def test_log_chart_puts_points_where_their_values_are():
+    chart = viz.LogChart(420, 380, "t", (1, 4), (0.01, 10.0))
+    assert chart.py(1.0) - chart.py(10.0) == pytest.approx(chart.py(0.1) - chart.py(1.0))  # log scale
+    chart.series([1, 2, 3], [0.05, 0.5, 5.0], viz.VERMILLION, "", marker="o")
+    img = chart.array()
+    for x, y in ((1, 0.05), (2, 0.5), (3, 5.0)):
+        assert tuple(img[round(chart.py(y)), round(chart.px(x))]) == viz.VERMILLION
+
+
+def test_hrnet_figure_shows_the_photo_and_one_map_per_stream(cat):
+    import cv2
+
+    h = lesson._hrnet(cat, "auto")
+    assert [m.shape for m in h["maps"]] == [(56, 56), (28, 28), (14, 14), (7, 7)]
+    fig = viz.hrnet_figure(h)
+    top = viz.hrnet_diagram(h["structure"]).shape[0] + 8 + 24
+    np.testing.assert_array_equal(
+        fig[top : top + 180, :180], cv2.resize(h["input"], (180, 180), interpolation=cv2.INTER_AREA)
+    )
+    # the stride-4 tile: its map coloured with viridis, blown up with hard edges
+    x0 = 180 + 10
+    tile = cv2.resize(viz.colorize(h["maps"][0], "viridis"), (180, 180), interpolation=cv2.INTER_NEAREST)
+    np.testing.assert_array_equal(fig[top : top + 180, x0 : x0 + 180], tile)
+
+
+def test_roadmap_figure_draws_every_step():
+    steps = [
+        dict(r, erf=np.random.default_rng(0).random((32, 32)), erf_r90=5, erf_r50=2)
+        for r in blocks.roadmap(with_erf=False)
+    ]
+    img = viz.roadmap_figure(steps)
+    assert img.ndim == 3 and img.shape[1] == 1200 and img.dtype == np.uint8
