@@ -71,6 +71,25 @@ def test_chinese_prose_uses_full_width_punctuation(lesson):
     assert not quotes, f"{lesson}.zh.md: straight quotes around Chinese (use “…”): {quotes[:3]}"
 
 
+WIDE = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef\u2014\u2026\u201c\u201d"
+
+
+@pytest.mark.parametrize("lesson", REVIEWED)
+def test_chinese_lines_never_break_between_two_chinese_characters(lesson):
+    """A browser renders a line break inside a paragraph as a space, also between two CJK characters
+    (Chromium does; measured: 中文⏎字符 is as wide as 中文 字符). So a wrapped Chinese line must end or
+    continue with something that wants a space anyway (Latin, a number, a formula)."""
+    lines = text(lesson, "zh").split("\n")
+    bad = []
+    for before, after in zip(lines, lines[1:], strict=False):
+        a, b = before.rstrip().rstrip("*_"), after.lstrip()
+        if not a or not b or a.startswith("|") or re.match(r"([-*+]|\d+\.)\s|[#|>]|\$\$", b):
+            continue
+        if re.match(rf"[{WIDE}]", a[-1]) and re.match(rf"[{WIDE}]", b.lstrip("*_")[:1] or " "):
+            bad.append(a[-8:] + "⏎" + b[:8])
+    assert not bad, f"{lesson}.zh.md: line breaks that render as spaces inside Chinese: {bad[:4]}"
+
+
 @pytest.mark.parametrize("lesson", [p.name.split(".")[0] for p in sorted(TEXT.glob("*.zh.md"))])
 def test_stem_is_not_rendered_as_backbone_and_depthwise_not_as_separable(lesson):
     en, zh = text(lesson, "en"), text(lesson, "zh")
