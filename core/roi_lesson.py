@@ -364,8 +364,8 @@ def run(image: Any, model: str = "resnet50", weights: str = "auto", box: str = "
     images["ps_bins"] = ps_img
     images["ps_maps"] = draw.ps_maps_picture(ps_maps.reshape(c_out, kp * kp, fh, fw)[pc], s, b, ps_rects)
     images["fpn"] = draw.fpn_picture([(st, energy[st]) for st in FPN_STRIDES], b, level, k)
-    images["misalignment"] = draw.misalignment_chart(errors, measured, delta, s, (b[2] - b[0], b[3] - b[1]),
-                                                     MASK_SIZE)
+    images["misalignment"], chart = draw.misalignment_chart(errors, measured, delta, s,
+                                                            (b[2] - b[0], b[3] - b[1]), MASK_SIZE)
 
     src = loaded.source
     mask_cell = min(b[2] - b[0], b[3] - b[1]) / MASK_SIZE
@@ -422,6 +422,7 @@ def run(image: Any, model: str = "resnet50", weights: str = "auto", box: str = "
                   "roi_align": align_view.as_dict(), "aligned": cmp_view.as_dict(),
                   "ps_bins": ps_view.as_dict()},
         "roi_pool_edges_px": pool_edges,
+        "misalignment_chart": chart,
         "captions": captions,
     }
     return LessonResult(images=images, summary=summary, captions=captions)

@@ -403,6 +403,21 @@ def test_ps_and_fpn_pictures(result):
     assert framed == [level == s["fpn"]["level"] for level in (2, 3, 4, 5)]
 
 
+def test_misalignment_chart_bars_are_as_long_as_the_numbers(result):
+    s = result.summary
+    img, scale = result.images["misalignment"], s["misalignment_chart"]
+    for n, (key, _) in enumerate(draw.CHART_ROWS):
+        for m, (model, colour) in enumerate((("half_pixel_model", draw.SKY), ("this_backbone", draw.ORANGE))):
+            px = s["misalignment"][model][key]["px"]
+            y = draw.CHART_TOP + n * draw.CHART_ROW + 6 + m * (draw.CHART_BAR + 3) + 3  # inside the bar
+            coloured = np.nonzero(_is(img, colour, y, slice(None)))[0]
+            if px * scale["px_per_px"] < 3:
+                assert coloured.size == 0 or coloured.max() - coloured.min() < 4
+                continue
+            assert coloured.min() <= scale["x0"] + 2
+            assert abs(coloured.max() - (scale["x0"] + px * scale["px_per_px"])) <= 2, (key, model)
+
+
 # --------------------------------------------------------------------------------------------- #
 # over HTTP and in a browser
 

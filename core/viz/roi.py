@@ -560,53 +560,77 @@ def fpn_picture(levels: Sequence[tuple[int, np.ndarray]], box: Sequence[float], 
     return np.concatenate(row, axis=1)
 
 
+@lru_cache(maxsize=4)
+def _font(size: int):
+    """DejaVu Sans from matplotlib's data (always installed; draws ×, ½, Greek)."""
+    from pathlib import Path
+
+    import matplotlib
+    from PIL import ImageFont
+
+    path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    return ImageFont.truetype(str(path), size)
+
+
+CHART_ROWS = (("roi_pool_box_snap", "RoIPool: box snapped"), ("roi_pool", "RoIPool: bins"),
+              ("ps_roi_pool", "PS-RoIPool: bins"), ("roi_align_aligned_false", "RoIAlign aligned=False"),
+              ("roi_align_aligned_true", "RoIAlign aligned=True, PS-RoIAlign"))
+CHART_LEFT, CHART_RIGHT, CHART_TOP, CHART_ROW, CHART_BAR = 230, 600, 34, 50, 17
+
+
 def misalignment_chart(half_pixel: dict[str, dict[str, float]], measured: dict[str, dict[str, float]] | None,
                        delta: Sequence[float | None], stride: int, box_wh: tuple[float, float],
-                       mask: int = 28) -> np.ndarray:
+                       mask: int = 28) -> tuple[np.ndarray, dict[str, float]]:
     """Each operator's worst offset from the box in input pixels, under the half-pixel model (cells
-    centred at ``(c + ½)·s``) and under this backbone's measured cell centres (``s·c + δ``); the top of
-    each bar says it in cells of a ``mask``×``mask`` mask of the box."""
-    import matplotlib
+    centred at ``(c + ½)·s``: sky blue) and under this backbone's measured cell centres (``s·c + δ``:
+    orange, hatched), each bar labelled in pixels and in cells of a ``mask``×``mask`` mask of the box;
+    a dotted line marks one mask cell. Returns the picture and its scale (``x0``, ``px_per_px``)."""
+    from PIL import Image, ImageDraw
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    names = [("roi_pool_box_snap", "RoIPool: box snapped"), ("roi_pool", "RoIPool: bins"),
-             ("ps_roi_pool", "PS-RoIPool: bins"), ("roi_align_aligned_false", "RoIAlign aligned=False"),
-             ("roi_align_aligned_true", "RoIAlign aligned=True\n= PS-RoIAlign")]
+    series = [(half_pixel, f"half-pixel model: cells centred at (c + ½)·{stride}", SKY)]
+    if measured is not None:
+        series.append((measured, f"this backbone: centred at {stride}·c + ({delta[0]:g}, {delta[1]:g}) px, "
+                                 "measured", ORANGE))
     cell = min(box_wh) / mask
-    y = np.arange(len(names))
-    fig, ax = plt.subplots(figsize=(6.6, 3.9), dpi=100)
-    try:
-        series = [(half_pixel, f"half-pixel model: cells centred at (c+1/2)*{stride}", "#56B4E9", None)]
-        if measured is not None:
-            dx, dy = delta
-            series.append((measured, f"this backbone: centred at {stride}c + ({dx:g}, {dy:g}) px (measured)",
-                           "#E69F00", "//"))
-        height = 0.8 / len(series)
-        top = 0.0
-        for n, (errors, label, colour, pattern) in enumerate(series):
-            px = np.array([errors[key]["px"] for key, _ in names])
-            top = max(top, float(px.max()))
-            pos = y - 0.4 + height * (n + 0.5)
-            ax.barh(pos, px, height=height, color=colour, edgecolor="black", linewidth=0.6, hatch=pattern,
-                    label=label)
-            cells = [errors[key]["mask_cells"] for key, _ in names]
-            for p_, v, m in zip(pos, px, cells, strict=True):
-                ax.text(v, p_, f" {v:.1f} px = {m:.1f} mask cells", va="center", fontsize=6.5)
-        ax.set_yticks(y, [label for _, label in names], fontsize=7.5)
-        ax.invert_yaxis()
-        ax.set_xlabel(f"worst offset from the box, input pixels (stride {stride})", fontsize=8)
-        ax.axvline(cell, color="#000000", linestyle=":", linewidth=1)
-        ax.text(cell, -0.55, f" 1 cell of a {mask}x{mask} mask (short side) = {cell:.1f} px", fontsize=6.5,
-                va="bottom")
-        ax.set_xlim(0, max(top, cell) * 1.75 + 1e-6)
-        ax.set_ylim(len(names) - 0.5, -0.9)
-        ax.tick_params(axis="x", labelsize=7)
-        ax.grid(axis="x", alpha=0.3)
-        ax.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.4, -0.16), ncol=1, frameon=False)
-        fig.tight_layout()
-        fig.canvas.draw()
-        return np.ascontiguousarray(np.asarray(fig.canvas.buffer_rgba())[:, :, :3])
-    finally:
-        plt.close(fig)
+    top = max([cell] + [errors[key]["px"] for errors, _, _ in series for key, _ in CHART_ROWS])
+    xmax = top * 1.25 + 1e-9
+    scale = (CHART_RIGHT - CHART_LEFT) / xmax
+    height = CHART_TOP + CHART_ROW * len(CHART_ROWS) + 80
+    canvas = Image.new("RGB", (CHART_RIGHT + 160, height), WHITE)
+    pen = ImageDraw.Draw(canvas)
+    small, label = _font(11), _font(12)
+    bottom = CHART_TOP + CHART_ROW * len(CHART_ROWS)
+    for n, (key, name) in enumerate(CHART_ROWS):
+        y = CHART_TOP + n * CHART_ROW
+        pen.text((CHART_LEFT - 8, y + CHART_ROW / 2), name, fill=BLACK, font=label, anchor="rm")
+        for m, (errors, _, colour) in enumerate(series):
+            v = errors[key]["px"]
+            y0 = y + 6 + m * (CHART_BAR + 3)
+            x1 = CHART_LEFT + v * scale
+            pen.rectangle([CHART_LEFT, y0, max(CHART_LEFT, x1), y0 + CHART_BAR], fill=colour, outline=BLACK)
+            if m == 1:  # hatched: a second cue besides colour
+                for hx in range(CHART_LEFT - CHART_BAR, int(x1), 6):
+                    a, b = max(hx, CHART_LEFT), min(hx + CHART_BAR, int(x1))
+                    if b > a:
+                        pen.line([(a, y0 + CHART_BAR - (a - hx)), (b, y0 + CHART_BAR - (b - hx))], fill=BLACK)
+            pen.text((x1 + 4, y0 + CHART_BAR / 2), f"{v:.1f} px = {errors[key]['mask_cells']:.1f} mask cells",
+                     fill=BLACK, font=small, anchor="lm")
+    pen.line([(CHART_LEFT, CHART_TOP - 4), (CHART_LEFT, bottom)], fill=BLACK)
+    pen.line([(CHART_LEFT, bottom), (CHART_RIGHT, bottom)], fill=BLACK)
+    step = [t for t in (0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500) if xmax / t <= 8][0]
+    for t in np.arange(0, xmax, step):
+        x = CHART_LEFT + t * scale
+        pen.line([(x, bottom), (x, bottom + 4)], fill=BLACK)
+        pen.text((x, bottom + 6), f"{t:g}", fill=BLACK, font=small, anchor="mt")
+    pen.text(((CHART_LEFT + CHART_RIGHT) / 2, bottom + 22), f"worst offset from the box, input pixels "
+             f"(stride {stride})", fill=BLACK, font=small, anchor="mt")
+    xc = CHART_LEFT + cell * scale
+    for yy in range(CHART_TOP - 4, bottom, 6):
+        pen.line([(xc, yy), (xc, yy + 2)], fill=BLACK)
+    pen.text((xc + 3, CHART_TOP - 8), f"1 cell of a {mask}×{mask} mask (short side) = {cell:.1f} px",
+             fill=BLACK, font=small, anchor="ls")
+    for m, (_, name, colour) in enumerate(series):
+        yy = bottom + 42 + m * 16
+        pen.rectangle([CHART_LEFT, yy, CHART_LEFT + 18, yy + 11], fill=colour, outline=BLACK)
+        pen.text((CHART_LEFT + 24, yy + 6), name, fill=BLACK, font=small, anchor="lm")
+    return np.asarray(canvas).copy(), {"x0": float(CHART_LEFT), "px_per_px": float(scale)}
