@@ -14,7 +14,7 @@ from typing import Any
 
 import gradio as gr
 
-from apps import frame
+from apps import frame, i18n
 from core import attention, zoo
 from core.viz.attention_viz import grid_click, grid_figure
 
@@ -70,19 +70,24 @@ def _maybe_run(path, *args):
     return _run(path, *args)
 
 
-def _extras(summary: dict[str, Any] | None, model, weights, swin_model, swin_weights):
+HEAD_COLUMNS = ("#", "CLS entropy (bits)", "≈ tokens attended", "max CLS→patch weight", "mean entropy (bits)")
+HEAD_COLUMNS_ZH = ("#", "CLS 熵（比特）", "≈ 关注的 token 数", "最大 CLS→patch 权重", "平均熵（比特）")
+
+
+def _extras(summary: dict[str, Any] | None, model, weights, swin_model, swin_weights, path=None, lang="en"):
     if not summary:
-        return tuple(gr.skip() for _ in range(5 + FIGURES))
+        return tuple(gr.skip() for _ in range(7 + FIGURES))
     loaded = [zoo.load_model(model, weights), zoo.load_model(swin_model, swin_weights)]
     random = any(item.source == "random" for item in loaded)
-    status = gr.update(value=frame.weights_status(loaded),
-                       elem_classes=["lenslab-status", "random"] if random else ["lenslab-status"])
+    status = gr.update(value=frame.weights_status(loaded, lang), elem_classes=frame.status_class(random))
     top5 = {t["label"]: t["probability"] for t in summary["top5"]}
     swin_top5 = {t["label"]: t["probability"] for t in summary["swin"]["top5"]}
     rows = [[r["head"], round(r["cls_entropy_bits"], 3), round(r["effective_tokens"], 1),
              round(r["max_weight"], 4), round(r["mean_entropy_bits"], 3)] for r in summary["heads_table"]]
     labels = [gr.update(label=text) for text in _labels(summary)]
-    return status, top5, swin_top5, rows, attention.entropy_figure(summary), *labels
+    fits = [frame.fit_note(item.source, len(item.labels), top, path, lang)
+            for item, top in zip(loaded, (summary["top5"], summary["swin"]["top5"]), strict=True)]
+    return status, top5, swin_top5, rows, attention.entropy_figure(summary), *labels, *fits
 
 
 def _dims(model, weights):
@@ -102,7 +107,8 @@ def _swin_dims(model, weights, stage, block, head):
 def _figure(label: str, height: int) -> gr.Image:
     # JPEG: encoding the figures of every answer as PNG would cost more than computing them
     # an explicit height: without it Gradio 6 collapsed wide figures to 0 px at 1280-1440 px widths
-    return gr.Image(label=label, interactive=False, buttons=["fullscreen"], format="jpeg", height=height,
+    return gr.Image(label=label, interactive=False, buttons=["download", "fullscreen"], format="jpeg",
+                    height=height,
                     show_label=False)
 
 
@@ -121,50 +127,76 @@ def build() -> gr.Blocks:
     with gr.Blocks(title="LensLab · Attention maps") as demo:
         frame.header("Attention maps",
                      "Where does a Vision Transformer look? CLS attention per layer and head, attention "
-                     "rollout, "
-                     "the attention of any patch you click — and Swin's attention inside one (shifted) "
-                     "window.")
+                     "rollout, the attention of any patch you click — and Swin's attention inside one "
+                     "(shifted) window.",
+                     zh=("注意力图", "Vision Transformer 在看哪里？每层每个头的 CLS 注意力、注意力 rollout、"
+                         "你点击的任意 patch 的注意力，以及 Swin 在一个（移位）窗口内的注意力。"),
+                     first=("pick an example, press **Run**, then click the cat's eye on a map; move "
+                            "**Layer** from 1 to the last and watch the attention gather.",
+                            "选一个示例，按**运行**，再在图上点猫的眼睛；把**层**从 1 拖到最后一层，"
+                            "看注意力如何聚拢。"))
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=320):
-                image = frame.image_input()
-                model, weights = frame.model_picker(list(attention.VIT_MODELS), default=P["model"].default,
-                                                    label="ViT / DeiT model")
+                image = frame.image_input(height=230, with_examples=False)
+                run = frame.run_button()
+                model = frame.model_dropdown(list(attention.VIT_MODELS), default=P["model"].default,
+                                             label="ViT / DeiT model", zh="ViT / DeiT 模型")
                 with gr.Row():
-                    layer = gr.Slider(0, 12, value=0, step=1, label="Layer (0 = last)")
-                    head = gr.Slider(1, 12, value=1, step=1, label="Head")
-                fusion = gr.Radio(list(attention.FUSIONS), value="mean", label="Rollout: head fusion")
-                discard = gr.Slider(0.0, 0.95, value=0.0, step=0.05, label="Rollout: discard ratio",
-                                    info="Zero the smallest weights of every layer before multiplying.")
-                with gr.Row():
-                    qx = gr.Slider(0.0, 0.999, value=P["query_x"].default, step=0.001, label="Clicked x")
-                    qy = gr.Slider(0.0, 0.999, value=P["query_y"].default, step=0.001, label="Clicked y")
-                smooth = gr.Checkbox(value=False, label="Smooth overlays (bilinear instead of patch cells)")
-                with gr.Accordion("Swin window attention", open=True):
+                    layer = i18n.tr(gr.Slider(0, 12, value=0, step=1, label="Layer (0 = last)"),
+                                    "层（0 = 最后一层）")
+                    head = i18n.tr(gr.Slider(1, 12, value=1, step=1, label="Head"))
+                frame.examples(image, scenes=True)
+                with frame.more_settings():
+                    weights = frame.weights_radio(label="Weights (ViT / DeiT)", zh="权重（ViT / DeiT）")
+                    fusion = i18n.tr(gr.Radio(list(attention.FUSIONS), value="mean",
+                                              label="Rollout: head fusion"), "Rollout：多头的融合方式")
+                    discard = i18n.tr(gr.Slider(0.0, 0.95, value=0.0, step=0.05,
+                                                label="Rollout: discard ratio",
+                                                info="Zero the smallest weights of every layer before "
+                                                     "multiplying."),
+                                      "Rollout：丢弃比例", "每层先把最小的权重置零，再相乘。")
+                    with gr.Row():
+                        qx = i18n.tr(gr.Slider(0.0, 0.999, value=P["query_x"].default, step=0.001,
+                                               label="Clicked x"), "点击位置 x")
+                        qy = i18n.tr(gr.Slider(0.0, 0.999, value=P["query_y"].default, step=0.001,
+                                               label="Clicked y"), "点击位置 y")
+                    smooth = i18n.tr(gr.Checkbox(value=False,
+                                                 label="Smooth overlays (bilinear instead of patch cells)"),
+                                     "平滑叠加（双线性插值，而不是整格 patch）")
+                    frame.markdown("**Swin window attention**", "**Swin 窗口注意力**")
                     swin_model, swin_weights = frame.model_picker(list(attention.SWIN_MODELS),
                                                                   default=P["swin_model"].default,
-                                                                  label="Swin model")
+                                                                  label="Swin model", zh="Swin 模型")
                     with gr.Row():
-                        swin_stage = gr.Slider(1, 4, value=1, step=1, label="Stage")
-                        swin_block = gr.Slider(1, 2, value=2, step=1, label="Block (even = shifted)")
-                        swin_head = gr.Slider(1, 3, value=1, step=1, label="Head")
-                run = gr.Button("Run", variant="primary")
-            with gr.Column(scale=2):
+                        swin_stage = i18n.tr(gr.Slider(1, 4, value=1, step=1, label="Stage"))
+                        swin_block = i18n.tr(gr.Slider(1, 2, value=2, step=1, label="Block (even = shifted)"),
+                                             "块（偶数 = 移位）")
+                        swin_head = i18n.tr(gr.Slider(1, 3, value=1, step=1, label="Head"))
+            with frame.outputs_column(scale=2):
                 status = frame.status_box()
-                gr.Markdown("**Click any attention map** to choose the query patch (and the Swin token).")
+                frame.markdown("**Click any attention map** to choose the query patch (and the Swin token).",
+                               "**点击任意一张注意力图**，选择查询 patch（以及 Swin 的 token）。")
                 # the grids carry their titles inside the picture; Gradio's label badge would cover them
                 vit_grid = _figure("CLS → patches: one head | mean of all heads; rollout | clicked patch",
                                    height=720)
                 with gr.Row():
-                    top5 = gr.Label(num_top_classes=5, label="Top-5 (ViT / DeiT)")
-                    heads = gr.Dataframe(headers=["#", "CLS entropy (bits)", "≈ tokens attended",
-                                                  "max CLS→patch weight", "mean entropy (bits)"],
-                                         label="Heads of the chosen layer", interactive=False, wrap=True)
-                entropy = gr.Plot(label="Entropy of the CLS row, every layer and head")
-                gr.Markdown("### Swin: one token's window attention, with and without the shift mask")
+                    with gr.Column():
+                        top5 = i18n.tr(gr.Label(num_top_classes=5, label="Top-5 (ViT / DeiT)"),
+                                       "前 5 类（ViT / DeiT）")
+                        fit = gr.Markdown("", elem_classes=["lenslab-fit"])
+                    heads = i18n.tr(gr.Dataframe(headers=list(HEAD_COLUMNS), interactive=False, wrap=True,
+                                                 label="Heads of the chosen layer"),
+                                    "所选层的各个头", headers=list(HEAD_COLUMNS_ZH))
+                entropy = i18n.tr(gr.Plot(label="Entropy of the CLS row, every layer and head"),
+                                  "CLS 行的熵：每一层、每一个头")
+                frame.markdown("### Swin: one token's window attention, with and without the shift mask",
+                               "### Swin：一个 token 的窗口注意力，有无移位掩码对比")
                 swin_fig = _figure("One token's window row: with | without the mask; the window rows",
                                    height=640)
-                swin_top5 = gr.Label(num_top_classes=5, label="Top-5 (Swin)")
-                with gr.Accordion("Result (JSON)", open=False):
+                with gr.Column():
+                    swin_top5 = i18n.tr(gr.Label(num_top_classes=5, label="Top-5 (Swin)"), "前 5 类（Swin）")
+                    swin_fit = gr.Markdown("", elem_classes=["lenslab-fit"])
+                with i18n.tr(gr.Accordion("Result (JSON)", open=False)):
                     summary = gr.JSON(label="Result (JSON)")
                 download = frame.download_button()
         frame.explanation_panel("attention")
@@ -176,11 +208,18 @@ def build() -> gr.Blocks:
         outputs = [*images, summary, kept]
         sheet = dict(fn=frame.guard(frame.sheet_of_kept("attention")), inputs=kept, outputs=download,
                      api_visibility="private", show_progress="hidden")
-        extras = dict(fn=frame.guard(_extras), inputs=[summary, model, weights, swin_model, swin_weights],
-                      outputs=[status, top5, swin_top5, heads, entropy, *images], api_visibility="private")
+        lang = i18n.page_lang()
+        extras_inputs = [summary, model, weights, swin_model, swin_weights, image]
+        extras_outputs = [status, top5, swin_top5, heads, entropy, *images, fit, swin_fit]
+        extras = dict(fn=frame.guard(_extras), inputs=[*extras_inputs, lang], outputs=extras_outputs,
+                      api_visibility="private")
+        i18n.on_language(frame.guard(_extras), extras_inputs, extras_outputs)
+        frame.stale_on_edit(image, model, weights, layer, head, fusion, discard, qx, qy, smooth, swin_model,
+                            swin_weights, swin_stage, swin_block, swin_head)
 
         def refresh(event: Any) -> Any:
             """After any computation: status, top-5, head table, entropy chart, captions, the PNG sheet."""
+            frame.fresh(event)
             return event.then(**extras).then(**sheet)
 
         refresh(run.click(frame.guard(_run), inputs, outputs, api_name="attention", **frame.RAW_INPUTS))
