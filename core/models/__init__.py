@@ -11,5 +11,6 @@ from core.models import (
     diffusers_models,  # noqa: F401
     receptive_models,  # noqa: F401
     repmlp_models,  # noqa: F401
+    repvgg_models,  # noqa: F401
     segmenters,  # noqa: F401
 )
