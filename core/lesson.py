@@ -34,6 +34,7 @@ LESSONS: dict[str, str] = {
     "compare": "core.compare:run",
     "receptive": "core.receptive_lesson:run",
     "roi": "core.roi_lesson:run",
+    "repvgg": "core.repvgg_lesson:run",
 }
 
 
