@@ -269,10 +269,12 @@ def weights_radio(values: Sequence[str] | None = None, value: str = "auto", labe
     return i18n.tr(radio, label=zh or i18n.say(label, "zh"), choices=i18n.WEIGHT_ZH)
 
 
-def param_slider(param: Param, zh: str | None = None, zh_info: str | None = None, **kwargs: Any) -> gr.Slider:
-    """A slider built from a lesson's ``Param`` (range, step, default, label and help in one place)."""
+def param_slider(param: Param, zh: str | None = None, zh_info: str | None = None, label: str | None = None,
+                 **kwargs: Any) -> gr.Slider:
+    """A slider built from a lesson's ``Param`` (range, step, default, label and help in one place);
+    ``label`` replaces the Param's label where a narrow column needs a shorter one."""
     slider = gr.Slider(param.minimum, param.maximum, value=param.default, step=param.step or 1,
-                       label=param.label or param.name, info=param.help or None, **kwargs)
+                       label=label or param.label or param.name, info=param.help or None, **kwargs)
     return i18n.tr(slider, label=zh, info=zh_info)
 
 

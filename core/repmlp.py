@@ -295,19 +295,19 @@ def run(image: Any, channels: int = 3, partition_h: int = 6, partition_w: int = 
     photo[22:] = cv2.resize(downscale(image, H, W), (photo.shape[1], photo.shape[0] - 22),
                             interpolation=cv2.INTER_NEAREST)
     images["input_map"] = tiles_row(
-        [photo, map_strip(x_np, [f"in: {n}" for n in names], (h, w), tile=220, cmap="viridis")],
+        [photo, map_strip(x_np, [f"in: {n}" for n in names], (h, w), tile=220, cmap="viridis", colorbar="x")],
         ["", ""], height=photo.shape[0])
     captions["input_map"] = (f"Upload shrunk to {H}×{W}, {channels} channel(s), {parts}×{parts} partitions "
                              f"of {h}×{w}")
     images["output_train"] = map_strip(_numpy(y_train[0]), [f"out {i}" for i in range(channels)], (h, w),
-                                       tile=220, vmin=-lim, vmax=lim, signed=True)
+                                       tile=220, vmin=-lim, vmax=lim, signed=True, colorbar="y")
     captions["output_train"] = "Training-time block: FC+BN plus conv+BN branches (eval mode)"
     images["output_deploy"] = map_strip(_numpy(y_deploy[0]), [f"out {i}" for i in range(channels)], (h, w),
-                                        tile=220, vmin=-lim, vmax=lim, signed=True)
+                                        tile=220, vmin=-lim, vmax=lim, signed=True, colorbar="y")
     captions["output_deploy"] = "Deployed block: one grouped FC (after locality_injection)"
     dmax = max(max_delta, 1e-12)
     images["difference"] = map_strip(_numpy(delta[0]), [f"|diff| ch {i}" for i in range(channels)], (h, w),
-                                     tile=220, cmap="magma", vmin=0.0, vmax=dmax)
+                                     tile=220, cmap="magma", vmin=0.0, vmax=dmax, colorbar="|diff|")
     captions["difference"] = f"|train − deploy|, max {max_delta:.2e} (float32), {max_delta64:.1e} (float64)"
     block_size = h * w
     images["fc_merged"] = matrix_image(matrices["merged"], block_size, title="merged FC (what is deployed)")
@@ -351,9 +351,11 @@ def run(image: Any, channels: int = 3, partition_h: int = 6, partition_w: int = 
         logits = {v: trained[v].model(inp)[0] for v in ("fc", "rep")}
     f0 = _numpy(feats[0, 0])
     images["trained_check"] = tiles_row(
-        [map_strip(f0[None], ["features ch 0"], (10, 10), tile=200),
-         map_strip(_numpy(out_train[0, :1]), ["train-time out ch 0"], (10, 10), tile=200, signed=True),
-         map_strip(_numpy(out_deploy[0, :1]), ["deployed out ch 0"], (10, 10), tile=200, signed=True)],
+        [map_strip(f0[None], ["features ch 0"], (10, 10), tile=200, colorbar="x"),
+         map_strip(_numpy(out_train[0, :1]), ["train-time out ch 0"], (10, 10), tile=200, signed=True,
+                   colorbar="y"),
+         map_strip(_numpy(out_deploy[0, :1]), ["deployed out ch 0"], (10, 10), tile=200, signed=True,
+                   colorbar="y")],
         ["", "", ""], height=222)
     captions["trained_check"] = (f"Trained 64×10×10 block on your photo: before/after merging, max |Δ| "
                                  f"{trained_delta:.1e}")

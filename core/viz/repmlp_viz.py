@@ -31,8 +31,11 @@ def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float = 0.45,
 
 def map_strip(maps: np.ndarray, names: Sequence[str], partition: tuple[int, int], tile: int = 200,
               cmap: str = "viridis", vmin: float | None = None, vmax: float | None = None,
-              signed: bool = False) -> np.ndarray:
-    """Channels of a (C, H, W) map side by side, nearest-upscaled, with the h×w partition grid drawn."""
+              signed: bool = False, colorbar: str | None = None) -> np.ndarray:
+    """Channels of a (C, H, W) map side by side, nearest-upscaled, with the h×w partition grid drawn.
+
+    With ``colorbar`` (its label) the strip ends in a colour bar with the numbers of its range, so a
+    map of 1e-7 noise reads as such and not as structure."""
     maps = np.asarray(maps, dtype=np.float32)
     c, hh, ww = maps.shape
     scale = max(1, tile // max(hh, ww))
@@ -52,7 +55,18 @@ def map_strip(maps: np.ndarray, names: Sequence[str], partition: tuple[int, int]
     row = tiles[0]
     for t in tiles[1:]:
         row = np.concatenate([row, gap, t], axis=1)
-    return row
+    if colorbar is None:
+        return row
+    top = max(abs(lo), abs(hi))
+    body = row[22:]  # the colour bar spans the maps, not their name strip
+    low, high = (-top, top) if signed else (lo, hi)
+    out = add_colorbar(body, low, high, "coolwarm" if signed else cmap, label=colorbar)
+    if signed:  # the same diverging colours as the maps
+        ramp = np.linspace(top, -top, body.shape[0])[:, None].repeat(22, axis=1)
+        out[:, body.shape[1] + 6:body.shape[1] + 28] = signed_colors(ramp, top)
+    head = np.full((22, out.shape[1], 3), 255, np.uint8)
+    head[:, :row.shape[1]] = row[:22]
+    return np.concatenate([head, out], axis=0)
 
 
 def matrix_image(matrix: np.ndarray, block: int, size: int = 560, title: str = "") -> np.ndarray:
