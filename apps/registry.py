@@ -64,4 +64,7 @@ PAGES: tuple[Page, ...] = (
          "How far each architecture sees, from VGG to ConvNeXt (and HRNet): the theoretical and the "
          "effective receptive field of a clicked pixel, trained vs. untrained, the blocks' costs and "
          "ConvNeXt's roadmap.", family="CNNs"),
+    Page("repvgg", "Re-parameterisation (RepVGG)", "apps.repvgg",
+         "How RepVGG, MobileOne and YOLOv6/v7 train with 3×3, 1×1 and identity branches and deploy one "
+         "3×3 conv that computes exactly the same — the merge taken apart on your photo.", family="CNNs"),
 )
