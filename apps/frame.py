@@ -104,6 +104,9 @@ footer { display: none !important; }
 .lenslab-outputs label[data-testid="block-label"].float { position: static !important;
     white-space: normal !important; max-width: 100% !important; margin-bottom: 4px; }
 .lenslab-outputs label[data-testid="block-label"].float span { white-space: normal !important; }
+/* a figure's download and full-screen buttons sit above it, not over its top-right corner */
+.lenslab-outputs .image-container > .icon-button-wrapper.top-panel { position: static !important;
+    align-self: flex-end; margin: 0 0 2px auto; box-shadow: none; }
 /* table headers break between words, never inside one */
 .lenslab-outputs table th, .lenslab-outputs table th * { word-break: normal !important;
     overflow-wrap: normal !important; hyphens: manual !important; }
@@ -439,10 +442,12 @@ STALE_TEXT = ("**Out of date:** a setting changed since these figures were made 
 
 
 @contextlib.contextmanager
-def outputs_column(scale: int = 2, **kwargs: Any) -> Any:
-    """The column of results, with the badge that says they are out of date (see :func:`stale_on_edit`)."""
+def outputs_column(scale: int = 2, badge: bool = True, **kwargs: Any) -> Any:
+    """The column of results, with the badge that says they are out of date (see :func:`stale_on_edit`);
+    a second column of the same page's results can go without the badge (it is dimmed all the same)."""
     with gr.Column(scale=scale, elem_classes=["lenslab-outputs"], **kwargs) as column:
-        markdown(*STALE_TEXT, elem_classes=["lenslab-stale-badge"])
+        if badge:
+            markdown(*STALE_TEXT, elem_classes=["lenslab-stale-badge"])
         yield column
 
 
