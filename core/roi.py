@@ -397,7 +397,7 @@ def misalignment(box: Any, output_size: Any, stride: int, sampling_ratio: int, f
     return out
 
 
-_CENTRES: dict[tuple[Any, ...], dict[str, Any]] = {}
+_CENTRES: dict[tuple[Any, ...], tuple[float | None, int | None]] = {}
 _CENTRES_LOCK = threading.Lock()
 
 
@@ -406,41 +406,41 @@ def cell_centre(model: torch.nn.Module, stride: int, input_hw: Sequence[int], ke
     """Where a backbone's stride-``s`` cells really sit: cell ``c`` is centred on input pixel ``s·c + δ``.
 
     Measured, not assumed: the support of ``∂ feature[:, c] / ∂ input`` (the theoretical receptive
-    field, on a random input) along each axis of a strip as long as the network input plus a multiple
-    of 64 px (so every stride-2 layer sees the same parity and hence the same "same"-padding as on the
-    real input), at least ``min_length`` long so the field fits. ``δ`` is the support's centre
-    (continuous coordinates: pixel ``p`` spans ``[p, p+1)``); ``None`` where the field does not fit.
-    Returns ``{"x": δx, "y": δy, "field": [width_x, width_y]}``; cached per ``key``.
+    field, on a random input) along a strip as long as the network input's side plus a multiple of
+    32 px — so every stride-2 layer up to stride 32 sees the same parity, hence the same "same"-style
+    padding, as on the real input — and at least ``min_length`` long so the field fits. ``δ`` is the
+    support's centre (continuous coordinates: pixel ``p`` spans ``[p, p+1)``); ``None`` where the
+    field does not fit. Padding is the same for both axes, so ``δ`` depends only on the side's length
+    modulo 32: one strip per length class, cached per ``key`` (the model). Returns
+    ``{"x": δx, "y": δy, "field": [width_x, width_y]}``.
     """
     height, width = (int(v) for v in input_hw)
-    cache_key = None if key is None else (key, int(stride), width % 64, height % 64)
+    x, fx = _axis_centre(model, int(stride), width, key, min_length)
+    y, fy = _axis_centre(model, int(stride), height, key, min_length)
+    return {"x": x, "y": y, "field": [fx, fy]}
+
+
+def _axis_centre(model: torch.nn.Module, stride: int, size: int, key: Any,
+                 min_length: int) -> tuple[float | None, int | None]:
+    cache_key = None if key is None else (key, stride, size % 32, min_length)
     if cache_key is not None:
         with _CENTRES_LOCK:
             if cache_key in _CENTRES:
                 return _CENTRES[cache_key]
     reductions = [int(f["reduction"]) for f in model.feature_info]
-    index = reductions.index(int(stride))
-    result: dict[str, Any] = {"field": []}
-    generator = torch.Generator().manual_seed(0)
-    for axis, size in (("x", width), ("y", height)):
-        length = size + 64 * max(0, math.ceil((min_length - size) / 64))
-        shape = (1, 3, 64, length) if axis == "x" else (1, 3, length, 64)
-        x = torch.randn(*shape, generator=generator).requires_grad_(True)
-        with torch.enable_grad():
-            fmap = model.forward_intermediates(x, indices=[index], intermediates_only=True,
-                                               stop_early=True)[0]
-            n = fmap.shape[-1] if axis == "x" else fmap.shape[-2]
-            c = n // 2
-            (fmap[0, :, :, c] if axis == "x" else fmap[0, :, c, :]).float().sum().backward()
-        grad = x.grad[0].abs().sum(0)
-        profile = (grad.sum(0) if axis == "x" else grad.sum(1)).double().numpy()
-        support = np.nonzero(profile > 0)[0]
-        if support.size == 0 or support[0] == 0 or support[-1] == length - 1:
-            result[axis] = None
-            result["field"].append(None)
-            continue
-        result[axis] = float((support[0] + support[-1] + 1) / 2 - stride * c)
-        result["field"].append(int(support[-1] - support[0] + 1))
+    index = reductions.index(stride)
+    length = size + 32 * max(0, math.ceil((min_length - size) / 32))
+    x = torch.randn(1, 3, 64, length, generator=torch.Generator().manual_seed(0)).requires_grad_(True)
+    with torch.enable_grad():
+        fmap = model.forward_intermediates(x, indices=[index], intermediates_only=True, stop_early=True)[0]
+        c = fmap.shape[-1] // 2
+        fmap[0, :, :, c].float().sum().backward()
+    profile = x.grad[0].abs().sum(dim=(0, 1)).double().numpy()
+    support = np.nonzero(profile > 0)[0]
+    if support.size == 0 or support[0] == 0 or support[-1] == length - 1:
+        result: tuple[float | None, int | None] = (None, None)
+    else:
+        result = (float((support[0] + support[-1] + 1) / 2 - stride * c), int(support[-1] - support[0] + 1))
     if cache_key is not None:
         with _CENTRES_LOCK:
             _CENTRES[cache_key] = result
