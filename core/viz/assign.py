@@ -14,18 +14,19 @@ import cv2
 import numpy as np
 
 from core.viz.draw import PALETTE, add_colorbar, colorize, draw_boxes, label_strip
+from core.viz.palette import BLACK, BLUE, GREEN, GREY, ORANGE, PURPLE, SKY, VERMILLION, YELLOW
 
 DISPLAY = 512  # side of every image panel, whatever the detector's input size
 STRIP = 30  # height of the caption strip above each panel
-STATE_COLOURS = {  # anchor geometry classes (RGB)
-    "both": (0, 170, 110),
-    "box": (40, 120, 230),
-    "centre": (245, 150, 0),
-    "neither": (150, 150, 150),
+STATE_COLOURS = {  # anchor geometry classes (RGB, Okabe–Ito)
+    "both": GREEN,
+    "box": BLUE,
+    "centre": ORANGE,
+    "neither": GREY,
 }
-GT_COLOURS = (PALETTE[0], PALETTE[1], PALETTE[2], PALETTE[6], PALETTE[4], PALETTE[5], PALETTE[3],
-              PALETTE[8], PALETTE[9], PALETTE[10], PALETTE[11], PALETTE[7])
-CONFLICT = (220, 30, 30)
+# one colour per GT, Okabe–Ito without vermillion (kept for conflicts and GTs left without a positive)
+GT_COLOURS = (ORANGE, SKY, GREEN, PURPLE, BLUE, YELLOW, GREY, BLACK)
+CONFLICT = VERMILLION
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 

@@ -16,16 +16,17 @@ import torch
 import torch.nn.functional as F
 
 from core.viz.draw import PALETTE, add_colorbar, colorize
+from core.viz.palette import SKY, VERMILLION, YELLOW
 
 if TYPE_CHECKING:  # pragma: no cover
     from core.pointrend import Inference, TrainingSample
 
 DISPLAY = 512
 BACKGROUND = (38, 42, 54)
-POOL_GREY = (175, 175, 175)
-IMPORTANCE_RED = (230, 35, 45)
-COVERAGE_BLUE = (40, 120, 255)
-CHANGED_YELLOW = (255, 221, 0)
+POOL_GREY = (175, 175, 175)  # the candidate pool, a neutral behind the two categories
+IMPORTANCE_RED = VERMILLION  # Okabe–Ito: the importance points, the coverage points, changed cells
+COVERAGE_BLUE = SKY
+CHANGED_YELLOW = YELLOW
 INK = (30, 30, 30)
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
