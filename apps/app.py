@@ -19,7 +19,7 @@ if __package__ in (None, ""):  # run as a script (Spaces, Docker, `gradio apps/a
 
 import gradio as gr  # noqa: E402
 
-from apps import frame  # noqa: E402
+from apps import classroom, frame  # noqa: E402
 from apps.registry import FAMILIES, PAGES, SCREENSHOTS, Page  # noqa: E402
 from core import zoo  # noqa: E402
 
@@ -53,7 +53,9 @@ def build() -> gr.Blocks:
 
 def _page_blocks(page: Page) -> gr.Blocks:
     module = importlib.import_module(page.module)
-    return module.build() if hasattr(module, "build") else module.demo
+    blocks = module.build() if hasattr(module, "build") else module.demo
+    classroom.attach(blocks, page.lesson)  # links, projector, predict-then-reveal, slide (once per page)
+    return blocks
 
 
 def _site_header(banner: str) -> None:

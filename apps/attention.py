@@ -14,7 +14,7 @@ from typing import Any
 
 import gradio as gr
 
-from apps import frame, i18n
+from apps import classroom, frame, i18n
 from core import attention, zoo
 from core.viz.attention_viz import grid_click, grid_figure
 
@@ -242,6 +242,7 @@ def build() -> gr.Blocks:
         for control in (swin_model, swin_stage):
             refresh(control.change(frame.guard(_swin_dims), [swin_model, swin_weights, *swin_controls],
                                    swin_controls, api_visibility="private").then(**rerun))
+    classroom.attach(demo, "attention")  # links, projector layout, predict-then-reveal, slide
     return demo
 
 

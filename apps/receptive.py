@@ -13,7 +13,7 @@ from typing import Any
 
 import gradio as gr
 
-from apps import frame
+from apps import classroom, frame
 from core import receptive_lesson as receptive
 from core import zoo
 
@@ -217,6 +217,7 @@ def build() -> gr.Blocks:
         roadmap_btn.click(
             frame.guard(_roadmap), None, roadmap_img, api_visibility="private", concurrency_limit=1
         )
+    classroom.attach(demo, "receptive")  # links, projector layout, predict-then-reveal, slide
     return demo
 
 

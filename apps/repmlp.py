@@ -10,7 +10,7 @@ from typing import Any
 
 import gradio as gr
 
-from apps import frame, i18n
+from apps import classroom, frame, i18n
 from core import repmlp
 
 P = {p.name: p for p in repmlp.PARAMS}
@@ -212,6 +212,7 @@ def build() -> gr.Blocks:
             box.change(frame.guard(_calc), [*calc_inputs, lang], calc_out, api_visibility="private",
                        queue=False)
         i18n.on_language(frame.guard(_calc), calc_inputs, [calc_out])
+    classroom.attach(demo, "repmlp")  # links, projector layout, predict-then-reveal, slide
     return demo
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import gradio as gr
 
-from apps import frame
+from apps import classroom, frame
 from core import roi_lesson as lesson
 from core import zoo
 
@@ -212,6 +212,7 @@ def build() -> gr.Blocks:
         align_img.select(frame.guard(_click_probe), summary, probe, api_visibility="private").then(
             **rerun).then(**labels).then(**sheet)
 
+    classroom.attach(demo, "roi")  # links, projector layout, predict-then-reveal, slide
     return demo
 
 

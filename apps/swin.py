@@ -12,7 +12,7 @@ from typing import Any
 
 import gradio as gr
 
-from apps import frame, i18n
+from apps import classroom, frame, i18n
 from core import swin, zoo
 
 IMAGE_KEYS = ("window_grid", "shifted_regions", "region_map", "window_mask", "position_index", "bias_tables",
@@ -267,6 +267,7 @@ def build() -> gr.Blocks:
             control.change(frame.guard(_complexity), [*calc_inputs, lang], calc, api_visibility="private")
         demo.load(**teach)
         demo.load(frame.guard(_dims), [model, weights, *geometry], geometry, api_visibility="private")
+    classroom.attach(demo, "swin")  # links, projector layout, predict-then-reveal, slide
     return demo
 
 
