@@ -145,8 +145,8 @@ def build() -> gr.Blocks:
                      "A segmenter predicts a coarse map at 1/16 of the width and height; PointRend "
                      "re-predicts only the most uncertain points, doubling the resolution at each step.",
                      zh=("PointRend：只渲染边界，而不是整张掩码",
-                         "分割网络先预测宽和高都只有 1/16 的粗糙图；PointRend 只重新预测最不确定的点，每一步把"
-                         "分辨率翻倍。"),
+                         "分割网络先预测宽和高都只有 1/16 的粗糙图；PointRend 只重新预测最不确定的"
+                         "点，每一步把分辨率翻倍。"),
                      first=("press **Load ShapesWorld scene** (the model knows those), then move the "
                             "**subdivision step** and watch the points gather on the boundaries.",
                             "按**加载 ShapesWorld 场景**（模型认识这些图），再拖动**细分步**，看点怎样聚到边"
