@@ -6,10 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
-from core.train.shapesworld import CLASSES, ShapesWorld, classify_batches
+from core.train.shapesworld import CLASSES, EVAL_STYLES, STYLES, TRAIN_STYLES, ShapesWorld, classify_batches
 from core.zoo import SHAPE_CLASSES
 
-CASES = [("classify", "train"), ("classify", "heldout"), ("detect", "train"), ("detect", "heldout")]
+CASES = [(mode, style) for mode in ("classify", "detect") for style in STYLES]
 
 
 def test_classes_match_the_zoo_label_set():
@@ -112,6 +112,104 @@ def test_heldout_style_renders_differently():
         return float(np.mean(dens))
 
     assert inner_edge_density("heldout") > 3 * inner_edge_density("train")
+
+
+def _luma(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+
+
+def test_style_sets_split_training_from_evaluation():
+    assert set(TRAIN_STYLES) | set(EVAL_STYLES) == set(STYLES)
+    assert not set(TRAIN_STYLES) & set(EVAL_STYLES)
+    # the training styles draw no background of an evaluation family
+    for style in EVAL_STYLES:
+        for kind in {"heldout": ["dots"], "sketch": ["paper", "ruled", "graph"], "collage": []}[style]:
+            with pytest.raises(ValueError, match="backgrounds"):
+                ShapesWorld(64, style="diverse", backgrounds=[kind])
+
+
+def test_sketch_style_is_dark_thin_strokes_on_light_paper():
+    """Each shape is an outline of dark ink a few pixels wide; everything else is bright paper."""
+    world = ShapesWorld(96, "classify", seed=4, style="sketch", max_distractors=0)
+    for i in range(30):
+        s = world[i]
+        luma, stroke = _luma(s.image), s.masks[0]
+        assert np.median(luma[~stroke]) > 180  # paper
+        assert np.median(luma[stroke]) < np.median(luma[~stroke]) - 60  # ink
+        # an outline: a thin band (few pixels from its edge), far fewer pixels than the area it spans
+        depth = cv2.distanceTransform(stroke.astype(np.uint8), cv2.DIST_L2, 3)[stroke]
+        assert np.percentile(depth, 90) <= 3.0, i  # a filled shape this large reaches 10+
+        hull = cv2.convexHull(np.argwhere(stroke)[:, ::-1].astype(np.int32))
+        assert stroke.sum() < 0.6 * cv2.contourArea(hull), i
+        assert s.boxes[0, 2] - s.boxes[0, 0] > 0.3 * 96 * 0.9  # still the dominant, large shape
+
+
+def test_sketch_strokes_are_hand_drawn_not_geometric():
+    """Pen strokes wobble off the exact outline that the diverse style draws for the same geometry."""
+    from core.train.shapesworld import _boundaries, _Shape, _sketch_coverage
+
+    rng = np.random.default_rng(0)
+    shape = _Shape(cls=1, cx=48, cy=48, r=30, theta=0.3, hollow=False, thickness=1, aa=True, aux=0.0,
+                   outline=True)
+    from core.train.shapesworld import _coverage
+
+    exact = _coverage(shape, 96) >= 128
+    dist = cv2.distanceTransform((~exact).astype(np.uint8), cv2.DIST_L2, 3)
+    off_line, furthest = [], []
+    for _ in range(8):
+        off = dist[_sketch_coverage(rng, shape, 96, 1) >= 128]
+        assert np.median(off) < 1.5  # the drawing follows the square...
+        off_line.append(np.mean(off > 0))
+        furthest.append(off.max())
+    # ...but wobble and corner overshoot leave the geometric line (a geometric 1-px stroke: 0 and 0)
+    assert np.mean(off_line) > 0.3 and max(furthest) > 2.0, (off_line, furthest)
+    corners = _boundaries(shape)[0]
+    assert len(corners) == 4
+
+
+def test_ring_outline_is_two_circles_and_circle_outline_one():
+    from core.train.shapesworld import _coverage, _Shape
+
+    for cls, loops in ((0, 1), (6, 2)):
+        shape = _Shape(cls=cls, cx=48, cy=48, r=30, theta=0.0, hollow=False, thickness=2, aa=True, aux=0.5,
+                       outline=True)
+        mask = (_coverage(shape, 96) >= 128).astype(np.uint8)
+        n, _ = cv2.connectedComponents(mask)
+        assert n - 1 == loops, cls
+
+
+def test_collage_pieces_are_photo_textured():
+    """Collage fills carry photo texture, unlike the flat, gradient or smooth-noise training fills."""
+    collage = ShapesWorld(96, "classify", seed=6, style="collage", max_distractors=0)
+    train = ShapesWorld(96, "classify", seed=6, style="train", max_distractors=0, hollow_prob=0.0)
+
+    def inner_std(world):
+        out = []
+        for i in range(30):
+            s = world[i]
+            inner = cv2.erode(s.masks[0].astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+            if inner.sum() > 50:
+                out.append(_luma(s.image)[inner].std())
+        return float(np.median(out))
+
+    assert inner_std(collage) > 2 * inner_std(train)
+
+
+def test_diverse_style_adds_outlines_and_recolourings_to_training():
+    """'diverse' keeps the training geometry but draws some shapes as outlines and recolours images."""
+    diverse = ShapesWorld(64, "classify", seed=8, style="diverse", max_distractors=0)
+    train = ShapesWorld(64, "classify", seed=8, style="train", max_distractors=0)
+    outline = grey = 0
+    for i in range(200):
+        s = diverse[i]
+        filled = np.zeros((64, 64), np.uint8)
+        contours, _ = cv2.findContours(s.masks[0].astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        cv2.drawContours(filled, contours, -1, 1, -1)
+        outline += s.masks[0].sum() < 0.4 * filled.sum() and s.label not in (6,)
+        grey += float(np.abs(s.image.astype(int) - s.image.mean(axis=-1, keepdims=True)).max()) < 12
+    assert 0.15 < outline / 200 < 0.45, outline
+    assert grey > 0
+    assert not np.array_equal(diverse[0].image, train[0].image)
 
 
 def test_batches_for_torch():

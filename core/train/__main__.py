@@ -1,5 +1,6 @@
 """CLI: ``python -m core.train <model> [--steps N] [--out DIR] [--seed S] [--smoke] [--threads T]``
-(``ddpm-shapes`` also takes ``--init WEIGHTS --lr LR`` to continue a run from its saved weights)."""
+(``ddpm-shapes`` also takes ``--init WEIGHTS --lr LR`` to continue a run from its saved weights;
+``--remeasure`` re-measures a shipped classifier's held-out metrics into its card without training)."""
 
 from __future__ import annotations
 
@@ -23,13 +24,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--smoke", action="store_true", help="a few steps on tiny data, to test the code")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("--init", type=Path, default=None,
-                        help="continue from these safetensors weights (ddpm-shapes)")
-    parser.add_argument("--lr", type=float, default=None, help="learning rate override (ddpm-shapes)")
+                        help="continue from these safetensors weights (ddpm-shapes and the classifiers)")
+    parser.add_argument("--lr", type=float, default=None,
+                        help="learning rate override (ddpm-shapes and the classifiers)")
+    parser.add_argument("--remeasure", action="store_true",
+                        help="re-measure the shipped weights' held-out metrics into the card, no training "
+                             "(vit-shapes, swin-shapes, resnet-shapes)")
     args = parser.parse_args(argv)
-    if (args.init is not None or args.lr is not None) and args.model != "ddpm-shapes":
-        parser.error("--init and --lr apply to ddpm-shapes only (the classifier recipes fix their own)")
+    if (args.init is not None or args.lr is not None) and args.model not in (
+            "ddpm-shapes", "vit-shapes", "swin-shapes", "resnet-shapes"):
+        parser.error("--init and --lr apply to ddpm-shapes and the classifiers only")
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.remeasure:
+        from core.train.classifiers import RECIPES, remeasure_card
+
+        if args.model not in RECIPES:
+            parser.error(f"--remeasure applies to {', '.join(RECIPES)}")
+        print(remeasure_card(args.model, out=args.out))
+        return
     # `kill` (SIGTERM) ends a run like Ctrl-C does: the trainers' `finally` blocks run, so no scene
     # rendering process outlives its training
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))

@@ -6,8 +6,26 @@ outline (hollow stroke, bordered fill), antialiasing, background (flat, gradient
 stripes/checks, crops of the bundled photos) and occlusion; the colour of every shape is chosen to
 contrast in luminance with the background under it, so a shape is always visible.
 
-``style="heldout"`` renders with a family never used in training — hatched and checked fills on
-dotted, woven or tiled backgrounds — so a classifier's accuracy on it measures generalisation.
+Styles (render families):
+
+* ``"train"`` — the family above; the scenes of the detector, PointRend and diffusion trainings.
+* ``"diverse"`` — the classifiers' training style: ``"train"`` plus thin geometric outlines of every
+  class (one stroke along the region's boundary: a ring is two concentric circles), strong synthetic
+  texture fills (value noise over four octaves), photo backgrounds up to full contrast, and
+  whole-image recolourings that keep the luminance structure or flip it (negative, grey, duotone
+  ramps, YIQ hue rotation, contrast fades) with heavier noise and blur.
+* ``"heldout"`` — hatched and checked fills on dotted, woven or tiled backgrounds.
+* ``"sketch"`` — hand-drawn pen or pencil outlines on paper: each edge a separate wobbly stroke that
+  overshoots its corners, one or two passes, dark ink on off-white paper that is plain, ruled (with a
+  margin line) or squared, with grain and uneven lighting.
+* ``"collage"`` — shapes cut out of photos (a photo crop tinted to contrast with what is under it),
+  pasted over a full-contrast photo with a drop shadow and often a paper-white rim.
+
+The last three are never used in training (no trainer renders them, and ``"diverse"`` draws none of
+their elements: no hatching, dots, weave, tiles, paper, ruling, wobbly or overshooting strokes,
+photo-textured fills, shadows or rims; the one element shared is the bundled photos as backgrounds,
+which "diverse" and "train" also use), so a classifier's accuracy on them measures generalisation
+to render families it never saw.
 
 A scene is a pure function of ``(seed, index)`` (and the constructor's options): ``world[i]`` always
 returns the same pixels. Rendering uses numpy and OpenCV only; a 96-px scene takes about a millisecond.
@@ -46,7 +64,9 @@ __all__ = [
 
 CLASSES: tuple[str, ...] = ("circle", "square", "triangle", "pentagon", "hexagon", "star", "ring", "cross")
 MODES = ("classify", "detect")
-STYLES = ("train", "heldout")
+STYLES = ("train", "heldout", "diverse", "sketch", "collage")
+TRAIN_STYLES = ("train", "diverse")  # the only styles any trainer renders
+EVAL_STYLES = ("heldout", "sketch", "collage")  # render families kept out of training
 IMAGES_DIR = Path(__file__).resolve().parents[2] / "assets" / "images"
 
 _SHIFT = 4  # OpenCV sub-pixel bits for polygon and circle vertices
@@ -92,6 +112,7 @@ class _Shape:
     aa: bool  # antialiased edges
     aux: float  # class-specific: star inner ratio, ring hole ratio, cross arm half-width
     cover: np.ndarray | None = None  # (H, W) uint8 coverage 0..255
+    outline: bool = False  # 'diverse' style: a thin stroke along the region's whole boundary
 
 
 class ShapesWorld:
@@ -102,13 +123,15 @@ class ShapesWorld:
         mode: ``"classify"`` (one dominant shape, optional small distractors) or ``"detect"``
             (``min_objects``..``max_objects`` shapes of similar scale, for detection and segmentation).
         seed: the world's seed; scene ``i`` depends only on ``(seed, i)`` and the options below.
-        style: ``"train"`` or ``"heldout"`` (a render family never used in training).
+        style: one of :data:`STYLES` (see the module docstring); ``"heldout"``, ``"sketch"`` and
+            ``"collage"`` are render families never used in training.
         min_objects, max_objects: object count range in detect mode.
         max_distractors: in classify mode, up to this many small distractor shapes (0 disables).
         classes: restrict to these class ids (default: all eight).
         hollow_prob: probability that a (non circle/ring) shape is drawn as an outline only.
-        backgrounds: restrict the background families (train style: ``flat linear radial noise stripes
-            photo``; held-out style: ``dots woven tiles``), e.g. for an easy first phase of training.
+        backgrounds: restrict the background families (train and diverse styles: ``flat linear radial
+            noise stripes photo``; held-out style: ``dots woven tiles``; sketch: ``paper ruled graph``;
+            collage: ``photo``), e.g. for an easy first phase of training.
         length: ``len(world)``, for samplers and data loaders; indexing is not limited by it.
     """
 
@@ -137,7 +160,7 @@ class ShapesWorld:
         if not self.classes or not all(0 <= c < len(CLASSES) for c in self.classes):
             raise ValueError(f"classes must be ids in 0..{len(CLASSES) - 1}")
         self.hollow_prob = float(hollow_prob)
-        family = _TRAIN_BACKGROUNDS if style == "train" else _HELDOUT_BACKGROUNDS
+        family = _BACKGROUNDS[style]
         self.backgrounds = family if backgrounds is None else tuple(backgrounds)
         if not self.backgrounds or not set(self.backgrounds) <= set(family):
             raise ValueError(f"backgrounds for style {style!r} must be among {sorted(set(family))}")
@@ -164,7 +187,14 @@ class ShapesWorld:
         rng = np.random.default_rng([self.seed, index, MODES.index(self.mode), STYLES.index(self.style)])
         shapes = self._plan(rng)
         background = self._background(rng)
-        image, owner = self._render(rng, background, shapes)
+        if self.style == "sketch":
+            image, owner = self._render_sketch(rng, background, shapes)
+        elif self.style == "collage":
+            image, owner = self._render_collage(rng, background, shapes)
+        else:
+            image, owner = self._render(rng, background, shapes)
+        if self.style == "diverse":
+            image = self._restyle(rng, image)
         return self._finish(image, owner, shapes, index)
 
     def images_labels(self, indices: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -248,6 +278,9 @@ class ShapesWorld:
         aux_range = _AUX_RANGE.get(cls)
         aux = rng.uniform(*aux_range) if aux_range else 0.0
         shape = _Shape(cls, cx, cy, r, theta, hollow, thickness, bool(rng.random() < 0.8), float(aux))
+        if self.style == "diverse" and r >= 5 and rng.random() < _OUTLINE_PROB:
+            shape.hollow, shape.outline = False, True
+            shape.thickness = int(max(1, round(s / 96 * rng.uniform(0.8, 2.6))))
         shape.cover = _coverage(shape, s)
         return shape
 
@@ -319,7 +352,10 @@ class ShapesWorld:
             crop = crop[:, ::-1]
         bg = cv2.resize(crop, (self.size, self.size), interpolation=cv2.INTER_AREA).astype(np.float32)
         mean = bg.mean(axis=(0, 1), keepdims=True)
-        return mean + (bg - mean) * rng.uniform(0.3, 0.8)  # tame the photo so it stays a background
+        # tame the photo so it stays a background (a collage pastes its pieces over the photo as it is)
+        keep = {"collage": (0.85, 1.0), "diverse": (0.3, 1.0)}.get(self.style, (0.3, 0.8))
+        keep = rng.uniform(*keep)
+        return mean + (bg - mean) * keep
 
     # held-out backgrounds: dot lattices, woven bands, tiles — none of these families occur in training
     def _bg_dots(self, rng):
@@ -357,6 +393,58 @@ class ShapesWorld:
         bg[grout] = base * 0.7
         return bg
 
+    # sketch backgrounds: paper — plain, ruled (with a margin line) or squared; never used in training
+    def _bg_paper(self, rng):
+        s = self.size
+        xx, yy = self._grid
+        tint = np.array([[[rng.uniform(12, 32), rng.uniform(0, 0.12) * 255, rng.uniform(0.86, 0.99) * 255]]])
+        base = cv2.cvtColor(tint.astype(np.uint8), cv2.COLOR_HSV2RGB)[0, 0].astype(np.float32)
+        a = rng.uniform(0, 2 * math.pi)
+        light = (xx * math.cos(a) + yy * math.sin(a)) / s  # uneven lighting across the sheet
+        light = (light - light.min()) * rng.uniform(0, 22)
+        cells = int(rng.integers(4, 10))
+        fibres = cv2.resize(rng.uniform(-1, 1, (cells, cells)).astype(np.float32), (s, s),
+                            interpolation=cv2.INTER_CUBIC) * rng.uniform(2, 6)
+        grain = rng.normal(0, rng.uniform(1.5, 4), (s, s)).astype(np.float32)
+        return base - (light - fibres - grain)[..., None]
+
+    def _ruling(self, u: np.ndarray, period: float, colour: np.ndarray, strength: float, paper: np.ndarray):
+        """Thin printed lines where ``u`` (in line periods) is near an integer, blended into ``paper``."""
+        d = np.abs(u - np.round(u)) * period
+        t = np.clip(1.0 - d / (0.45 * max(1.0, self.size / 96)), 0, 1)[..., None] * strength
+        return paper * (1 - t) + colour * t
+
+    def _bg_ruled(self, rng):
+        s = self.size
+        paper = self._bg_paper(rng)
+        xx, yy = self._grid
+        a = rng.uniform(-0.12, 0.12)
+        period = s / 96 * rng.uniform(7, 12)
+        u = (yy * math.cos(a) - xx * math.sin(a)) / period + rng.uniform(0, 1)
+        blue = np.array([rng.uniform(120, 170), rng.uniform(160, 200), rng.uniform(210, 240)], np.float32)
+        paper = self._ruling(u, period, blue, rng.uniform(0.4, 0.8), paper)
+        if rng.random() < 0.6:  # the red margin line
+            x0 = rng.uniform(0.06, 0.22) * s
+            v = (xx * math.cos(a) + yy * math.sin(a) - x0) / period
+            d = np.abs(v) * period
+            t = np.clip(1.0 - d / (0.6 * max(1.0, s / 96)), 0, 1)[..., None] * rng.uniform(0.4, 0.7)
+            paper = paper * (1 - t) + np.array([225, 120, 120], np.float32) * t
+        return paper
+
+    def _bg_graph(self, rng):
+        s = self.size
+        paper = self._bg_paper(rng)
+        xx, yy = self._grid
+        a = rng.uniform(-0.12, 0.12)
+        period = s / 96 * rng.uniform(5, 10)
+        colour = [np.array([140, 180, 225], np.float32), np.array([150, 200, 160], np.float32),
+                  np.array([170, 170, 170], np.float32)][int(rng.integers(3))]
+        strength = rng.uniform(0.3, 0.6)
+        u = (yy * math.cos(a) - xx * math.sin(a)) / period + rng.uniform(0, 1)
+        v = (xx * math.cos(a) + yy * math.sin(a)) / period + rng.uniform(0, 1)
+        paper = self._ruling(u, period, colour, strength, paper)
+        return self._ruling(v, period, colour, strength, paper)
+
     # ------------------------------------------------------------------------------------------ #
     # rendering
 
@@ -372,7 +460,7 @@ class ShapesWorld:
             base = self._contrasting(rng, under)
             fill = self._fill(rng, shape, base, under)
             image = image * (1 - alpha) + fill * alpha
-            if not shape.hollow and shape.cls not in (6,) and rng.random() < 0.3:
+            if not shape.hollow and shape.cls not in (6,) and not shape.outline and rng.random() < 0.3:
                 border_cover = _border(shape, self.size)
                 b_alpha = border_cover.astype(np.float32)[..., None] / 255.0
                 border_colour = self._contrasting(rng, under)
@@ -381,13 +469,104 @@ class ShapesWorld:
                 shape.cover = cover
                 sel = cover >= 128
             owner[sel] = k
-        # whole-image degradations, so no model can rely on perfectly crisp synthetic edges
-        if rng.random() < 0.3:
-            sigma = rng.uniform(0.3, 0.9)
-            image = cv2.GaussianBlur(image, (0, 0), sigma)
-        if rng.random() < 0.5:
-            image = image + rng.normal(0, rng.uniform(1, 7), image.shape).astype(np.float32)
-        return np.clip(image + 0.5, 0, 255).astype(np.uint8), owner
+        return _degrade(rng, image), owner
+
+    def _render_sketch(self, rng: np.random.Generator, bg: np.ndarray, shapes: list[_Shape]):
+        """Pen or pencil outlines on paper: one pen per drawing, each shape drawn stroke by stroke."""
+        s = self.size
+        image = bg.copy()
+        owner = np.full((s, s), -1, dtype=np.int64)
+        inks = ((20, 20, 28), (28, 42, 125), (62, 62, 68), (120, 22, 28), (22, 70, 40))
+        ink = np.array(inks[int(rng.integers(len(inks)))], np.float32)
+        ink = ink + rng.uniform(-10, 10, 3).astype(np.float32)
+        width = int(max(1, round(s / 96 * rng.uniform(0.9, 2.2))))
+        pencil = rng.random() < 0.4
+        for k, shape in enumerate(shapes):
+            cover = _sketch_coverage(rng, shape, s, width)
+            shape.cover = cover
+            alpha = cover.astype(np.float32)[..., None] / 255.0
+            if pencil:  # graphite leaves a grainy, lighter line
+                alpha = alpha * rng.uniform(0.55, 1.0, (s, s, 1)).astype(np.float32)
+            image = image * (1 - alpha) + ink * alpha
+            owner[cover >= 128] = k
+        return _degrade(rng, image), owner
+
+    def _render_collage(self, rng: np.random.Generator, bg: np.ndarray, shapes: list[_Shape]):
+        """Pieces cut out of photos, tinted to contrast, pasted with a drop shadow and maybe a white rim."""
+        s = self.size
+        image = bg.copy()
+        owner = np.full((s, s), -1, dtype=np.int64)
+        light = rng.uniform(0, 2 * math.pi)  # one light for the whole table
+        for k, shape in enumerate(shapes):
+            if shape.hollow:  # a cut-out piece is solid
+                shape.hollow = False
+                shape.cover = _coverage(shape, s)
+            cover = shape.cover
+            assert cover is not None
+            piece = cover
+            if rng.random() < 0.6:
+                t = int(max(1, round(s / 96 * rng.uniform(1.0, 2.2))))
+                disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * t + 1, 2 * t + 1))
+                piece = cv2.dilate(cover, disc)
+            off = s * rng.uniform(0.015, 0.04)
+            shift = np.float32([[1, 0, off * math.cos(light)], [0, 1, off * math.sin(light)]])
+            shadow = cv2.warpAffine(piece.astype(np.float32) / 255.0, shift, (s, s))
+            shadow = cv2.GaussianBlur(shadow, (0, 0), s / 96 * rng.uniform(0.8, 2.0))
+            image = image * (1 - rng.uniform(0.35, 0.6) * shadow[..., None])
+            sel = cover >= 128
+            under = image[sel] if sel.any() else image.reshape(-1, 3)
+            base = self._contrasting(rng, under)
+            texture = self._photo_crop(rng)
+            fill = base + (texture - texture.mean(axis=(0, 1), keepdims=True)) * rng.uniform(0.5, 0.9)
+            rim = np.full(3, rng.uniform(228, 252), np.float32) + rng.uniform(-6, 6, 3).astype(np.float32)
+            a_piece = piece.astype(np.float32)[..., None] / 255.0
+            a_cover = cover.astype(np.float32)[..., None] / 255.0
+            image = image * (1 - a_piece) + rim * a_piece
+            image = image * (1 - a_cover) + fill * a_cover
+            shape.cover = piece
+            owner[piece >= 128] = k
+        return _degrade(rng, image), owner
+
+    def _photo_crop(self, rng: np.random.Generator) -> np.ndarray:
+        """A random square crop of a bundled photo, resized to the scene (float RGB)."""
+        photos = _photos()
+        photo = photos[int(rng.integers(len(photos)))]
+        h, w = photo.shape[:2]
+        side = int(rng.integers(min(h, w) // 5, min(h, w) // 2 + 1))
+        y0, x0 = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
+        crop = photo[y0:y0 + side, x0:x0 + side]
+        return cv2.resize(crop, (self.size, self.size), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+    def _restyle(self, rng: np.random.Generator, image: np.ndarray) -> np.ndarray:
+        """'diverse' style: a whole-image recolouring, maybe a negative, a fade, blur and heavy noise."""
+        img = image.astype(np.float32)
+        kind = rng.random()
+        if kind < 0.12:  # grey
+            img = np.repeat((img @ _LUMA)[..., None], 3, axis=-1)
+        elif kind < 0.3:  # duotone: luminance mapped onto a ramp between two contrasting colours
+            for _ in range(20):
+                c0, c1 = self._colour(rng), self._colour(rng)
+                if abs(float((c1 - c0) @ _LUMA)) >= 120:
+                    break
+            else:
+                c0, c1 = np.zeros(3, np.float32), np.full(3, 255.0, np.float32)
+            img = c0 + (c1 - c0) * (img @ _LUMA)[..., None] / 255.0
+        elif kind < 0.5:  # YIQ hue rotation and saturation change: luminance (Y) is unchanged
+            yiq = img @ _RGB2YIQ.T
+            a, sat = rng.uniform(0, 2 * math.pi), rng.uniform(0.4, 1.8)
+            rot = np.array([[1, 0, 0], [0, math.cos(a) * sat, -math.sin(a) * sat],
+                            [0, math.sin(a) * sat, math.cos(a) * sat]], np.float32)
+            img = yiq @ rot.T @ np.linalg.inv(_RGB2YIQ).T.astype(np.float32)
+        if rng.random() < 0.3:  # negative
+            img = 255.0 - img
+        if rng.random() < 0.2:  # faded contrast
+            m = img.mean(axis=(0, 1), keepdims=True)
+            img = m + (img - m) * rng.uniform(0.5, 0.8)
+        if rng.random() < 0.2:
+            img = cv2.GaussianBlur(img, (0, 0), self.size / 96 * rng.uniform(0.7, 1.4))
+        if rng.random() < 0.35:
+            img = img + rng.normal(0, rng.uniform(6, 22), img.shape).astype(np.float32)
+        return np.clip(img + 0.5, 0, 255).astype(np.uint8)
 
     def _contrasting(self, rng: np.random.Generator, under: np.ndarray, like: np.ndarray | None = None):
         """A colour whose luminance differs clearly from the pixels it will cover.
@@ -418,6 +597,8 @@ class ShapesWorld:
     def _fill(self, rng: np.random.Generator, shape: _Shape, base: np.ndarray, under: np.ndarray):
         """The colour field a shape is painted with (broadcastable to the image)."""
         xx, yy = self._grid
+        if self.style == "diverse" and rng.random() < _TEXTURE_PROB:
+            return self._texture(rng, base)
         if self.style == "heldout":
             second = self._contrasting(rng, under, like=base)
             # hatching (parallel bars) or checks inside the shape — never used in training
@@ -443,6 +624,17 @@ class ShapesWorld:
         small = rng.uniform(-1, 1, (cells, cells, 3)).astype(np.float32)
         field = cv2.resize(small, (self.size, self.size), interpolation=cv2.INTER_CUBIC)
         return base + field * rng.uniform(10, 30)
+
+    def _texture(self, rng: np.random.Generator, base: np.ndarray) -> np.ndarray:
+        """'diverse' style: a strong synthetic texture around ``base`` — value noise summed over octaves
+        (cells of 3 to 24 across the image), partly shared by the three channels."""
+        s = self.size
+        field = np.zeros((s, s, 3), np.float32)
+        for cells, weight in ((3, 1.0), (6, 0.7), (12, 0.5), (24, 0.35)):
+            small = rng.uniform(-1, 1, (cells, cells, 3)).astype(np.float32)
+            small = 0.6 * small.mean(axis=-1, keepdims=True) + 0.4 * small
+            field += weight * cv2.resize(small, (s, s), interpolation=cv2.INTER_CUBIC)
+        return base + field * rng.uniform(25, 60)
 
     def _finish(self, image: np.ndarray, owner: np.ndarray, shapes: list[_Shape], index: int) -> Scene:
         labels, boxes, masks = [], [], []
@@ -473,6 +665,11 @@ class ShapesWorld:
 _AUX_RANGE = {5: (0.38, 0.52), 6: (0.45, 0.68), 7: (0.26, 0.38)}
 _TRAIN_BACKGROUNDS = ("flat", "linear", "radial", "noise", "stripes", "photo", "photo")
 _HELDOUT_BACKGROUNDS = ("dots", "woven", "tiles")
+_BACKGROUNDS = {"train": _TRAIN_BACKGROUNDS, "diverse": _TRAIN_BACKGROUNDS, "heldout": _HELDOUT_BACKGROUNDS,
+                "sketch": ("paper", "ruled", "graph"), "collage": ("photo",)}
+_OUTLINE_PROB = 0.3  # 'diverse' style: share of shapes drawn as a thin outline of their region
+_TEXTURE_PROB = 0.3  # 'diverse' style: share of fills that are a strong multi-octave noise texture
+_RGB2YIQ = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]], np.float32)
 
 
 # ---------------------------------------------------------------------------------------------- #
@@ -501,6 +698,70 @@ def _outline(shape: _Shape) -> np.ndarray:
     return pts + np.array([shape.cx, shape.cy])
 
 
+def _degrade(rng: np.random.Generator, image: np.ndarray) -> np.ndarray:
+    """Whole-image blur and sensor noise, so no model can rely on perfectly crisp synthetic edges."""
+    if rng.random() < 0.3:
+        sigma = rng.uniform(0.3, 0.9)
+        image = cv2.GaussianBlur(image, (0, 0), sigma)
+    if rng.random() < 0.5:
+        image = image + rng.normal(0, rng.uniform(1, 7), image.shape).astype(np.float32)
+    return np.clip(image + 0.5, 0, 255).astype(np.uint8)
+
+
+def _boundaries(shape: _Shape, points: int = 64) -> list[np.ndarray]:
+    """The closed boundary curves of a shape's region (a ring has two), as float vertex arrays."""
+    if shape.cls in (0, 6):
+        ang = shape.theta + 2 * math.pi * np.arange(points) / points
+        unit = np.stack([np.cos(ang), np.sin(ang)], axis=1)
+        radii = [shape.r] if shape.cls == 0 else [shape.r, shape.r * shape.aux]
+        return [unit * rad + np.array([shape.cx, shape.cy]) for rad in radii]
+    return [_outline(shape)]
+
+
+def _wobble(rng: np.random.Generator, pts: np.ndarray, amp: float, closed: bool) -> np.ndarray:
+    """Densify a path to ~1 px steps and displace it sideways by a smooth random wobble of ``amp`` px."""
+    seq = np.vstack([pts, pts[:1]]) if closed else pts
+    seg = np.linalg.norm(np.diff(seq, axis=0), axis=1)
+    arc = np.concatenate([[0.0], np.cumsum(seg)])
+    n = max(8, int(arc[-1]))
+    t = np.linspace(0, arc[-1], n)
+    path = np.stack([np.interp(t, arc, seq[:, 0]), np.interp(t, arc, seq[:, 1])], axis=1)
+    tangent = np.gradient(path, axis=0)
+    normal = np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)
+    normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-6)
+    u = t / max(arc[-1], 1e-6)
+    offset = sum(rng.uniform(-1, 1) * np.sin(2 * math.pi * (f * u + rng.uniform(0, 1)))
+                 for f in (rng.uniform(0.5, 1.5), rng.uniform(2, 4), rng.uniform(5, 9)))
+    return path + normal * (amp / 2 * offset)[:, None]
+
+
+def _sketch_coverage(rng: np.random.Generator, shape: _Shape, size: int, width: int) -> np.ndarray:
+    """A hand-drawn outline: wobbly strokes (straight edges one by one, overshooting the corners, or a
+    circle closed with an overlap), one or two passes."""
+    canvas = np.zeros((size, size), dtype=np.uint8)
+    amp = min(1.8 * size / 96, 0.045 * shape.r)
+    for _pass in range(1 if rng.random() < 0.65 else 2):
+        strokes = []
+        for curve in _boundaries(shape):
+            if shape.cls in (0, 6):  # a loop, started anywhere, closed with a small overlap
+                loop = np.roll(curve, -int(rng.integers(len(curve))), axis=0)
+                loop = np.vstack([loop, loop[:int(len(curve) * rng.uniform(0.03, 0.12)) + 1]])
+                strokes.append(_wobble(rng, loop, amp, closed=False))
+            elif rng.random() < 0.4:  # the polygon in one closed stroke
+                strokes.append(_wobble(rng, curve, amp, closed=True))
+            else:  # edge by edge, each overshooting its corners a little
+                for i in range(len(curve)):
+                    a, b = curve[i], curve[(i + 1) % len(curve)]
+                    d = b - a
+                    a = a - d * rng.uniform(0.0, 0.08)
+                    b = b + d * rng.uniform(0.0, 0.08)
+                    bow = rng.uniform(-0.04, 0.04) * np.linalg.norm(d)
+                    mid = (a + b) / 2 + np.array([-d[1], d[0]]) / max(np.linalg.norm(d), 1e-6) * bow
+                    strokes.append(_wobble(rng, np.stack([a, mid, b]), amp, closed=False))
+        cv2.polylines(canvas, [_fixed(p) for p in strokes], False, 255, width, cv2.LINE_AA, _SHIFT)
+    return canvas
+
+
 def _fixed(pts: np.ndarray) -> np.ndarray:
     return np.round(pts * _ONE).astype(np.int32).reshape(-1, 1, 2)
 
@@ -510,7 +771,10 @@ def _coverage(shape: _Shape, size: int) -> np.ndarray:
     canvas = np.zeros((size, size), dtype=np.uint8)
     line = cv2.LINE_AA if shape.aa else cv2.LINE_8
     centre = (round(shape.cx * _ONE), round(shape.cy * _ONE))
-    if shape.cls == 0:
+    if shape.outline:  # a thin stroke along every boundary curve of the region
+        curves = [_fixed(p) for p in _boundaries(shape)]
+        cv2.polylines(canvas, curves, True, 255, shape.thickness, line, _SHIFT)
+    elif shape.cls == 0:
         cv2.circle(canvas, centre, round(shape.r * _ONE), 255, -1, line, _SHIFT)
     elif shape.cls == 6:
         cv2.circle(canvas, centre, round(shape.r * _ONE), 255, -1, line, _SHIFT)
