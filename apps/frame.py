@@ -460,6 +460,11 @@ def stale_on_edit(*controls: Any) -> None:
         trigger(None, None, None, js=MARK_STALE, queue=False, show_progress="hidden")
 
 
+#: a step of an event chain that marks the figures stale (a GT box added by clicks, say)
+STALE_JS: dict[str, Any] = dict(fn=None, inputs=None, outputs=None, js=MARK_STALE, queue=False,
+                                show_progress="hidden")
+
+
 def fresh(event: Any) -> Any:
     """After ``event`` succeeds, the results are current again: clear the stale mark."""
     return event.success(None, None, None, js=MARK_FRESH, queue=False, show_progress="hidden")
