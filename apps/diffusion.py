@@ -13,7 +13,7 @@ from typing import Any
 
 import gradio as gr
 
-from apps import frame
+from apps import classroom, frame, i18n
 from core import diffusion
 
 P = {p.name: p for p in diffusion.PARAMS}
@@ -27,18 +27,99 @@ def _params(model: str, weights: str, sampler: str, steps: Any, eta: Any, seed: 
                 strength=float(strength), mode=mode)
 
 
-def _status(summary: dict[str, Any]) -> str:
-    icon = frame.SOURCE_ICONS[summary["weights_source"]]
+VIEW_LABELS = {"x_t": ("x_t (current sample)", "x_t（当前样本）"),
+               "x0_pred": ("x̂₀ (the model's guess of the clean image)", "x̂₀（模型对干净图像的猜测）"),
+               "result": ("input → result", "输入 → 结果")}
+_CONDITIONING_ZH = {"unconditional model": "无条件模型",
+                    "class-conditional model run with the null class (unconditional)": "类别条件模型，用空类"
+                                                                                       "别运行（无条件）"}
+
+
+def _status(summary: dict[str, Any], lang: str = "en") -> str:
+    """One line for the model, one for where the sampler is; the full weights status in the fold."""
+    zh = lang == "zh"
     done = summary["step"] == summary["total_steps"]
-    bar = _bar(summary["progress"])
-    start = ("pure noise" if summary["mode"] == "generate"
-             else f"your image noised to t = {summary['start_t']} (ᾱ = {summary['start_alpha_bar']:.3f})")
+    title = summary["weights_status"].split(" · ")[0]
     sampler = summary["sampler"].upper()
     if summary["sampler"] == "ddim":
         sampler += f", η = {summary['eta']:g}"
-    return (f"{icon} **{summary['weights_status']}**  \n"
-            f"{bar} step **{summary['step']} / {summary['total_steps']}** · t = {summary['t']} · {sampler} · "
-            f"start: {start} · {summary['conditioning']}" + (" · ✅ done" if done else ""))
+    conditioning = summary["conditioning"]
+    if summary["mode"] == "generate":
+        start = i18n.pick(lang, "pure noise", "纯噪声")
+    else:
+        start = i18n.pick(lang, f"your image noised to t = {summary['start_t']} (ᾱ = "
+                                f"{summary['start_alpha_bar']:.3f})",
+                          f"你的图加噪到 t = {summary['start_t']}（ᾱ = {summary['start_alpha_bar']:.3f}）")
+    if zh:
+        conditioning = _CONDITIONING_ZH.get(conditioning, conditioning.replace("class", "类别"))
+        where = (f"{_bar(summary['progress'])} 第 **{summary['step']} / {summary['total_steps']}** 步 · "
+                 f"t = {summary['t']} · {sampler} · 起点：{start} · {conditioning}")
+        where += " · 完成" if done else ""
+    else:
+        where = (f"{_bar(summary['progress'])} step **{summary['step']} / {summary['total_steps']}** · "
+                 f"t = {summary['t']} · {sampler} · start: {start} · {conditioning}")
+        where += " · done" if done else ""
+    line = frame.model_line(title, summary["weights_source"], lang)
+    detail = frame.model_detail(summary["weights_status"].split(" · ", 1)[0], summary["weights_source"], "",
+                                lang)
+    return frame.status_text([line, where], [detail, summary["weights_status"]], lang)
+
+
+def _view_captions(summary: dict[str, Any], lang: str) -> dict[str, str]:
+    """The captions of the streamed views (as the lesson writes them), in ``lang``."""
+    last = summary["step"] == summary["total_steps"]
+    step, total, t = summary["step"], summary["total_steps"], summary["t"]
+    sdedit = summary["mode"] == "sdedit"
+    if lang == "zh":
+        where = "最终样本 x₀" if last else f"t = {t} 时的 x_t"
+        return {"x_t": f"{where}（第 {step}/{total} 步）", "x0_pred": f"t = {t} 时预测的干净图像 x̂₀",
+                "result": "输入 → 结果" if sdedit else "起始噪声 → 结果"}
+    where = "final sample x₀" if last else f"x_t at t = {t}"
+    return {"x_t": f"{where} (step {step}/{total})", "x0_pred": f"predicted clean image x̂₀ at t = {t}",
+            "result": "input → result" if sdedit else "start noise → result"}
+
+
+def _localized(summary: dict[str, Any] | None, lang: str) -> tuple[Any, ...]:
+    """Status and view captions of the streamed run in the page's language (5 views: generate, SDEdit)."""
+    if not summary or "total_steps" not in summary:  # nothing run yet: the views' plain names
+        names = [VIEW_LABELS[k][lang == "zh"] for k in ("x_t", "x0_pred", "x_t", "x0_pred", "result")]
+        return (gr.skip(), *(gr.update(label=n) for n in names))
+    caps = _view_captions(summary, lang)
+    generate = summary["mode"] == "generate"
+    views = [(generate, "x_t"), (generate, "x0_pred"), (not generate, "x_t"), (not generate, "x0_pred"),
+             (not generate, "result")]
+    labels = [gr.update(label=caps[key]) if mine else gr.skip() for mine, key in views]
+    return (_status(summary, lang), *labels)
+
+
+def _facts(s: dict[str, Any], lang: str = "en") -> str:
+    schedule = s.get("schedule", "")
+    if lang == "zh":
+        return (f"**t = {s['t']}**（{schedule}）· β_t = {s['beta']:.3g} · ᾱ_t = {s['alpha_bar']:.4g} · "
+                f"SNR = {s['snr']:.3g}  \n"
+                f"x_t = **{s['signal_scale']:.3f}**·x₀ + **{s['noise_scale']:.3f}**·ε  ·  "
+                f"在 t = T−1 时 ᾱ = {s['alpha_bar_T']:.2g}（永远不会正好是 0），β 只从 "
+                f"{s['beta_1']:.1e} 变到 {s['beta_T']:.3g}")
+    return (f"**t = {s['t']}** ({schedule}) · β_t = {s['beta']:.3g} · ᾱ_t = {s['alpha_bar']:.4g} · "
+            f"SNR = {s['snr']:.3g}  \n"
+            f"x_t = **{s['signal_scale']:.3f}**·x₀ + **{s['noise_scale']:.3f}**·ε  ·  "
+            f"at t = T−1: ᾱ = {s['alpha_bar_T']:.2g} (never exactly 0), β only goes "
+            f"{s['beta_1']:.1e} → {s['beta_T']:.3g}")
+
+
+def _facts_in(s: dict[str, Any] | None, lang: str) -> Any:
+    if not s or "alpha_bar" not in s:
+        return gr.skip(), gr.skip()
+    label = f"t = {s['t']} 时的 x_t" if lang == "zh" else f"x_t at t = {s['t']}"
+    return _facts(s, lang), gr.update(label=label)
+
+
+def _bounds(summary: dict[str, Any] | None, label: str, sampler: str) -> tuple[Any, Any, Any]:
+    """Class only for a class-conditional model, guidance only with a class, η only for DDIM."""
+    unconditional = bool(summary) and summary.get("conditioning") == "unconditional model"
+    return (gr.update(interactive=not unconditional),
+            gr.update(interactive=not unconditional and label != diffusion.NONE_LABEL),
+            gr.update(interactive=sampler == "ddim"))
 
 
 def _bar(fraction: float, width: int = 20) -> str:
@@ -82,11 +163,7 @@ def _forward(path: str | None, t: int = 500, schedule: str = "linear", seed: int
     image = frame.read_upload(path)
     result = diffusion.forward(image, t=int(t), schedule=schedule, seed=int(seed))
     s = result.summary
-    facts = (f"**t = {s['t']}** ({schedule}) · β_t = {s['beta']:.3g} · ᾱ_t = {s['alpha_bar']:.4g} · "
-             f"SNR = {s['snr']:.3g}  \n"
-             f"x_t = **{s['signal_scale']:.3f}**·x₀ + **{s['noise_scale']:.3f}**·ε  ·  "
-             f"at t = T−1: ᾱ = {s['alpha_bar_T']:.2g} (never exactly 0), β only goes "
-             f"{s['beta_1']:.1e} → {s['beta_T']:.3g}")
+    facts = _facts({"schedule": schedule, **s})
     return (gr.update(value=result.images["x_t"], label=result.captions["x_t"]), result.images["schedule"],
             result.images["forward_strip"], facts, s, frame.save_figures(result, "diffusion-forward"))
 
@@ -111,85 +188,132 @@ def build() -> gr.Blocks:
                      "that "
                      "noise, and the reverse process removes it a step at a time: from pure noise x_T back "
                      "to "
-                     "a clean x₀.")
+                     "a clean x₀.",
+                     zh=("扩散模型：用噪声毁掉一张图，再重建一张",
+                         "前向过程分 1000 小步加入高斯噪声；UNet 学会预测这些噪声，反向过程一步一步把噪声去掉"
+                         "："
+                         "从纯噪声 x_T 回到干净的 x₀。"),
+                     first=("pick an example and move **t** (the forward view), then press **Run SDEdit** "
+                            "and "
+                            "watch the filmstrip; lower the **strength** to keep more of your photo.",
+                            "选一个示例并拖动 **t**（前向视图），再按**运行 SDEdit** 看轨迹胶片；"
+                            "把**强度**调低，照片保留得更多。"))
         with gr.Row():
             with gr.Column(scale=1, min_width=320):
-                image = frame.image_input(height=260)
-                model, weights = frame.model_picker(MODELS, default=P["model"].default)
-                with gr.Group():
-                    sampler = gr.Radio([("DDIM", "ddim"), ("DDPM", "ddpm")], value=P["sampler"].default,
-                                       label=P["sampler"].label, info=P["sampler"].help)
-                    steps = frame.param_slider(P["steps"])
-                    eta = frame.param_slider(P["eta"])
+                image = frame.image_input(height=230, with_examples=False)
+                with gr.Row():
+                    sdedit = frame.run_button("Run SDEdit", "运行 SDEdit", scale=2)
+                    generate = i18n.tr(gr.Button("Generate from noise", variant="secondary", size="lg",
+                                                 scale=1), value="从噪声生成")
+                strength = frame.param_slider(P["strength"], "SDEdit 强度", "上传的图沿噪声日程走多远")
+                with gr.Row():
+                    label = i18n.tr(gr.Dropdown(list(P["label"].choices), value=P["label"].default,
+                                                label=P["label"].label, info=P["label"].help, min_width=140),
+                                    "类别（类别条件模型）", "ShapesWorld 的一个类别；none 表示不加条件")
+                    guidance = frame.param_slider(P["guidance"], "引导强度 s",
+                                                  "无分类器引导；1 = 普通的条件生成；只在选了类别时可用",
+                                                  interactive=False, min_width=140)
+                frame.examples(image)
+                with frame.more_settings():
+                    model, weights = frame.model_picker(MODELS, default=P["model"].default)
+                    sampler = i18n.tr(gr.Radio([("DDIM", "ddim"), ("DDPM", "ddpm")],
+                                               value=P["sampler"].default,
+                                               label=P["sampler"].label, info=P["sampler"].help),
+                                      "采样器", "DDPM（祖先采样，随机）或 DDIM")
+                    steps = frame.param_slider(P["steps"], "步数", "反向步数（1000 步中的一个子序列）")
+                    eta = frame.param_slider(P["eta"], "η（DDIM）", "DDIM 的随机性：0 确定，1 接近 DDPM 的噪"
+                                                                  "声")
                     with gr.Row():
-                        seed = gr.Number(P["seed"].default, precision=0, minimum=0, maximum=P["seed"].maximum,
-                                         label=P["seed"].label, min_width=100)
-                        every = gr.Number(P["every"].default, precision=0, minimum=1, maximum=100,
-                                          label=P["every"].label, min_width=100)
-            with gr.Column(scale=2):
-                with gr.Tabs():
-                    with gr.Tab("① Forward: add noise"):
+                        seed = i18n.tr(gr.Number(P["seed"].default, precision=0, minimum=0,
+                                                 maximum=P["seed"].maximum, label=P["seed"].label,
+                                                 min_width=100))
+                        every = i18n.tr(gr.Number(P["every"].default, precision=0, minimum=1, maximum=100,
+                                                  label=P["every"].label, min_width=100), "每 k 步显示一次")
+            with frame.outputs_column(scale=2):
+                status = i18n.tr(gr.Markdown("Weights: not loaded yet — press **Run SDEdit** or **Generate "
+                                             "from noise**.", elem_classes=["lenslab-status"]),
+                                 value="权重：尚未加载——请按**运行 SDEdit**或**从噪声生成**。")
+                with gr.Tabs(selected="forward") as tabs:
+                    with i18n.tr(gr.Tab("① Forward: add noise", id="forward"), "① 前向：加噪声"):
                         with gr.Row():
-                            t = frame.param_slider(F["t"], scale=3)
-                            schedule = gr.Radio(list(F["schedule"].choices), value=F["schedule"].default,
-                                                label=F["schedule"].label, scale=2)
-                        facts = gr.Markdown("Move **t** to noise your image.",
-                                            elem_classes=["lenslab-status"])
+                            t = frame.param_slider(F["t"], "时间步 t", "前向过程走了多远（0 … T−1）", scale=3)
+                            schedule = i18n.tr(gr.Radio(list(F["schedule"].choices),
+                                                        value=F["schedule"].default,
+                                                        label=F["schedule"].label, scale=2), "β 日程")
+                        facts = frame.markdown("Move **t** to noise your image.", "拖动 **t** 给你的图加噪声"
+                                                                                  "。",
+                                               elem_classes=["lenslab-status"])
                         with gr.Row():
                             fwd_xt = _view("x_t", height=300)
-                            fwd_curves = gr.Image(label="β_t, ᾱ_t and SNR of three schedules (t marked)",
-                                                  type="numpy", interactive=False, height=300, format="png",
-                                                  buttons=["download", "fullscreen"], scale=2)
-                        fwd_strip = gr.Image(label="the same ε at growing t", show_label=False, type="numpy",
-                                             interactive=False,
-                                             format="png", buttons=["download", "fullscreen"], height=200)
+                            fwd_curves = frame.figure("β_t, ᾱ_t and SNR of three schedules (t marked)",
+                                                      "三种日程的 β_t、ᾱ_t 与 SNR（标出 t）", type="numpy",
+                                                      height=300, format="png", scale=2)
+                        fwd_strip = frame.figure("the same ε at growing t", "同一个 ε，t 逐渐增大",
+                                                 show_label=False,
+                                                 type="numpy", format="png", height=200)
                         fwd_download = frame.download_button()
-                        with gr.Accordion("Forward (JSON)", open=False):
+                        with i18n.tr(gr.Accordion("Forward (JSON)", open=False), "前向（JSON）"):
                             fwd_json = gr.JSON(label="Forward (JSON)")
-                    with gr.Tab("② Reverse: generate from noise"):
+                    with i18n.tr(gr.Tab("② Reverse: generate from noise", id="reverse"),
+                                 "② 反向：从噪声生成"), gr.Row():
+                        gen_xt = _view(VIEW_LABELS["x_t"][0])
+                        gen_x0 = _view(VIEW_LABELS["x0_pred"][0])
+                    with i18n.tr(gr.Tab("③ SDEdit: from your image", id="sdedit"), "③ SDEdit：从你的图出发"):
                         with gr.Row():
-                            label = gr.Dropdown(list(P["label"].choices), value=P["label"].default,
-                                                label=P["label"].label, info=P["label"].help)
-                            guidance = frame.param_slider(P["guidance"])
-                        generate = gr.Button("Generate (stream every k steps)", variant="primary", size="lg")
-                        with gr.Row():
-                            gen_xt = _view("x_t (current sample)")
-                            gen_x0 = _view("x̂₀ (the model's guess of the clean image)")
-                    with gr.Tab("③ SDEdit: from your image"):
-                        with gr.Row():
-                            strength = frame.param_slider(P["strength"], scale=3)
-                            sdedit = gr.Button("Run SDEdit", variant="primary", size="lg", scale=1)
-                        with gr.Row():
-                            sd_xt = _view("x_t (current sample)", height=260)
-                            sd_x0 = _view("x̂₀ (predicted clean image)", height=260)
-                        sd_result = _view("input → result", height=260)
-                status = gr.Markdown("Weights: not loaded yet — press **Generate** or **Run SDEdit**.",
-                                     elem_classes=["lenslab-status"])
-                gr.Markdown("**Trajectory filmstrip** — the sample x_t (top row) and the model's guess x̂₀ "
-                            "(bottom row), every k steps, left to right")
-                film = gr.Image(label="Trajectory filmstrip", show_label=False, type="numpy",
-                                interactive=False,
-                                format="png", buttons=["download", "fullscreen"])
+                            sd_xt = _view(VIEW_LABELS["x_t"][0], height=260)
+                            sd_x0 = _view(VIEW_LABELS["x0_pred"][0], height=260)
+                        sd_result = _view(VIEW_LABELS["result"][0], height=260)
+                frame.markdown("**Trajectory filmstrip** — the sample x_t (top row) and the model's guess "
+                               "x̂₀ "
+                               "(bottom row), every k steps, left to right",
+                               "**轨迹胶片**：上一行是样本 x_t，下一行是模型对 x̂₀ 的猜测，每 k 步一格，从左"
+                               "到右")
+                film = frame.figure("Trajectory filmstrip", "轨迹胶片", show_label=False, type="numpy",
+                                    format="png")
                 download = frame.download_button()
-                with gr.Accordion("Result (JSON)", open=False):
+                with i18n.tr(gr.Accordion("Result (JSON)", open=False)):
                     summary = gr.JSON(label="Result (JSON)")
         frame.explanation_panel("diffusion")
 
+        lang = i18n.page_lang()
         common = [model, weights, sampler, steps, eta]
         streaming = dict(concurrency_limit=CONCURRENCY, concurrency_id="diffusion", show_progress_on=[status])
-        sdedit.click(frame.guard(_sdedit), [image, *common, strength, seed, every, label, guidance],
-                     [sd_xt, sd_x0, sd_result, film, status, summary, download], api_name="diffusion",
-                     **streaming)
-        generate.click(frame.guard(_generate), [*common, seed, every, label, guidance],
-                       [gen_xt, gen_x0, film, status, summary, download], api_name="diffusion_generate",
-                       **streaming)
+        views = [gen_xt, gen_x0, sd_xt, sd_x0, sd_result]
+        frame.stale_on_edit(image, model, weights, sampler, steps, eta, strength, seed, every, label,
+                            guidance)
+        bounds = dict(fn=_bounds, inputs=[summary, label, sampler], outputs=[label, guidance, eta],
+                      api_visibility="private", queue=False, show_progress="hidden")
+        # the status and the captions follow every streamed step, in the page's language
+        summary.change(_localized, [summary, lang], [status, *views], api_visibility="private", queue=False,
+                       show_progress="hidden", trigger_mode="always_last")
+        i18n.on_language(_localized, [summary], [status, *views])
+        ran = sdedit.click(lambda: gr.Tabs(selected="sdedit"), None, tabs, api_visibility="private",
+                           queue=False).then(
+            frame.guard(_sdedit), [image, *common, strength, seed, every, label, guidance],
+            [sd_xt, sd_x0, sd_result, film, status, summary, download], api_name="diffusion",
+            **streaming, **frame.RAW_INPUTS)
+        frame.fresh(ran)
+        ran.then(**bounds)
+        ran = generate.click(lambda: gr.Tabs(selected="reverse"), None, tabs, api_visibility="private",
+                             queue=False).then(
+            frame.guard(_generate), [*common, seed, every, label, guidance],
+            [gen_xt, gen_x0, film, status, summary, download], api_name="diffusion_generate",
+            **streaming, **frame.RAW_INPUTS)
+        frame.fresh(ran)
+        ran.then(**bounds)
+        for control in (label, sampler):
+            control.change(**bounds)
         fwd_inputs = [image, t, schedule, seed]
         fwd_outputs = [fwd_xt, fwd_curves, fwd_strip, facts, fwd_json, fwd_download]
         t.release(frame.guard(_forward), fwd_inputs, fwd_outputs, api_name="diffusion_forward",
-                  show_progress="minimal")
+                  show_progress="minimal", **frame.RAW_INPUTS)
         for trigger in (schedule.change, image.change):
             trigger(frame.guard(_forward_live), fwd_inputs, fwd_outputs, api_visibility="private",
                     show_progress="minimal")
+        fwd_json.change(_facts_in, [fwd_json, lang], [facts, fwd_xt], api_visibility="private", queue=False,
+                        show_progress="hidden")
+        i18n.on_language(_facts_in, [fwd_json], [facts, fwd_xt])
+    classroom.attach(demo, "diffusion")  # links, projector layout, predict-then-reveal, slide
     return demo
 
 
