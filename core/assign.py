@@ -599,12 +599,12 @@ def parse_gt_json(text: str, class_names: Sequence[str]) -> tuple[np.ndarray, np
 def shapes_scene(index: int, style: str = "train", size: int = 192) -> tuple[np.ndarray, str]:
     """A held-out ShapesWorld detection scene (world seed never used in training) and its true GT as
     the JSON the lesson accepts — the page's "Load scene" button."""
-    from core.train.detector import EVAL_SEED
-    from core.train.shapesworld import CLASSES, ShapesWorld
+    from core.data.scenes import detect_world
+    from core.data.shapesworld import CLASSES
 
     if not 0 <= int(index) <= 10**6:
         raise ValueError(f"scene number must be between 0 and 1000000; got {index}.")
-    scene = ShapesWorld(size=size, mode="detect", seed=EVAL_SEED, style=style)[int(index)]
+    scene = detect_world(size, style)[int(index)]
     gt = [{"box": [round(float(v), 1) for v in box], "label": CLASSES[int(c)]}
           for box, c in zip(scene.boxes, scene.labels, strict=True)]
     return scene.image, json.dumps(gt)

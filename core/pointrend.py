@@ -452,7 +452,7 @@ def _scene_truth(image: np.ndarray, scene: int) -> np.ndarray | None:
     h, w = image.shape[:2]
     if scene < 0 or h != w or not 24 <= h <= 1024:  # scenes are square; never render a huge one
         return None
-    from core.train.pointrend import heldout_scene
+    from core.data.scenes import segment_scene as heldout_scene
 
     s = heldout_scene(scene, size=max(image.shape[:2]))
     if s.image.shape != image.shape or not np.array_equal(s.image, image):
@@ -644,7 +644,7 @@ def sampling_view(image: Any, **params: Any) -> tuple[np.ndarray, dict[str, int]
 
 def scene_image(index: int, size: int = 256) -> np.ndarray:
     """Held-out ShapesWorld segmentation scene ``index`` at ``size`` px (the page's scene button)."""
-    from core.train.pointrend import heldout_scene
+    from core.data.scenes import segment_scene as heldout_scene
 
     if not 0 <= int(index) <= 10**6:
         raise ValueError(f"scene number must be between 0 and 1000000; got {index}.")

@@ -21,7 +21,7 @@ from core.train.classifiers import (
     train,
 )
 from core.train.probe import attention_rollout, cls_rollout_map, vit_attention_maps
-from core.train.shapesworld import ShapesWorld
+from core.data.shapesworld import ShapesWorld
 
 EMBEDDED = ["vit-shapes", "swin-shapes", "resnet-shapes"]
 HUB = ["vit-small", "deit-small", "swin-tiny", "swinv2-tiny", "resnet50", "convnext-tiny"]

@@ -79,7 +79,7 @@ def test_shipped_detector_map_on_held_out_scenes():
     so the number is deterministic: 0.847 when written) must meet the project's target of 0.8.
     """
     from core import zoo
-    from core.train.shapesworld import ShapesWorld
+    from core.data.shapesworld import ShapesWorld
 
     loaded = zoo.load_model("yolox-shapes", "embedded")
     assert loaded.source == "embedded"

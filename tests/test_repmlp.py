@@ -270,7 +270,7 @@ def test_trained_rep_fc_concentrates_weight_in_the_box(trained):
 
 
 def test_trained_rep_block_converts_exactly_on_shapesworld(trained):
-    from core.train.shapesworld import ShapesWorld
+    from core.data.shapesworld import ShapesWorld
 
     world = ShapesWorld(size=repmlp.LOCALITY_SIZE, seed=7, style="heldout")
     x, y = world.batch(range(48))

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from core.train.shapesworld import CLASSES, EVAL_STYLES, STYLES, TRAIN_STYLES, ShapesWorld, classify_batches
+from core.data.shapesworld import CLASSES, EVAL_STYLES, STYLES, TRAIN_STYLES, ShapesWorld, classify_batches
 from core.zoo import SHAPE_CLASSES
 
 CASES = [(mode, style) for mode in ("classify", "detect") for style in STYLES]
@@ -146,12 +146,12 @@ def test_sketch_style_is_dark_thin_strokes_on_light_paper():
 
 def test_sketch_strokes_are_hand_drawn_not_geometric():
     """Pen strokes wobble off the exact outline that the diverse style draws for the same geometry."""
-    from core.train.shapesworld import _boundaries, _Shape, _sketch_coverage
+    from core.data.shapesworld import _boundaries, _Shape, _sketch_coverage
 
     rng = np.random.default_rng(0)
     shape = _Shape(cls=1, cx=48, cy=48, r=30, theta=0.3, hollow=False, thickness=1, aa=True, aux=0.0,
                    outline=True)
-    from core.train.shapesworld import _coverage
+    from core.data.shapesworld import _coverage
 
     exact = _coverage(shape, 96) >= 128
     dist = cv2.distanceTransform((~exact).astype(np.uint8), cv2.DIST_L2, 3)
@@ -168,7 +168,7 @@ def test_sketch_strokes_are_hand_drawn_not_geometric():
 
 
 def test_ring_outline_is_two_circles_and_circle_outline_one():
-    from core.train.shapesworld import _coverage, _Shape
+    from core.data.shapesworld import _coverage, _Shape
 
     for cls, loops in ((0, 1), (6, 2)):
         shape = _Shape(cls=cls, cx=48, cy=48, r=30, theta=0.0, hollow=False, thickness=2, aa=True, aux=0.5,

@@ -36,9 +36,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from core.data.shapesworld import CLASSES, TRAIN_STYLES, ShapesWorld
 from core.train.common import TrainReport, progress, save_weights, seed_everything, write_card
 from core.train.echo import EchoPool, dihedral
-from core.train.shapesworld import CLASSES, TRAIN_STYLES, ShapesWorld
 from core.zoo import ModelEntry, _create, get_entry, load_model
 
 __all__ = ["RECIPES", "Recipe", "accuracy", "distillation_loss", "evaluate", "heldout_worlds",

@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from core.assign import anchor_grid, simota
+from core.data.scenes import DETECT_EVAL_SEED
 from core.nets.yolox import YOLOXShapes, decode, postprocess, yolox_shapes
 from core.train.common import TrainReport, progress, save_weights, seed_everything, write_card
 
@@ -36,7 +37,7 @@ IMAGE_SIZE = 192
 BATCH = 12
 DEFAULT_STEPS = 900
 SNAPSHOTS = (0, 5, 30)  # percent of training for the early checkpoints
-EVAL_SEED = 10_000  # held-out scenes: a world seed never used for training
+EVAL_SEED = DETECT_EVAL_SEED  # held-out scenes: a world seed never used for training (core.data.scenes)
 ARCH = dict(neck=48, head=48)  # the zoo entries use the same (core.models.detectors)
 N_EVAL = 300
 TRAIN_PRESET = "yolox-0.3"
@@ -106,7 +107,7 @@ def evaluate(model: YOLOXShapes, images: np.ndarray, targets: list[dict[str, Any
     """COCO mAP (torchmetrics' ``MeanAveragePrecision``) of ``model`` on prepared scenes."""
     from torchmetrics.detection import MeanAveragePrecision
 
-    from core.train.shapesworld import to_tensor
+    from core.data.shapesworld import to_tensor
 
     model.eval()
     metric = MeanAveragePrecision(box_format="xyxy", iou_type="bbox")
@@ -127,7 +128,7 @@ def evaluate(model: YOLOXShapes, images: np.ndarray, targets: list[dict[str, Any
 
 
 def _eval_sets(size: int, n: int) -> dict[str, tuple[np.ndarray, list[dict[str, Any]]]]:
-    from core.train.shapesworld import ShapesWorld
+    from core.data.shapesworld import ShapesWorld
 
     sets = {}
     for style in ("train", "heldout"):
@@ -146,7 +147,7 @@ class _Scenes(torch.utils.data.IterableDataset):
         self.size, self.batch, self.steps, self.seed = size, batch, steps, seed
 
     def __iter__(self):
-        from core.train.shapesworld import ShapesWorld
+        from core.data.shapesworld import ShapesWorld
 
         world = ShapesWorld(size=self.size, mode="detect", seed=self.seed, style="train")
         for step in range(self.steps):
@@ -255,7 +256,7 @@ def _card(path: Path, name: str, done: int, steps: int, seed: int, seconds: floa
         path, model=name, title=f"{name} — YOLOX-style detector on ShapesWorld",
         summary=(f"LensLab's embedded anchor-free detector, {stage}. It serves the SimOTA lesson "
                  "(`apps/detect.py`), which shows how label assignment changes as predictions improve."),
-        data=(f"ShapesWorld detection scenes (`core.train.shapesworld`, mode `detect`, 1–6 shapes of 8 "
+        data=(f"ShapesWorld detection scenes (`core.data.shapesworld`, mode `detect`, 1–6 shapes of 8 "
               f"classes, {IMAGE_SIZE}×{IMAGE_SIZE}), a fresh batch of {BATCH} scenes per step (seed "
               f"{seed}); metrics on {N_EVAL} scenes of world seed {EVAL_SEED} in the training render style "
               f"and {N_EVAL} in the held-out render style (hatched/checked fills, unseen backgrounds)."),

@@ -24,9 +24,9 @@ import torch
 import torch.nn.functional as F
 from diffusers import DDIMScheduler, DDPMScheduler, UNet2DModel
 
+from core.data.shapesworld import CLASSES, ShapesWorld, to_tensor
 from core.models.diffusers_models import DDPM_SHAPES_CONFIG, NULL_CLASS
 from core.train.common import TrainReport, progress, save_weights, seed_everything, write_card
-from core.train.shapesworld import CLASSES, ShapesWorld, to_tensor
 
 SIZE = 32
 STEPS = 9000

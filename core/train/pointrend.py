@@ -24,6 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from core.data.scenes import SEGMENT_EVAL_SIZE, SEGMENT_HELDOUT_SEED, segment_scene
 from core.pointrend import (
     boundary_iou_counts,
     iou_counts,
@@ -40,23 +41,24 @@ TRAIN_POINTS = 196  # per 112-px crop (stride-8 count, 14²; the paper's rule wo
 OVERSAMPLE = 3.0
 IMPORTANCE = 0.75
 POOL = {128: 1200, 192: 700, 256: 400}  # training scenes per render size
-HELDOUT_SEED = 1
-EVAL_SIZE = 256
+HELDOUT_SEED = SEGMENT_HELDOUT_SEED  # core.data.scenes: the lesson's scene button shows the same world
+EVAL_SIZE = SEGMENT_EVAL_SIZE
 EVAL_SCENES = 100
 EVAL_POINTS = 2048
 NUM_CLASSES = 9
 
 
 def heldout_scene(index: int, size: int = EVAL_SIZE):
-    """Held-out ShapesWorld segmentation scene ``index`` (the lesson's scene button and the evaluation)."""
-    return _world(int(size), "heldout", HELDOUT_SEED)[int(index)]
+    """Held-out ShapesWorld segmentation scene ``index`` (the evaluation; the lesson's scene button
+    reads the same world through :func:`core.data.scenes.segment_scene`)."""
+    return segment_scene(index, size)
 
 
 _WORLDS: dict[tuple[int, str, int], object] = {}
 
 
 def _world(size: int, style: str, seed: int):
-    from core.train.shapesworld import ShapesWorld
+    from core.data.shapesworld import ShapesWorld
 
     key = (size, style, seed)
     if key not in _WORLDS:
@@ -77,7 +79,7 @@ def _pool(seed: int, sizes: dict[int, int]) -> list[tuple[np.ndarray, np.ndarray
 
 def _batch(pool: list[tuple[np.ndarray, np.ndarray]], rng: np.random.Generator, batch: int,
            crop: int) -> tuple[torch.Tensor, torch.Tensor]:
-    from core.train.shapesworld import to_tensor
+    from core.data.shapesworld import to_tensor
 
     images, targets = [], []
     for j in rng.integers(0, len(pool), size=batch):
@@ -112,7 +114,7 @@ def losses(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, num_points: i
 def evaluate(net: torch.nn.Module, style: str = "heldout", seed: int = HELDOUT_SEED, size: int = EVAL_SIZE,
              scenes: int = EVAL_SCENES, num_points: int = EVAL_POINTS) -> dict[str, float]:
     """mIoU and boundary IoU (accumulated over ``scenes``) of coarse, bilinear and refined masks."""
-    from core.train.shapesworld import to_tensor
+    from core.data.shapesworld import to_tensor
 
     net.eval()
     world = _world(size, style, seed)

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from core.data.shapesworld import ShapesWorld, to_tensor
 from core.repmlp import (
     LOCALITY_GROUPS,
     LOCALITY_KERNELS,
@@ -36,7 +37,6 @@ from core.repmlp import (
     mass_inside,
 )
 from core.train.common import TrainReport, progress, save_weights, seed_everything, write_card
-from core.train.shapesworld import ShapesWorld, to_tensor
 
 DEFAULT_STEPS = 800
 BATCH = 64

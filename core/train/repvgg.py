@@ -23,10 +23,10 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from core.data.shapesworld import CLASSES, ShapesWorld
 from core.train.classifiers import EVAL_SCENES, accuracy, heldout_worlds
 from core.train.common import TrainReport, progress, save_weights, seed_everything, write_card
 from core.train.echo import dihedral
-from core.train.shapesworld import CLASSES, ShapesWorld
 from core.zoo import _create, get_entry
 
 MODEL = "repvgg-shapes"
