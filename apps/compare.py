@@ -9,7 +9,7 @@ from typing import Any
 
 import gradio as gr
 
-from apps import frame
+from apps import classroom, frame, i18n
 from core import compare, zoo
 from core.models.compare_zoo import COMPARE_CLASSIFIERS
 
@@ -40,15 +40,64 @@ def _run(path: str | None, models: list[str] | str | None = None, weights: str =
     )
 
 
-def _status(summary: dict[str, Any]) -> str:
-    """Which weights produced each column (the page must always say so)."""
-    lines = [f"{ICONS[m['weights']]} **{m['name']}** — {m['status']}" for m in summary["models"]]
+def _status(summary: dict[str, Any], lang: str = "en") -> str:
+    """Which weights produced each column (the page must always say so): one line per model."""
+    lines = [frame.model_line(m["title"], m["weights"], lang) for m in summary["models"]]
+    details = [f"{m['name']}: {m['status']}" for m in summary["models"]]
     for d in summary.get("detectors", []):
-        lines.append(f"{'📦' if d['available'] else '⏳'} **{d['name']}** — {d['status']}")
+        ready = i18n.pick(lang, "ready", "可用") if d["available"] else i18n.pick(lang, "not available",
+                                                                                  "不可用")
+        lines.append(f"**{d['name']}** · {ready}")
+        details.append(f"{d['name']}: {d['status']}")
     if summary["untrained"]:
-        lines.append("⚠️ *Untrained models predict nothing meaningful; their size, MACs and latency are "
-                     "real.*")
-    return "  \n".join(lines)
+        lines.append(i18n.pick(lang, "*Untrained models predict nothing meaningful; their size, MACs and "
+                                     "latency "
+                                     "are real.*", "*未训练的模型预测没有意义；但它们的大小、乘加数和延迟是真"
+                                                   "实的。*"))
+    return frame.status_text(lines, details, lang)
+
+
+def _verdict(f: dict[str, Any], lang: str) -> str:
+    gap = f["drop"] - f["random_drop"]
+    if gap > 0.05:
+        return i18n.pick(lang, "so the map does point at evidence the model uses",
+                         "所以这张图确实指向了模型在用的证据")
+    if gap < -0.05:
+        return i18n.pick(lang, "so the map points away from what the model uses", "所以这张图指错了地方")
+    return i18n.pick(lang, "about the same: the map is no more telling than a random one",
+                     "两者差不多：这张图并不比随机的图更能说明问题")
+
+
+def _gloss(summary: dict[str, Any] | None, lang: str = "en") -> str:
+    """What "hide top 20 %: p −5.5 pts (random map −5.4)" on each card means, in plain words."""
+    if not summary:
+        return ""
+    lines = []
+    for m in summary["models"]:
+        f = m.get("faithfulness")
+        if not f:
+            continue
+        p, after = 100 * f["p"], 100 * f["p_removed"]
+        drop, rand = 100 * f["drop"], 100 * f["random_drop"]
+        if lang == "zh":
+            lines.append(f"**{m['title']}**：把热图最热的 20% 像素遮住，第一名类别的概率从 {p:.1f}% 变为 "
+                         f"{after:.1f}%（{-drop:+.1f} 个百分点）；遮住同样多的随机像素：{-rand:+.1f} 个百分点"
+                         "，"
+                         f"{_verdict(f, lang)}。")
+        else:
+            lines.append(f"**{m['title']}**: hiding the hottest 20 % of its heatmap moves its top class from "
+                         f"{p:.1f} % to {after:.1f} % ({-drop:+.1f} points); hiding as many random pixels: "
+                         f"{-rand:+.1f} points, {_verdict(f, lang)}.")
+    if not lines:
+        return ""
+    head = i18n.pick(lang, "**Reading “hide top 20 %” on the cards.**", "**怎么读卡片上的“hide top 20%”**：")
+    return head + "  \n" + "  \n".join(lines)
+
+
+def _texts(summary: dict[str, Any] | None, lang: str) -> tuple[Any, Any]:
+    if not summary:
+        return gr.skip(), gr.skip()
+    return _status(summary, lang), _gloss(summary, lang)
 
 
 def build() -> gr.Blocks:
@@ -56,62 +105,102 @@ def build() -> gr.Blocks:
     with gr.Blocks(title="LensLab · Compare models") as demo:
         frame.header("Compare models",
                      "Several architectures look at the same photo: what each predicts, where its evidence "
-                     "lies, whether that heatmap is faithful, and what the model costs.")
+                     "lies, whether that heatmap is faithful, and what the model costs.",
+                     zh=("模型对比", "几种架构看同一张照片：各自预测什么、证据在哪里、热图是否可信，以及模型"
+                                 "的代价。"),
+                     first=("press **Compare**, then read under the cards whether each heatmap beats a "
+                            "random "
+                            "one; **Family line-up** compares sizes and speed.",
+                            "按**比较**，再看卡片下方每张热图是否胜过随机图；**家族阵容**比较大小和速度。"))
         with gr.Row():
             with gr.Column(scale=1, min_width=320):
-                image = frame.image_input()
-                models = gr.Dropdown(choices=[(zoo.get_entry(n).title, n) for n in COMPARE_CLASSIFIERS],
-                                     value=list(compare.DEFAULT_MODELS), multiselect=True,
-                                     max_choices=compare.MAX_MODELS,
-                                     label=P["models"].label, info="Embedded ShapesWorld models run "
-                                                                   "offline; the "
-                                     "ImageNet ones need the hub (else they run untrained, labelled).")
-                weights = gr.Radio(choices=frame.WEIGHT_CHOICES, value=P["weights"].default, label="Weights",
-                                   info="random: compare architectures only (size, MACs, latency).")
+                image = frame.image_input(height=230, with_examples=False)
                 with gr.Row():
-                    heatmap = gr.Dropdown(choices=list(compare.HEATMAPS), value=P["heatmap"].default,
-                                          label=P["heatmap"].label, info=P["heatmap"].help)
-                    faithfulness = gr.Dropdown(choices=list(compare.FAITHFULNESS),
-                                               value=P["faithfulness"].default, label=P["faithfulness"].label)
-                with gr.Accordion("More settings", open=False):
-                    topk = gr.Slider(1, 10, value=P["topk"].default, step=1, label=P["topk"].label)
-                    latency_runs = gr.Slider(1, 20, value=P["latency_runs"].default, step=1,
-                                             label=P["latency_runs"].label, info=P["latency_runs"].help)
-                    detectors = gr.Textbox(value=P["detectors"].default, label=P["detectors"].label,
-                                           info=P["detectors"].help)
-                    score_threshold = gr.Slider(0.05, 0.95, value=P["score_threshold"].default, step=0.05,
-                                                label=P["score_threshold"].label)
-                with gr.Row():
-                    run = gr.Button("Compare", variant="primary")
-                    lineup = gr.Button("Family line-up (untrained)", variant="secondary")
-            with gr.Column(scale=3):
+                    run = frame.run_button("Compare", "比较", scale=2)
+                    lineup = i18n.tr(gr.Button("Family line-up (untrained)", variant="secondary", size="lg",
+                                               scale=1), value="家族阵容（未训练）")
+                titles = [(zoo.get_entry(n).title, n) for n in COMPARE_CLASSIFIERS]
+                models = i18n.tr(gr.Dropdown(choices=titles,
+                                             value=list(compare.DEFAULT_MODELS), multiselect=True,
+                                             max_choices=compare.MAX_MODELS, label=P["models"].label,
+                                             info="Embedded ShapesWorld models run offline; the ImageNet "
+                                                  "ones "
+                                                  "need the hub (else they run untrained, labelled)."),
+                                 "分类器", "内置的 ShapesWorld 模型可离线运行；ImageNet 模型需要 Hub（否则未"
+                                        "训练运行，并标注）。")
+                frame.examples(image)
+                with frame.more_settings():
+                    weights = frame.weights_radio(info="random: compare architectures only (size, MACs, "
+                                                       "latency).")
+                    i18n.tr(weights, info="随机：只比较架构本身（大小、乘加数、延迟）。")
+                    heatmap = i18n.tr(gr.Dropdown(choices=list(compare.HEATMAPS), value=P["heatmap"].default,
+                                                  label=P["heatmap"].label, info=P["heatmap"].help),
+                                      "热图", "auto：ViT 用注意力 rollout，其他模型用 Grad-CAM。")
+                    faithfulness = i18n.tr(gr.Dropdown(choices=list(compare.FAITHFULNESS),
+                                                       value=P["faithfulness"].default,
+                                                       label=P["faithfulness"].label,
+                                                       info=P["faithfulness"].help),
+                                           "可信度检验",
+                                           "drop20：遮住热图最热的 20%，测概率下降多少（与同样面积的随机图比"
+                                           "较）。"
+                                           "road20：同样的检验，但用 ROAD 的带噪线性插补（更慢）。")
+                    topk = i18n.tr(gr.Slider(1, 10, value=P["topk"].default, step=1, label=P["topk"].label),
+                                   "前 k 个类别")
+                    latency_runs = i18n.tr(gr.Slider(1, 20, value=P["latency_runs"].default, step=1,
+                                                     label=P["latency_runs"].label,
+                                                     info=P["latency_runs"].help),
+                                           "每个模型计时几次", "延迟取这么多次前向的中位数（先预热一次）。")
+                    detectors = i18n.tr(gr.Textbox(value=P["detectors"].default, label=P["detectors"].label,
+                                                   info=P["detectors"].help),
+                                        "检测器", f"逗号分隔的检测器名（最多 {compare.MAX_DETECTORS} 个），"
+                                                  "auto 表示内置的 yolox-shapes 模型，none 表示不用。")
+                    score_threshold = i18n.tr(gr.Slider(0.05, 0.95, value=P["score_threshold"].default,
+                                                        step=0.05,
+                                                        label=P["score_threshold"].label), "检测分数阈值")
+            with frame.outputs_column(scale=3):
                 status = frame.status_box()
-                gr.Markdown("### Classifiers side by side")
-                classifiers = gr.Image(label="Classifiers side by side", show_label=False, type="numpy",
-                                       interactive=False, buttons=["download", "fullscreen"])
-                gr.Markdown("### Detectors side by side\nA box is green when every other detector found the "
-                            "same "
-                            "object (same class, IoU ≥ 0.5), blue when some did, orange when none did.")
-                detections = gr.Image(label="Detectors side by side", show_label=False, type="numpy",
-                                      interactive=False, buttons=["download", "fullscreen"])
+                frame.markdown("### Classifiers side by side", "### 分类器并排对比")
+                classifiers = frame.figure("Classifiers side by side", "分类器并排对比", show_label=False,
+                                           type="numpy")
+                gloss = gr.Markdown("", elem_classes=["lenslab-gloss"])
+                frame.markdown("### Detectors side by side\nA box is green when every other detector found "
+                               "the "
+                               "same object (same class, IoU ≥ 0.5), blue when some did, orange when none "
+                               "did.",
+                               "### 检测器并排对比\n如果其他每个检测器都找到了同一个物体（同一类别，IoU ≥ "
+                               "0.5），"
+                               "框是绿色；只有部分找到是蓝色；都没找到是橙色。")
+                detections = frame.figure("Detectors side by side", "检测器并排对比", show_label=False,
+                                          type="numpy")
                 with gr.Row():
                     with gr.Column():
-                        gr.Markdown("**Cost:** multiply-adds vs. latency measured here "
-                                    "(bubble area ∝ params)")
+                        frame.markdown("**Cost:** multiply-adds vs. latency measured here (bubble area ∝ "
+                                       "params)",
+                                       "**代价**：乘加数与在这里测得的延迟（气泡面积 ∝ 参数量）")
                         cost = gr.Plot(label="Cost", show_label=False)
                     with gr.Column():
                         summary = gr.JSON(label="Result (JSON)", open=False)
                 download = frame.download_button()
         frame.explanation_panel("compare")
+
+        lang = i18n.page_lang()
+        inputs = [image, models, weights, heatmap, faithfulness, topk, latency_runs, detectors,
+                  score_threshold]
+        frame.stale_on_edit(*inputs)
         lineup.click(lambda: (FAMILY_LINEUP, "random"), None, [models, weights], api_visibility="private",
-                     queue=False)
-        run.click(
+                     queue=False).then(**frame.STALE_JS)
+        ran = run.click(
             frame.guard(_run),
-            [image, models, weights, heatmap, faithfulness, topk, latency_runs, detectors, score_threshold],
+            inputs,
             [classifiers, detections, cost, status, summary, download],
             api_name="compare",
             concurrency_limit=1,
+            **frame.RAW_INPUTS,
         )
+        frame.fresh(ran)
+        ran.then(_texts, [summary, lang], [status, gloss], api_visibility="private", show_progress="hidden")
+        i18n.on_language(_texts, [summary], [status, gloss])
+    classroom.attach(demo, "compare")  # links, projector layout, predict-then-reveal, slide
     return demo
 
 
