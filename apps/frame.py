@@ -810,7 +810,8 @@ def install_input_checks() -> None:
             raise
         except Exception as exc:  # noqa: BLE001 - the server must keep serving
             log.error("writing a lesson's outputs failed:\n%s", traceback.format_exc())
-            raise gr.Error(f"Something went wrong inside LensLab ({type(exc).__name__}) while sending the "
+            cause = type(exc.__cause__ or exc).__name__  # Gradio wraps it in a ComponentProcessingError
+            raise gr.Error(f"Something went wrong inside LensLab ({cause}) while sending the "
                            "result. Try another image or setting; the error was logged.", title="LensLab",
                            print_exception=False) from exc
 

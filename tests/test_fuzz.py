@@ -465,3 +465,21 @@ def test_expected_errors_log_one_line_real_failures_their_traceback_once(app_url
     assert len(errors) == 1 and "Traceback" in errors[0].getMessage()
     assert "a real bug" in errors[0].getMessage()
     assert "Traceback" not in capfd.readouterr().err  # logged once, by LensLab; Gradio prints nothing
+
+    # a result Gradio cannot send (here a JSON key that is not text) was a null error too
+    monkeypatch.undo()
+
+    def unsendable(*args: Any, **kwargs: Any) -> Any:
+        result = forward(*args, **kwargs)
+        result.summary[(1, 2)] = "a tuple key"
+        return result
+
+    forward = diffusion.forward
+    monkeypatch.setattr(diffusion, "forward", unsendable)
+    caplog.clear()
+    with httpx.Client(timeout=TIMEOUT) as http:
+        kind, message = call_raw(http, app_url, "/diffusion_forward", [uploaded])
+    assert kind == "error" and "Something went wrong inside LensLab (TypeError) while sending" in message
+    errors = [r for r in caplog.records if r.name == "lenslab" and r.levelno == logging.ERROR]
+    assert len(errors) == 1 and "Traceback" in errors[0].getMessage()
+    assert "Traceback" not in capfd.readouterr().err
