@@ -59,6 +59,7 @@ SETTLE_S = 20.0  # the longest a restored link waits for the page's own start-up
 
 PRESENT, PREDICT, REVEALED = "lenslab-present", "lenslab-predict", "lenslab-revealed"
 CONTROLS, FIGURE, HIDEABLE = "lenslab-controls", "lenslab-figure", "lenslab-hideable"
+FIGURE_COLUMN, FIGURE_ROW = "lenslab-figure-column", "lenslab-figure-row"
 
 #: the projector layout and the hidden figures; LensLab's launch CSS includes it (apps.frame)
 CSS = f"""
@@ -68,7 +69,9 @@ body.{PRESENT} .gradio-container {{ max-width: 100% !important; --text-xxs: 13px
   --block-label-text-size: 18px; --block-info-text-size: 17px; --block-title-text-size: 20px;
   --section-header-text-size: 20px; --body-text-size: 20px; font-size: 20px; }}
 body.{PRESENT} .gradio-container .prose {{ font-size: 20px; line-height: 1.45; }}
-body.{PRESENT} .{FIGURE} {{ min-width: 100% !important; flex: 1 1 100% !important; }}
+body.{PRESENT} .{FIGURE}, body.{PRESENT} .{FIGURE_COLUMN} {{ min-width: 100% !important;
+  flex: 1 1 100% !important; }}
+body.{PRESENT} .{FIGURE_ROW} {{ flex-wrap: wrap !important; }}
 body.{PRESENT} .{FIGURE}, body.{PRESENT} .{FIGURE} .image-container, body.{PRESENT} .{FIGURE} .image-frame,
 body.{PRESENT} .{FIGURE} button {{ height: auto !important; max-height: none !important; }}
 body.{PRESENT} .{FIGURE} img {{ width: 100% !important; height: auto !important;
@@ -80,6 +83,7 @@ body.{PRESENT} .{FIGURE} > label *, body.{PRESENT} .{HIDEABLE} > label * {{ colo
 body.{PRESENT} .lenslab-caption, body.{PRESENT} .lenslab-caption * {{ color: #111111 !important;
   font-weight: 600; opacity: 1 !important; }}
 body.{PRESENT} .lenslab-header p {{ opacity: 1 !important; color: #111111; }}
+body.{PRESENT} .lenslab-site, body.{PRESENT} .lenslab-lang {{ display: none !important; }}
 body.{PREDICT}:not(.{REVEALED}) .{HIDEABLE} {{ visibility: hidden !important; position: relative; }}
 body.{PREDICT}:not(.{REVEALED}) .{HIDEABLE}::after {{
   content: "Hidden until the class answers · 回答后显示"; visibility: visible; position: absolute;
@@ -87,6 +91,10 @@ body.{PREDICT}:not(.{REVEALED}) .{HIDEABLE}::after {{
   text-align: center; color: #111111; font-weight: 600; border-radius: 8px;
   background: repeating-linear-gradient(45deg, #e5e7eb 0 14px, #f3f4f6 14px 28px); }}
 .lenslab-classroom .lenslab-question {{ font-size: 1.05em; }}
+.lenslab-classroom > .toggle-button {{ width: auto !important; gap: 6px; padding: 0 10px 0 6px !important;
+  top: auto !important; bottom: 16px; }}
+.lenslab-classroom > .toggle-button::after {{ content: "Classroom · 课堂"; font-size: 14px; font-weight: 600;
+  white-space: nowrap; color: var(--body-text-color); }}
 .lenslab-classroom-hidden {{ display: none !important; }}
 """
 
@@ -153,8 +161,11 @@ def attach(
         if image is not None
         else next((comp for comp in endpoint.inputs if isinstance(comp, gr.Image)), None)
     )
-    if run is None and endpoint.targets:
-        block = demo.blocks.get(endpoint.targets[0][0])
+    if run is None:
+        first = endpoint  # the event that starts the chain the endpoint is in (a .then of a click)
+        while first.targets and first.targets[0][0] is None and first.trigger_after in demo.fns:
+            first = demo.fns[first.trigger_after]
+        block = demo.blocks.get(first.targets[0][0]) if first.targets else None
         run = block if isinstance(block, gr.Button) else None
     if run is not None and not run.elem_id:
         run.elem_id = f"lenslab-run-{lesson}"
@@ -237,6 +248,13 @@ def _mark(demo: gr.Blocks, binding: Binding, endpoint: Any) -> None:
     away — for each input, its largest enclosing container that holds no result."""
     for comp in binding.figures:
         _add_class(comp, FIGURE)
+        parent = getattr(comp, "parent", None)
+        while parent is not None and not isinstance(parent, gr.Blocks):  # one figure per line when presenting
+            if isinstance(parent, gr.Column):
+                _add_class(parent, FIGURE_COLUMN)
+            elif isinstance(parent, gr.Row):
+                _add_class(parent, FIGURE_ROW)
+            parent = getattr(parent, "parent", None)
     for comp in binding.hideable:
         _add_class(comp, HIDEABLE)
     results = {id(c) for c in binding.hideable} | {id(c) for c in binding.figures}

@@ -77,8 +77,15 @@ SCENES: dict[str, SceneSource] = {
 
 
 def bundled_photos() -> dict[str, Path]:
-    """The bundled example photos by file name, in a stable order."""
-    return {p.name: p for p in sorted(IMAGES_DIR.iterdir()) if p.suffix.lower() in PHOTO_SUFFIXES}
+    """The bundled example images by file name, in a stable order: the photos, then the ShapesWorld
+    scenes bundled as examples (``assets/images/shapesworld``; their names do not clash)."""
+    found: dict[str, Path] = {}
+    for folder in (IMAGES_DIR, IMAGES_DIR / "shapesworld"):
+        if folder.is_dir():
+            for p in sorted(folder.iterdir()):
+                if p.suffix.lower() in PHOTO_SUFFIXES and p.is_file():
+                    found.setdefault(p.name, p)
+    return found
 
 
 @dataclass

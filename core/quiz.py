@@ -551,6 +551,63 @@ def _receptive_widest(summary: Summary, params: Mapping[str, Any], rng: random.R
     )
 
 
+def _receptive_reach(summary: Summary, params: Mapping[str, Any], rng: random.Random) -> Question | None:
+    convs = [row[0] for row in summary.get("models") or [] if row and row[0]["reach"]["kind"] == "conv"
+             and row[0]["reach"]["size"] is not None]
+    if not convs:
+        return None
+    m = rng.choice(convs)
+    size, erf90 = int(m["reach"]["size"]), int(m["erf_side90"])
+    choices, index = _number_choices(size, [erf90, 2 * size - 1, (size + 1) // 2, int(m["input_size"])])
+    why = (f"Each layer widens the field by (k − 1)·jump, and the jump grows with every stride: at stage "
+           f"{m['stage']} the theoretical field is {size} px. The unit actually uses much less: 90 % of its "
+           f"effective receptive field lies in {erf90} px.")
+    return Question(
+        "receptive", "theoretical_rf",
+        f"{m['model']} at stage {m['stage']} (stride {float(m['stride']):g}): how many input pixels wide is"
+        " the "
+        "**theoretical** receptive field of one unit?",
+        f"{m['model']} 第 {m['stage']} 阶段（步长 {float(m['stride']):g}）：一个单元的**理论**感受野有多少个"
+        "输入像素宽？",
+        choices, index, why, size)
+
+
+# ---------------------------------------------------------------------------------------- RepVGG
+
+
+def _repvgg_centre(summary: Summary, params: Mapping[str, Any], rng: random.Random) -> Question | None:
+    kernel, block = summary.get("kernel"), summary.get("block")
+    if not kernel or not block or not kernel.get("rows"):
+        return None
+
+    def centre(m: Sequence[Sequence[float]]) -> float:
+        return float(m[len(m) // 2][len(m[0]) // 2])
+
+    pieces = [(str(r["branch"]), centre(r["folded"]), centre(r["raw"])) for r in kernel["rows"]]
+    answer = centre(kernel["merged"])
+    wrong = [f"{pieces[0][1]:.4f}", f"{sum(raw for _, _, raw in pieces):.4f}",
+             f"{sum(f for b, f, _ in pieces if b != 'identity'):.4f}", f"{-answer:.4f}"]
+    choices, index = _shuffled(rng, f"{answer:.4f}", wrong)
+    if len(choices) < 2:
+        return None
+    listed = ", ".join(f"{b} {f:.4f}" for b, f, _ in pieces)
+    listed_zh = "，".join(f"{b} {f:.4f}" for b, f, _ in pieces)
+    why = (f"Merging adds the folded kernels: {' + '.join(f'{f:.4f}' for _, f, _ in pieces)} = {answer:.4f} "
+           "(the 1×1 kernel sits at the 3×3 centre, the identity is a centred 1 scaled by its BN).")
+    return Question(
+        "repvgg", "merged_centre",
+        f"Block {block['index']} ({block['name']}) adds the branches {', '.join(b for b, _, _ in pieces)},"
+        " each "
+        f"with its BatchNorm. With the BNs folded in, the centre taps for output channel {summary['channel']}"
+        " ← "
+        f"input channel {summary['in_channel']} are {listed}. What is the centre tap of the **one merged "
+        "3×3 kernel**?",
+        f"第 {block['index']} 块（{block['name']}）把各带 BatchNorm 的分支相加。把 BN 折叠进去后，输出通道 "
+        f"{summary['channel']} ← 输入通道 {summary['in_channel']} 的中心权重为：{listed_zh}。"
+        "**合并后的 3×3 卷积核**的中心权重是多少？",
+        choices, index, why, answer)
+
+
 QUESTIONS: dict[str, tuple[Generator, ...]] = {
     "swin": (_swin_masked,),
     "attention": (_attention_rollout, _attention_swin_keys),
@@ -560,5 +617,6 @@ QUESTIONS: dict[str, tuple[Generator, ...]] = {
     "diffusion": (_diffusion_start,),
     "compare": (_compare_macs,),
     "roi": (_roi_fpn,),
-    "receptive": (_receptive_widest,),
+    "receptive": (_receptive_widest, _receptive_reach),
+    "repvgg": (_repvgg_centre,),
 }

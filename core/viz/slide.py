@@ -324,9 +324,21 @@ def slide_png(
 
 
 def summary_digest(summary: Any) -> str:
-    """SHA-256 of a summary's canonical JSON (sorted keys, no spaces): equal for equal results."""
-    text = json.dumps(summary, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    """SHA-256 of a summary's canonical JSON (sorted keys, no spaces, whole floats as integers — a
+    browser writes 3.0 back as 3): equal for equal results, wherever the summary has travelled."""
+    text = json.dumps(_canonical(summary), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _canonical(node: Any) -> Any:
+    if isinstance(node, Mapping):
+        return {str(k): _canonical(v) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return [_canonical(v) for v in node]
+    if isinstance(node, float) and node.is_integer():
+        return int(node)
+    return node
 
 
 def _draw_math(fig: Any, expr: str, x: float, y: float, size: float) -> None:
