@@ -415,6 +415,7 @@ def test_every_categorical_colour_table_is_colour_blind_safe():
 
     from core import compare
     from core.viz import assign, attention_viz, draw, palette, pointrend, receptive, roi
+    from core.viz import compare as compare_viz
     from core.viz import diffusion as diffusion_viz
 
     tables = {
@@ -425,6 +426,7 @@ def test_every_categorical_colour_table_is_colour_blind_safe():
         "pointrend points": [pointrend.IMPORTANCE_RED, pointrend.COVERAGE_BLUE, pointrend.CHANGED_YELLOW],
         "pointrend classes": pointrend.class_colors(9)[1:].tolist(),
         "compare.AGREE_COLOURS": compare.AGREE_COLOURS,
+        "compare cards": [compare_viz.BAR, compare_viz.BAR_TOP, compare_viz.WARN],
         "roi.GROUP_COLOURS": roi.GROUP_COLOURS,
         "receptive": [*receptive.OKABE_ITO, *receptive.REACH_COLOURS.values()],
         "diffusion schedules": list(diffusion_viz._SCHEDULE_COLORS.values()),

@@ -17,13 +17,14 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from core.viz.draw import fit_text
+from core.viz.palette import BLUE, ORANGE, VERMILLION
 
 INK = (30, 34, 44)
 MUTED = (96, 104, 120)
-HEADER = (49, 46, 129)  # indigo, the page's primary hue
-WARN = (190, 60, 20)
-BAR = (99, 102, 241)
-BAR_TOP = (230, 159, 0)
+HEADER = (49, 46, 129)  # indigo, the page's primary hue (chrome, not a category)
+WARN = VERMILLION  # an untrained model's header; categories in Okabe–Ito (core.viz.palette)
+BAR = BLUE
+BAR_TOP = ORANGE
 TRACK = (228, 231, 240)
 
 
