@@ -93,8 +93,8 @@ body.{PREDICT}:not(.{REVEALED}) .{HIDEABLE}::after {{
 .lenslab-classroom .lenslab-question {{ font-size: 1.05em; }}
 .lenslab-classroom > .toggle-button {{ width: auto !important; gap: 6px; padding: 0 10px 0 6px !important;
   top: auto !important; bottom: 16px; }}
-.lenslab-classroom > .toggle-button::after {{ content: "Classroom · 课堂"; font-size: 14px; font-weight: 600;
-  white-space: nowrap; color: var(--body-text-color); }}
+.lenslab-classroom:not(.open) > .toggle-button::after {{ content: "Classroom · 课堂"; font-size: 14px;
+  font-weight: 600; white-space: nowrap; color: var(--body-text-color); }}
 .lenslab-classroom-hidden {{ display: none !important; }}
 """
 
