@@ -99,7 +99,7 @@ _P = {p.name: p for p in PARAMS}
 class _Deployed:
     """Deployed copies (our merge) of the zoo's shared models, the last few, built once each."""
 
-    def __init__(self, capacity: int = 3):
+    def __init__(self, capacity: int = 4):
         self.capacity = capacity
         self._items: OrderedDict[tuple[str, str], torch.nn.Module] = OrderedDict()
         self._lock = threading.Lock()
@@ -289,7 +289,7 @@ _COSTS_LOCK = threading.Lock()
 
 
 def stack_costs(size: int = SPEED_SIZE, repeat: int = 3,
-                archs: tuple[str, ...] = ("repvgg_a0", "mobileone_s0")) -> list[dict[str, Any]]:
+                archs: tuple[str, ...] = ("repvgg-a0", "mobileone-s0")) -> list[dict[str, Any]]:
     """Training-time vs deployed forward (batch 1, features only) of RepVGG-A0- and MobileOne-S0-sized
     stacks on this CPU: median latency of interleaved runs, peak activation memory, parameters and
     operator counts. Random weights (timing and memory do not depend on the values); measured once
@@ -298,14 +298,17 @@ def stack_costs(size: int = SPEED_SIZE, repeat: int = 3,
     with _COSTS_LOCK:
         if key in _COSTS:
             return _COSTS[key]
-        import timm
+        from core import zoo
 
         rows = []
         with torch.random.fork_rng():
             torch.manual_seed(0)
-            for arch in archs:
-                train = timm.create_model(arch, pretrained=False).eval()
-                deployed = deployed_copy(train).eval()
+            for name in archs:
+                # the zoo's shared random models and their cached deployed copies: measuring costs no
+                # memory beyond what the page's offline default already holds
+                loaded = zoo.load_model(name, "random")
+                train, deployed = loaded.model, _DEPLOYED.get(loaded)
+                arch = loaded.entry.arch
                 x = torch.randn(1, 3, size, size)
                 with torch.inference_mode():
                     ref = train.forward_features(x)
@@ -364,6 +367,15 @@ def run(image: Any, model: str = "repvgg-a0", weights: str = "auto", block: int 
     pi = bi if info.has_identity and info.kernel == 3 else _default_block(blocks)
     p_name, p_blk = blocks[pi]
     has_place = block_branches(p_blk).has_identity and block_branches(p_blk).kernel == 3
+    # every refusal before any heavy work (a hostile request must not run the network)
+    if p["channel"] >= info.out_channels:
+        raise ValueError(f"channel must be below {info.out_channels} (block {bi} has {info.out_channels} "
+                         f"output channels); got {p['channel']}.")
+    if p["in_channel"] >= info.in_channels:
+        raise ValueError(f"in_channel must be below {info.in_channels} (block {bi} has {info.in_channels} "
+                         f"input channels); got {p['in_channel']}.")
+    if p["channel"] >= 0 and p["in_channel"] >= 0:
+        _input_channel(info, info.convs[0][1], p["channel"], p["in_channel"])
 
     x = zoo.preprocess(loaded, rgb)
     logits, caps = _walk(net, x, {name, p_name})
@@ -387,9 +399,6 @@ def run(image: Any, model: str = "repvgg-a0", weights: str = "auto", block: int 
 
     out_d = m32["out_deployed"][0]
     c = int(out_d.mean((1, 2)).argmax()) if p["channel"] < 0 else p["channel"]
-    if c >= info.out_channels:
-        raise ValueError(f"channel must be below {info.out_channels} (block {bi} has {info.out_channels} "
-                         f"output channels); got {c}.")
     j, jj = _input_channel(info, m64["weight"], c, p["in_channel"])
     steps = _kernel_steps(block_branches(blk64), m64["weight"], m64["bias"], c, jj)
 
