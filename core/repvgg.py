@@ -228,7 +228,8 @@ def block_branches(block: nn.Module) -> Branches:
         if block.reparam_conv is not None:
             raise ValueError("this MobileOne block is already deployed (reparameterize() ran).")
         n = len(block.conv_kxk)
-        convs = [(f"3×3 #{i + 1}" if n > 1 else "3×3", c.conv.weight, c.bn)
+        k = block.conv_kxk[0].conv.kernel_size[0]  # 3, or 1 in MobileOne's pointwise blocks
+        convs = [(f"{k}×{k} #{i + 1}" if n > 1 else f"{k}×{k}", c.conv.weight, c.bn)
                  for i, c in enumerate(block.conv_kxk)]
         if block.conv_scale is not None:
             convs.append(("1×1", block.conv_scale.conv.weight, block.conv_scale.bn))

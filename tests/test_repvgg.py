@@ -73,6 +73,9 @@ def test_our_merge_equals_timm_reparameterize(name, dtype):
     assert (ours - theirs).abs().max() <= TOL[dtype] * max(1.0, float(train.abs().max()))
     info = rv.block_branches(block)
     assert info.has_identity == (block.identity is not None)
+    # each branch is named by its own kernel size ("3×3 #2", "1×1"; a pointwise block's are "1×1 #k")
+    sizes = [f"{w.shape[-1]}×{w.shape[-1]}" for _, w, _ in info.convs]
+    assert [n.split(" ")[0] for n, _, _ in info.convs] == sizes
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["fp32", "fp64"])

@@ -156,15 +156,14 @@ def merge_picture(steps: dict[str, Any], channel: int, in_channel: int, groups: 
     k3 = max(size * CELL + 1, 3 * CELL + 1)  # row height (and the raw kernels' column width)
 
     def padded(img: np.ndarray) -> np.ndarray:
-        if img.shape[0] < k3:
-            img = np.concatenate([img, np.full((k3 - img.shape[0], img.shape[1], 3), 255, np.uint8)], axis=0)
-        return img
+        """A kernel's cells on a white k3×k3 square (a 1×1 kernel in its top-left corner)."""
+        out = np.full((max(k3, img.shape[0]), max(k3, img.shape[1]), 3), 255, np.uint8)
+        out[:img.shape[0], :img.shape[1]] = img
+        return out
     for r in rows:
         bn = r["bn"]
         raw = padded(_kernel_cells(r["raw"], vmax_raw))
         name = r["branch"] + (" (Dirac)" if r["branch"] == "identity" else "")
-        if raw.shape[1] < k3:
-            raw = np.concatenate([raw, np.full((raw.shape[0], k3 - raw.shape[1], 3), 255, np.uint8)], axis=1)
         left = _stack([caption_bar(name, k3, 22, 0.42), raw], gap=0)
         arrow = _label(f"× γ/σ = {bn['scale']:.4g}  →", 150, k3)
         folded = padded(_kernel_cells(r["folded"], vmax))
