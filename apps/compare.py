@@ -42,7 +42,8 @@ def _run(path: str | None, models: list[str] | str | None = None, weights: str =
 
 def _status(summary: dict[str, Any], lang: str = "en") -> str:
     """Which weights produced each column (the page must always say so): one line per model."""
-    lines = [frame.model_line(m["title"], m["weights"], lang) for m in summary["models"]]
+    lines = [frame.model_line(m["title"], m["weights"], lang,
+                              stand_in_for=frame.stand_in(m["name"], m["title"])) for m in summary["models"]]
     details = [f"{m['name']}: {m['status']}" for m in summary["models"]]
     for d in summary.get("detectors", []):
         ready = i18n.pick(lang, "ready", "可用") if d["available"] else i18n.pick(lang, "not available",

@@ -322,6 +322,17 @@ def model_line(title: str, source: str, lang: str = "en", stand_in_for: str | No
     return line
 
 
+def stand_in(requested: str | None, shown_title: str) -> str | None:
+    """The short title of the model a page asked for, when another one (an offline stand-in) answered."""
+    if not requested:
+        return None
+    try:
+        wanted = short_title(zoo.get_entry(requested).title)
+    except (KeyError, ValueError):
+        return None
+    return None if wanted == short_title(shown_title) else wanted
+
+
 def model_detail(title: str, source: str, note: str, lang: str = "en") -> str:
     """The fold's line for one model: the same facts in full, with the zoo's reason for a fallback."""
     text = f"{title}: {SOURCE_WORDS[source][lang == 'zh']}"
