@@ -528,14 +528,16 @@ def _restore(lesson: str, b: Binding, names: list[str], query: Mapping[str, str]
             image_value = _image_file(lesson, state) or gr.skip()
         except (ValueError, OSError) as exc:  # a scene that cannot be rendered: say so, open the page
             gr.Warning(str(exc), title="LensLab · link")
-    missing = [n for n in state.params if n not in b.controls]
+    defaults = {p.name: p.default for p in get_params(lesson)}
+    missing = [n for n, v in state.params.items() if n not in b.controls and v != defaults.get(n)]
     if missing:
         gr.Warning(
             f"This page shows no control for {', '.join(missing)}: the link's value is not used here.",
             title="LensLab · link",
         )
     if (
-        b.image is not None
+        state.params
+        and b.image is not None
         and state.example is None
         and state.scene is None
         and not _runs_without_image(state)
@@ -576,7 +578,11 @@ def _runs_without_image(state: links.LinkState) -> bool:
 
 
 def _control_updates(b: Binding, names: list[str], state: links.LinkState, first: bool) -> list[Any]:
-    values = {**state.implied(), **state.params}
+    try:
+        implied = state.implied()
+    except (ValueError, OSError):  # a scene that cannot be rendered (already reported): its own values only
+        implied = {}
+    values = {**implied, **state.params}
     out: list[Any] = []
     for name in names:
         if name not in values:
