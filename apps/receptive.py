@@ -13,7 +13,7 @@ from typing import Any
 
 import gradio as gr
 
-from apps import classroom, frame
+from apps import classroom, frame, i18n
 from core import receptive_lesson as receptive
 from core import zoo
 
@@ -69,18 +69,34 @@ def _maybe_run(path, *args):
     return _run(path, *args)
 
 
-def _status(summary: dict[str, Any]) -> str:
-    """Which weights produced each panel (the page must always say so)."""
-    lines = []
+def _status(summary: dict[str, Any], lang: str = "en") -> str:
+    """One line per model row (the trained net, and its random init shown on purpose), then HRNet."""
+    lines, details = [], []
     for row in summary["models"]:
-        for m in row:
-            icon = frame.SOURCE_ICONS.get(m["source"], m["source"])
-            lines.append(f"{icon} **{m['model']}** — {m['status']}")
+        trained = [m for m in row if m["source"] != "random"] or row[:1]
+        first = trained[0]
+        title = first["status"].split(" · ")[0]
+        line = frame.model_line(title, first["source"], lang,
+                                stand_in_for=frame.stand_in(first["model"], title))
+        if len(row) > 1:
+            line += i18n.pick(lang, " · next to it the same net with random weights, on purpose",
+                              " · 旁边是同一网络的随机权重版本（有意对比）")
+        lines.append(line)
+        details.extend(f"{m['model']}: {m['status']}" for m in row)
     for m in summary.get("shared_stand_in", []):
-        lines.append(f"↪ **{m['model']}** — its stand-in {m['same_as']} ({m['source']}) is shown above")
+        lines.append(i18n.pick(lang, f"**{m['model']}** · its offline stand-in {m['same_as']} is already "
+                                     "shown "
+                                     "above",
+                               f"**{m['model']}** · 它的离线替身 {m['same_as']} 已经显示在上面"))
     h = summary["hrnet"]
-    lines.append(f"{frame.SOURCE_ICONS.get(h['source'], h['source'])} **HRNet** — {h['status']}")
-    return "  \n".join(lines)
+    title = h["status"].split(" · ")[0]
+    lines.append(frame.model_line(title, h["source"], lang))
+    details.append(f"HRNet: {h['status']}")
+    return frame.status_text(lines, details, lang)
+
+
+def _status_in(summary: dict[str, Any] | None, lang: str) -> Any:
+    return gr.skip() if not summary else _status(summary, lang)
 
 
 def _click(models, evt: gr.SelectData):
@@ -103,120 +119,104 @@ def build() -> gr.Blocks:
             "Receptive fields — from VGG to ConvNeXt (and HRNet)",
             "Click a pixel: which input pixels can the unit there see (theoretical field), and which does "
             "it actually use (effective field, the gradient)? Trained next to untrained, stage by stage.",
+            zh=("感受野：从 VGG 到 ConvNeXt（以及 HRNet）",
+                "点击一个像素：那里的单元能看到哪些输入像素（理论感受野），实际又用了哪些（有效感受野，即梯度"
+                "）？"
+                "逐个阶段，把训练过的和未训练的放在一起比较。"),
+            first=("press **Run**, then move **Stage** from 1 to the last and compare the trained ERF with "
+                   "the "
+                   "random one next to it; click a map to move the unit.",
+                   "按**运行**，再把**阶段**从 1 拖到最后，比较训练过的有效感受野和旁边随机权重的；点击图可以"
+                   "移动单元。"),
         )
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=320):
-                image = frame.image_input()
-                models = gr.Dropdown(
+                image = frame.image_input(height=230, with_examples=False)
+                run = frame.run_button()
+                models = i18n.tr(gr.Dropdown(
                     choices=[(zoo.get_entry(n).title, n) for n in receptive.ERF_MODELS],
-                    value=list(receptive.DEFAULT_MODELS),
-                    multiselect=True,
-                    max_choices=receptive.MAX_MODELS,
+                    value=list(receptive.DEFAULT_MODELS), multiselect=True, max_choices=receptive.MAX_MODELS,
                     label=P["models"].label,
-                    info="Offline, ResNet-50 and ConvNeXt-T use the packaged ImageNet "
-                    "EfficientNet-Lite0, Swin-T and ViT-S the embedded ShapesWorld models.",
-                )
-                weights = gr.Radio(choices=frame.WEIGHT_CHOICES, value=P["weights"].default, label="Weights")
-                random_init = gr.Checkbox(
-                    value=P["random_init"].default, label=P["random_init"].label, info=P["random_init"].help
-                )
-                stage = frame.param_slider(P["stage"])
-                with gr.Row():
-                    query_x = frame.param_slider(P["query_x"])
-                    query_y = frame.param_slider(P["query_y"])
-                scale = gr.Radio(
-                    choices=list(receptive.SCALES),
-                    value=P["scale"].default,
-                    label=P["scale"].label,
-                    info=P["scale"].help,
-                )
-                with gr.Accordion("Building blocks: C, H = W", open=False):
-                    block_channels = frame.param_slider(P["block_channels"])
-                    block_size = frame.param_slider(P["block_size"])
-                roadmap_flag = gr.Checkbox(
-                    value=P["roadmap"].default,
-                    label=P["roadmap"].label,
-                    info=P["roadmap"].help,
-                    visible=False,
-                )
-                run = gr.Button("Run", variant="primary")
-            with gr.Column(scale=2):
+                    info="Offline, ResNet-50 and ConvNeXt-T use the packaged ImageNet EfficientNet-Lite0, "
+                         "Swin-T and ViT-S the embedded ShapesWorld models."),
+                    "模型", "离线时，ResNet-50 和 ConvNeXt-T 用安装包里的 ImageNet EfficientNet-Lite0，"
+                            "Swin-T 和 ViT-S 用内置的 ShapesWorld 模型。")
+                stage = frame.param_slider(P["stage"], "阶段", "1 = 第一个特征阶段；0 = 最后一个。阶段较少的"
+                                                             "模型用它的最后一个。")
+                frame.examples(image)
+                with frame.more_settings():
+                    weights = frame.weights_radio(info=P["weights"].help)
+                    i18n.tr(weights, info="auto：在线用预训练权重；离线用安装包里的 ImageNet CNN 或内置的 "
+                                          "ShapesWorld "
+                                          "模型，否则用随机权重（并标注）。")
+                    random_init = i18n.tr(gr.Checkbox(value=P["random_init"].default,
+                                                      label=P["random_init"].label,
+                                                      info=P["random_init"].help),
+                                          "在训练过的旁边显示随机初始化", "同时显示每个架构的随机权重版本，看"
+                                                            "训练怎样扩大有效感受野。")
+                    scale = i18n.tr(gr.Radio(choices=list(receptive.SCALES), value=P["scale"].default,
+                                             label=P["scale"].label, info=P["scale"].help),
+                                    "有效感受野的色标", "linear：|梯度| / 最大值；log：跨 4 个数量级的 "
+                                                "log10（显示整个支撑）。")
+                    frame.markdown("**Building blocks: C, H = W**", "**构件：C，H = W**")
+                    block_channels = frame.param_slider(P["block_channels"], "构件：通道数 C")
+                    block_size = frame.param_slider(P["block_size"], "构件：H = W")
+                roadmap_flag = gr.Checkbox(value=P["roadmap"].default, label=P["roadmap"].label,
+                                           info=P["roadmap"].help, visible=False)
+            with frame.outputs_column(scale=2):
                 status = frame.status_box()
-                gr.Markdown("### Effective receptive field of the clicked unit — click a map to move it")
-                erf_img = gr.Image(
-                    label="ERF",
-                    show_label=False,
-                    interactive=False,
-                    buttons=["fullscreen"],
-                    elem_id="receptive-erf",
-                )
-                gr.Markdown("### How far each stage sees")
-                growth_img = gr.Image(
-                    label="Growth per stage", show_label=False, interactive=False, buttons=["fullscreen"]
-                )
-                gr.Markdown("### One block of each family: what it costs")
-                blocks_img = gr.Image(
-                    label="Building blocks", show_label=False, interactive=False, buttons=["fullscreen"]
-                )
-                gr.Markdown("### HRNet: parallel streams, exchanged at every stage")
-                hrnet_img = gr.Image(
-                    label="HRNet", show_label=False, interactive=False, buttons=["fullscreen"]
-                )
-                gr.Markdown("### ConvNeXt's roadmap: from ResNet-50 to ConvNeXt-T")
-                roadmap_btn = gr.Button(
-                    "Build the 17 networks of the roadmap (once, ~10–30 s)", variant="secondary"
-                )
-                roadmap_img = gr.Image(
-                    label="ConvNeXt roadmap", show_label=False, interactive=False, buttons=["fullscreen"]
-                )
-                with gr.Accordion("Result (JSON)", open=False):
+                frame.markdown("### Effective receptive field of the clicked unit — click a map to move it",
+                               "### 所点单元的有效感受野——点击图可以移动它")
+                erf_img = frame.figure("ERF", "有效感受野", show_label=False, elem_id="receptive-erf")
+                with gr.Row():  # where the unit is (a click on the maps sets it)
+                    query_x = frame.param_slider(P["query_x"], "点击位置 x", "0 = 左边缘，1 = 右边缘。")
+                    query_y = frame.param_slider(P["query_y"], "点击位置 y", "0 = 上边缘，1 = 下边缘。")
+                frame.markdown("### How far each stage sees", "### 每个阶段能看多远")
+                growth_img = frame.figure("Growth per stage", "逐阶段的增长", show_label=False)
+                frame.markdown("### One block of each family: what it costs", "### 每个家族的一个构件：代价是"
+                                                                              "多少")
+                blocks_img = frame.figure("Building blocks", "构件", show_label=False)
+                frame.markdown("### HRNet: parallel streams, exchanged at every stage",
+                               "### HRNet：并行的多条分支，每个阶段互相交换")
+                hrnet_img = frame.figure("HRNet", "HRNet", show_label=False)
+                frame.markdown("### ConvNeXt's roadmap: from ResNet-50 to ConvNeXt-T",
+                               "### ConvNeXt 的路线图：从 ResNet-50 到 ConvNeXt-T")
+                roadmap_btn = i18n.tr(gr.Button("Build the 17 networks of the roadmap (once, ~10–30 s)",
+                                                variant="secondary"), value="构建路线图的 17 个网络（只需一次"
+                                                                            "，约 10–30 秒）")
+                roadmap_img = frame.figure("ConvNeXt roadmap", "ConvNeXt 路线图", show_label=False)
+                with i18n.tr(gr.Accordion("Result (JSON)", open=False)):
                     summary = gr.JSON(label="Result (JSON)")
                 download = frame.download_button()
         frame.explanation_panel("receptive")
 
-        inputs = [
-            image,
-            models,
-            weights,
-            random_init,
-            stage,
-            query_x,
-            query_y,
-            scale,
-            block_channels,
-            block_size,
-            roadmap_flag,
-        ]
+        lang = i18n.page_lang()
+        inputs = [image, models, weights, random_init, stage, query_x, query_y, scale, block_channels,
+                  block_size, roadmap_flag]
         kept = frame.kept_result()
         outputs = [erf_img, growth_img, blocks_img, hrnet_img, roadmap_img, status, summary, kept]
-        sheet = dict(
-            fn=frame.guard(frame.sheet_of_kept("receptive")),
-            inputs=kept,
-            outputs=download,
-            api_visibility="private",
-            show_progress="hidden",
-        )
-        run.click(frame.guard(_run), inputs, outputs, api_name="receptive", **frame.RAW_INPUTS).then(**sheet)
-        rerun = dict(
-            fn=frame.guard(_maybe_run),
-            inputs=inputs,
-            outputs=outputs,
-            api_visibility="private",
-            trigger_mode="always_last",
-            show_progress="minimal",
-            **frame.RAW_INPUTS,
-        )
-        image.change(**rerun).then(**sheet)
-        erf_img.select(_click, [models], [query_x, query_y], api_visibility="private").then(**rerun).then(
-            **sheet
-        )
+        sheet = dict(fn=frame.guard(frame.sheet_of_kept("receptive")), inputs=kept, outputs=download,
+                     api_visibility="private", show_progress="hidden")
+        texts = dict(fn=_status_in, inputs=[summary, lang], outputs=status, api_visibility="private",
+                     show_progress="hidden")
+        i18n.on_language(_status_in, [summary], [status])
+        frame.stale_on_edit(*inputs[:-1])
+
+        def computed(event: Any) -> None:
+            frame.fresh(event)
+            event.then(**texts).then(**sheet)
+
+        computed(run.click(frame.guard(_run), inputs, outputs, api_name="receptive", **frame.RAW_INPUTS))
+        rerun = dict(fn=frame.guard(_maybe_run), inputs=inputs, outputs=outputs, api_visibility="private",
+                     trigger_mode="always_last", show_progress="minimal", **frame.RAW_INPUTS)
+        computed(image.change(**rerun))
+        computed(erf_img.select(_click, [models], [query_x, query_y], api_visibility="private").then(**rerun))
         for control in (stage, query_x, query_y, block_channels, block_size):
-            control.release(**rerun).then(**sheet)
+            computed(control.release(**rerun))
         for control in (scale, random_init, weights):
-            control.change(**rerun).then(**sheet)
-        roadmap_btn.click(
-            frame.guard(_roadmap), None, roadmap_img, api_visibility="private", concurrency_limit=1
-        )
+            computed(control.change(**rerun))
+        roadmap_btn.click(frame.guard(_roadmap), None, roadmap_img, api_visibility="private",
+                          concurrency_limit=1)
     classroom.attach(demo, "receptive")  # links, projector layout, predict-then-reveal, slide
     return demo
 
