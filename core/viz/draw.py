@@ -183,13 +183,23 @@ def label_strip(image: np.ndarray, text: str, height: int = 26, scale: float = 0
 
 
 def montage(images: Sequence[np.ndarray], titles: Sequence[str] | None = None, cols: int = 3,
-            tile: int = 320, gap: int = 8) -> np.ndarray:
-    """Arrange images in a grid of equal tiles (aspect kept, white background) with captions."""
+            tile: int = 320, gap: int = 8, title_lines: int = 3) -> np.ndarray:
+    """Arrange images in a grid of equal tiles (aspect kept, white background) with captions.
+
+    A title longer than its tile wraps onto up to ``title_lines`` lines (the last ends in "…" only if
+    even those are not enough): the sheet goes on slides, so its titles must be readable whole.
+    """
     if not images:
         raise ValueError("montage needs at least one image")
     rows = -(-len(images) // cols)
-    cap = 26 if titles else 0
-    canvas = np.full((rows * (tile + cap + gap) + gap, cols * (tile + gap) + gap, 3), 255, np.uint8)
+    font = _font(_font_size(0.5))
+    lines = ([wrap_text(t, tile, font.getlength, title_lines) for t in titles] if titles
+             else [[] for _ in images])
+    line_h = font.size + 4
+    caps = [max(len(x) for x in lines[r * cols:(r + 1) * cols]) * line_h + (8 if titles else 0)
+            for r in range(rows)]
+    tops = np.cumsum([gap] + [caps[r] + tile + gap for r in range(rows)])
+    canvas = np.full((int(tops[-1]), cols * (tile + gap) + gap, 3), 255, np.uint8)
     for i, img in enumerate(images):
         r, c = divmod(i, cols)
         h, w = img.shape[:2]
@@ -197,13 +207,36 @@ def montage(images: Sequence[np.ndarray], titles: Sequence[str] | None = None, c
         nh, nw = max(1, round(h * s)), max(1, round(w * s))
         interp = cv2.INTER_AREA if s < 1 else cv2.INTER_NEAREST if max(h, w) <= 64 else cv2.INTER_LINEAR
         small = cv2.resize(img, (nw, nh), interpolation=interp)
-        y0 = gap + r * (tile + cap + gap)
+        y0 = int(tops[r])
         x0 = gap + c * (tile + gap)
-        if titles:
-            _text(canvas, _fit(titles[i], tile), (x0, y0 + 17), 0.5)
-        yy, xx = y0 + cap + (tile - nh) // 2, x0 + (tile - nw) // 2
+        for j, line in enumerate(lines[i]):
+            _text(canvas, line, (x0, y0 + 17 + j * line_h), 0.5)
+        yy, xx = y0 + caps[r] + (tile - nh) // 2, x0 + (tile - nw) // 2
         canvas[yy:yy + nh, xx:xx + nw] = small
     return canvas
+
+
+def wrap_text(text: str, width: float, measure: Callable[[str], float], max_lines: int = 3) -> list[str]:
+    """``text`` broken at spaces into lines that ``measure`` fits in ``width``; at most ``max_lines``,
+    the last one shortened with "…" (by :func:`fit_text`) when the text needs more. A word wider than a
+    line is cut. Only the first 100 characters per line are considered (captions, not essays)."""
+    words = text[:100 * max_lines].split()
+    out: list[str] = []
+    current = ""
+    for k, word in enumerate(words):
+        candidate = f"{current} {word}" if current else word
+        if measure(candidate) <= width:
+            current = candidate
+            continue
+        if current:
+            out.append(current)
+        current = word
+        if len(out) == max_lines - 1:
+            current = " ".join(words[k:])
+            break
+    if current:
+        out.append(current)
+    return [fit_text(line, width, measure) for line in out[:max_lines]] or [""]
 
 
 def to_png_bytes(image: np.ndarray) -> bytes:
