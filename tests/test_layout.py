@@ -54,3 +54,13 @@ def test_every_page_is_registered_once_and_builds_fresh(page):
 def test_lessons_and_pages_name_each_other():
     assert {p.lesson for p in PAGES} == set(LESSONS)
     assert len({p.lesson for p in PAGES}) == len(PAGES)
+
+
+def test_lesson_modules_stay_small_with_their_algorithms_apart():
+    """A lesson module past ~600 lines splits its reference-exact algorithms into a module of their own."""
+    for lesson, target in LESSONS.items():
+        path = ROOT / (target.split(":")[0].replace(".", "/") + ".py")
+        lines = len(path.read_text().splitlines())
+        assert lines <= 700, f"{lesson}: {path.relative_to(ROOT)} has {lines} lines"
+    for split in ("repmlp_ops", "assigners", "compare_ops"):
+        assert (CORE / f"{split}.py").is_file()
