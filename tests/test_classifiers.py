@@ -3,6 +3,8 @@ trained ViT's attention rollout (checked against timm's own attention extraction
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 
 import numpy as np
@@ -12,6 +14,7 @@ import torch
 from safetensors.torch import load_file
 
 from core import zoo
+from core.data.shapesworld import EVAL_STYLES, TRAIN_STYLES, ShapesWorld
 from core.train.classifiers import (
     EVAL_SEED,
     RECIPES,
@@ -21,7 +24,6 @@ from core.train.classifiers import (
     train,
 )
 from core.train.probe import attention_rollout, cls_rollout_map, vit_attention_maps
-from core.data.shapesworld import ShapesWorld
 
 EMBEDDED = ["vit-shapes", "swin-shapes", "resnet-shapes"]
 HUB = ["vit-small", "deit-small", "swin-tiny", "swinv2-tiny", "resnet50", "convnext-tiny"]
@@ -37,7 +39,10 @@ def test_hub_tags_exist_in_timm():
         assert len(entry.label_names()) == 1000
 
 
-TARGETS = {"top1_heldout_scenes": 0.95, "top1_heldout_style": 0.90}
+TARGETS = {"top1_heldout_scenes": 0.95, "top1_heldout_style": 0.90, "top1_sketch": 0.90, "top1_collage": 0.90}
+STYLE_OF = {"top1_heldout_scenes": "train", "top1_heldout_style": "heldout", "top1_sketch": "sketch",
+            "top1_collage": "collage"}
+UNSEEN_FAMILIES = ("top1_sketch", "top1_collage")  # render families no training renders
 
 
 def _card_metrics(name: str) -> dict[str, float]:
@@ -47,12 +52,14 @@ def _card_metrics(name: str) -> dict[str, float]:
     return {k: float(v) for k, v in found.items()}
 
 
+@functools.cache
 def _measured(name: str) -> dict[str, float]:
+    """Top-1 of the shipped weights on N_ACC fresh scenes (a seed the cards did not use) of each set."""
     loaded = zoo.load_model(name, "embedded")
     size = loaded.entry.input_size
-    worlds = {"top1_heldout_scenes": ShapesWorld(size, "classify", seed=EVAL_SEED + 1),
-              "top1_heldout_style": ShapesWorld(size, "classify", seed=EVAL_SEED + 1, style="heldout")}
-    return {k: accuracy(loaded.model, w, N_ACC, loaded.entry) for k, w in worlds.items()}
+    return {k: accuracy(loaded.model, ShapesWorld(size, "classify", seed=EVAL_SEED + 1, style=style), N_ACC,
+                        loaded.entry)
+            for k, style in STYLE_OF.items()}
 
 
 @pytest.mark.parametrize("name", EMBEDDED)
@@ -80,6 +87,37 @@ def test_embedded_model_meets_accuracy_targets(name, request):
     measured = _measured(name)
     for key, target in TARGETS.items():
         assert measured[key] >= target, (key, measured[key])
+
+
+@pytest.mark.parametrize("name", EMBEDDED)
+def test_embedded_models_hold_up_on_render_families_they_never_saw(name):
+    """Sketches on paper and photo collages: never rendered in training, yet recognised (issue 16.5).
+
+    0.88 on 400 fresh scenes is 1.3 standard errors under the 0.90 goal: weights that do not
+    generalise (the transformers before this issue: 0.60-0.79) or broken weights cannot pass. A family
+    whose card records less than the goal is reported as an expected failure, naming the card's value.
+    """
+    card, measured = _card_metrics(name), _measured(name)
+    for key in UNSEEN_FAMILIES:
+        if card[key] >= TARGETS[key]:
+            assert measured[key] >= 0.88, (name, key, measured[key])
+    under = {k: card[k] for k in UNSEEN_FAMILIES if card[k] < TARGETS[k]}
+    if under:
+        pytest.xfail(f"{name}'s card records {under}, under the 0.90 goal of issue 16.5")
+
+
+def test_no_recipe_trains_on_an_evaluation_family(monkeypatch, tmp_path):
+    assert not set(TRAIN_STYLES) & set(EVAL_STYLES)
+    for name, recipe in RECIPES.items():
+        assert recipe.style in TRAIN_STYLES, name
+    # the transformers train on the diverse style (what makes them hold up on unseen families)
+    assert RECIPES["vit-shapes"].style == RECIPES["swin-shapes"].style == "diverse"
+    # the trainer refuses a recipe that would train on an evaluation family
+    on_sketches = dataclasses.replace(RECIPES["resnet-shapes"], style="sketch")
+    monkeypatch.setitem(RECIPES, "resnet-shapes", on_sketches)
+    with pytest.raises(ValueError, match="never on 'sketch'"):
+        train("resnet-shapes", out=tmp_path, smoke=True)
+    assert not list(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize("name", EMBEDDED)
@@ -122,9 +160,11 @@ def test_smoke_training_writes_loadable_weights_and_card(name, tmp_path):
     missing, unexpected = module.load_state_dict(load_file(str(report.weights)), strict=True)
     assert not missing and not unexpected
     card = report.card.read_text()
-    for key in ("top1_heldout_scenes", "top1_heldout_style", "python -m core.train", "wall time"):
+    for key in (*TARGETS, "python -m core.train", "wall time", "'sketch'", "'collage'"):
         assert key in card
-    assert 0.0 <= report.metrics["top1_heldout_style"] <= 1.0
+    assert f"style='{RECIPES[name].style}'" in card
+    for key in TARGETS:
+        assert 0.0 <= report.metrics[key] <= 1.0
 
 
 def test_distillation_loss_is_hintons_soft_target_kl():
@@ -169,7 +209,7 @@ def test_bundled_checkpoints_fit_the_budget_and_have_cards():
         path = zoo.WEIGHTS_DIR / f"{name}.safetensors"
         assert path.stat().st_size <= 15e6
         card = (zoo.WEIGHTS_DIR / f"{name}.md").read_text()
-        assert "top1_heldout_style" in card and "Reproduce" in card
+        assert all(k in card for k in TARGETS) and "Reproduce" in card
 
 
 # --------------------------------------------------------------------------------------------- #

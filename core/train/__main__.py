@@ -26,14 +26,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--init", type=Path, default=None,
                         help="continue from these safetensors weights (ddpm-shapes and the classifiers)")
     parser.add_argument("--lr", type=float, default=None,
-                        help="learning rate override (ddpm-shapes and the classifiers)")
+                        help="learning rate override (ddpm-shapes; a classifier only with --init)")
     parser.add_argument("--remeasure", action="store_true",
                         help="re-measure the shipped weights' held-out metrics into the card, no training "
                              "(vit-shapes, swin-shapes, resnet-shapes)")
     args = parser.parse_args(argv)
-    if (args.init is not None or args.lr is not None) and args.model not in (
-            "ddpm-shapes", "vit-shapes", "swin-shapes", "resnet-shapes"):
+    classifiers = ("vit-shapes", "swin-shapes", "resnet-shapes")
+    if (args.init is not None or args.lr is not None) and args.model not in ("ddpm-shapes", *classifiers):
         parser.error("--init and --lr apply to ddpm-shapes and the classifiers only")
+    if args.model in classifiers and args.lr is not None and args.init is None:
+        # a classifier's recipe fixes its own rate; only a continued run (--init) may set another
+        parser.error("--lr without --init applies to ddpm-shapes only (a classifier takes --lr with --init)")
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.remeasure:

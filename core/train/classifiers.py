@@ -237,7 +237,7 @@ def train(model: str, steps: int | None = None, out: Path | str = Path("assets/w
         recipe = replace(recipe, lr=lr, easy_frac=0.0, warmup_steps=min(recipe.warmup_steps, 100))
         origin = (f" **Continued run:** the weights start from `{init.name}` (SHA-256 {digest}…, metadata "
                   f"{', '.join(f'{k}={v}' for k, v in meta.items()) or 'none'}), not from random "
-                  "initialisation; the wall time below is this run's only.")
+                  "initialisation; the wall time above is this run's only.")
     elif lr is not None:
         recipe = replace(recipe, lr=float(lr))
     if recipe.sincos_init and init is None:
@@ -370,7 +370,7 @@ def train(model: str, steps: int | None = None, out: Path | str = Path("assets/w
         distil += " Forward passes in bfloat16 autocast (weights, gradients and optimiser state in fp32)."
     distil += (" Attention computed explicitly during training (softmax(QKᵀ/√d)·V, the same function as "
                "the fused kernel used at inference, which was slower to train on CPU).")
-    if recipe.sincos_init:
+    if recipe.sincos_init and init is None:
         distil += " The learned position embedding starts from 2-D sin-cos values (CLS position at zero)."
     echoing = ("fresh scenes every step" if recipe.echo == 1 else
                f"a fresh batch every {recipe.echo} steps enters a pool of the {recipe.echo_pool} most recent "
@@ -386,6 +386,11 @@ def train(model: str, steps: int | None = None, out: Path | str = Path("assets/w
     curriculum = (f"; the first {recipe.easy_frac:.0%} of the run uses uncluttered scenes (style 'train', "
                   f"filled shapes, flat or gradient backgrounds, no distractors; seed {seed + 7919})"
                   if recipe.easy_frac > 0 else "")
+    extra_args = []  # a guard-ended run reproduces with its planned steps (the recipe's unless --steps)
+    if time_limited and steps != RECIPES[model].steps:
+        extra_args.append(f"--steps {steps}")
+    if init is not None:
+        extra_args.append(f"--init {shlex.quote(str(init))} --lr {recipe.lr:g}")
     card = write_card(
         out / f"{model}.md", model=model, title=entry.title, params=params,
         summary=(f"{entry.description} Classes: {', '.join(CLASSES)}. Trained by LensLab "
@@ -401,7 +406,7 @@ def train(model: str, steps: int | None = None, out: Path | str = Path("assets/w
                       f"{recipe.weight_decay}), batch {batch}, {recipe.warmup_steps}-step warm-up then "
                       f"cosine, label smoothing {recipe.label_smoothing}, gradient clipping 1.0.{distil}"),
         steps=done, seed=seed, seconds=train_seconds, metrics=metrics, extra=note, time_limited=time_limited,
-        extra_args=f"--init {shlex.quote(str(init))} --lr {recipe.lr:g}" if init is not None else "",
+        extra_args=" ".join(extra_args),
     )
     return TrainReport(model=model, steps=done, seconds=train_seconds, weights=weights, card=card,
                        metrics=metrics)
