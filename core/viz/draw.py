@@ -11,21 +11,10 @@ import matplotlib
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-# A colour-blind-friendly qualitative palette (Okabe–Ito, then Tableau extras), RGB.
-PALETTE: tuple[tuple[int, int, int], ...] = (
-    (230, 159, 0),
-    (86, 180, 233),
-    (0, 158, 115),
-    (240, 228, 66),
-    (0, 114, 178),
-    (213, 94, 0),
-    (204, 121, 167),
-    (120, 120, 120),
-    (148, 103, 189),
-    (23, 190, 207),
-    (188, 189, 34),
-    (227, 119, 194),
-)
+from core.viz.palette import CATEGORICAL
+
+# The categorical palette (Okabe–Ito, colour-blind safe; core.viz.palette), RGB.
+PALETTE: tuple[tuple[int, int, int], ...] = CATEGORICAL
 
 _CMAPS = {
     "inferno": cv2.COLORMAP_INFERNO,
