@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-import time
+import sys
 
 import torch
 
@@ -77,9 +77,6 @@ def run(quick: bool = False) -> list[Row]:
 
 
 if __name__ == "__main__":
-    start = time.perf_counter()
-    for row in run(quick=False):
-        goal = f"(goal ≤ {row.goal})" if row.goal is not None else ""
-        print(f"{row.what}: ours {row.ours_s * 1e3:.2f} ms vs {row.baseline} {row.baseline_s * 1e3:.2f} ms → "
-              f"ratio {row.ratio:.3f} {goal} {row.verdict} {row.note}")
-    print(f"bench took {time.perf_counter() - start:.0f} s")
+    from bench.__main__ import table
+
+    print(table(run(quick="--quick" in sys.argv)))
