@@ -12,7 +12,7 @@ from typing import Any
 
 import gradio as gr
 
-from apps import frame, i18n
+from apps import classroom, frame, i18n
 from core import repvgg_lesson as lesson
 from core import zoo
 
@@ -201,6 +201,7 @@ def build() -> gr.Blocks:
             again = event(**rerun)
             frame.fresh(again)
             again.then(**extras).then(**sheet)
+    classroom.attach(demo, "repvgg")  # links, projector layout, predict-then-reveal, slide
     return demo
 
 

@@ -480,3 +480,34 @@ def test_page_status_says_when_kernels_are_not_learned(cat):
     assert labels[0]["label"] == summary["captions"]["merge"]
     status_zh, *labels_zh = page._extras(summary, "repvgg-a0", "random", "zh")
     assert "这些卷积核不是学到的" in status_zh["value"] and "块" in labels_zh[0]["label"]
+
+
+def test_embedded_repvgg_is_trained_its_card_is_honest_and_the_offline_page_uses_it(result):
+    """The shipped ShapesWorld RepVGG (assets/weights/repvgg-shapes.*): learned, merged exactly, and what
+    the offline page shows (RepVGG-A0 falls back to it)."""
+    import re
+
+    from safetensors import safe_open
+
+    from core import zoo
+    from core.train.classifiers import heldout_worlds
+
+    loaded = zoo.load_model("repvgg-shapes", "embedded")
+    assert loaded.source == "embedded" and len(rv.rep_blocks(loaded.model)) == 8  # the training-time form
+    world = heldout_worlds(64)["top1_heldout_scenes"]
+    x, y = world.batch(range(100), loaded.entry.mean, loaded.entry.std)
+    with torch.inference_mode():
+        logits = loaded.model(x)
+        deployed = rv.deployed_copy(loaded.model)(x)
+    accuracy = float((logits.argmax(-1) == y).float().mean())
+    assert accuracy >= 0.85  # chance is 1/8
+    assert torch.equal(logits.argmax(-1), deployed.argmax(-1)) and (logits - deployed).abs().max() <= 1e-4
+    card = (zoo.WEIGHTS_DIR / "repvgg-shapes.md").read_text(encoding="utf-8")
+    with safe_open(str(zoo.WEIGHTS_DIR / "repvgg-shapes.safetensors"), "pt") as f:
+        meta = f.metadata()
+    stated = float(re.search(r"\| top1_heldout_scenes \| ([\d.]+) \|", card).group(1))
+    assert stated == pytest.approx(float(meta["top1_heldout_scenes"]), abs=1e-4)
+    assert abs(stated - accuracy) <= 0.1  # 100 of the card's 1000 scenes
+    s = result.summary  # the default page offline: RepVGG-A0 → the embedded RepVGG, learned kernels
+    assert s["model"]["source"] == "embedded" and s["model"]["learned"]
+    assert s["model"]["arch"] == "repvgg-shapes"

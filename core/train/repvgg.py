@@ -139,6 +139,8 @@ def train(model: str = MODEL, steps: int | None = None, out: Path | str = Path("
         f"is {metrics['deployed_top1_heldout_scenes']:.4f} (training-time: "
         f"{metrics['top1_heldout_scenes']:.4f}).\n\n"
         + load + guard)
+    # the card's table prints floats to 4 decimals: a change of 5e-06 would read 0.0000
+    table = {k: f"{v:.2e}" if k == "deployed_max_abs_logit_change" else v for k, v in metrics.items()}
     card = write_card(
         out / f"{model}.md", model=model, title=entry.title, params=params,
         summary=(f"{entry.description} Classes: {', '.join(CLASSES)}. Trained by LensLab from random "
@@ -156,7 +158,7 @@ def train(model: str = MODEL, steps: int | None = None, out: Path | str = Path("
                       f"linear → 8. AdamW (lr {LR}, weight decay {WEIGHT_DECAY}, none on BN and biases), "
                       f"batch {batch}, {WARMUP}-step warm-up then cosine, label smoothing {LABEL_SMOOTHING}, "
                       "gradient clipping 1.0; timm's RepVGG initialisation (BN γ ~ N(0.1, 0.1))."),
-        steps=done, seed=seed, seconds=train_seconds, metrics=metrics, extra=extra, time_limited=time_limited,
+        steps=done, seed=seed, seconds=train_seconds, metrics=table, extra=extra, time_limited=time_limited,
     )
     return TrainReport(model=model, steps=done, seconds=train_seconds, weights=weights, card=card,
                        metrics=metrics)
