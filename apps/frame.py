@@ -98,7 +98,8 @@ footer { display: none !important; }
 .lenslab-top { align-items: flex-start; }
 .lenslab-header h1 { font-size: 1.6em; margin-top: 0; }
 .lenslab-header p { margin-bottom: 0.2em; }
-.lenslab-lang { flex-grow: 0 !important; min-width: 170px !important; }
+.lenslab-lang { flex-grow: 0 !important; min-width: 220px !important; }
+.lenslab-lang .wrap { flex-wrap: nowrap !important; }
 .lenslab-first { font-size: 0.95em; }
 /* output figures: the label sits above the picture (a badge floating over it hid its top rows) */
 .lenslab-outputs label[data-testid="block-label"].float { position: static !important;
@@ -184,7 +185,7 @@ def header(title: str, tagline: str, *, zh: tuple[str, str] | None = None,
             md = gr.Markdown(text(title, tagline, first[0] if first else None, "en"),
                              elem_classes=["lenslab-header"])
         lang = gr.Radio(choices=[(v, k) for k, v in LANGUAGES.items()], value="en", label="Language · 语言",
-                        show_label=False, container=False, elem_classes=["lenslab-lang"], min_width=170,
+                        show_label=False, container=False, elem_classes=["lenslab-lang"], min_width=220,
                         scale=0, elem_id="lenslab-lang")
     i18n.set_lang(lang)
     if zh is not None:
@@ -322,6 +323,17 @@ def model_line(title: str, source: str, lang: str = "en", stand_in_for: str | No
     return line
 
 
+def stand_in(requested: str | None, shown_title: str) -> str | None:
+    """The short title of the model a page asked for, when another one (an offline stand-in) answered."""
+    if not requested:
+        return None
+    try:
+        wanted = short_title(zoo.get_entry(requested).title)
+    except (KeyError, ValueError):
+        return None
+    return None if wanted == short_title(shown_title) else wanted
+
+
 def model_detail(title: str, source: str, note: str, lang: str = "en") -> str:
     """The fold's line for one model: the same facts in full, with the zoo's reason for a fallback."""
     text = f"{title}: {SOURCE_WORDS[source][lang == 'zh']}"
@@ -395,14 +407,18 @@ def fit_note(source: str, classes: int, top: Sequence[dict[str, Any]], path: Any
 
 
 INSTRUCTOR_MARK = "<!-- instructors -->"
+#: a text's notes for instructors: from the marker line to ``<!-- /instructors -->`` or the end
+_INSTRUCTOR_BLOCK = re.compile(r"<!-- instructors -->(.*?)(?:<!-- /instructors -->|\Z)", re.S)
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 
 
-def _explanation_parts(lesson: str, lang: str) -> tuple[str, str]:
-    """The lesson's text for students and, after the marker line, the notes for instructors."""
+def explanation_parts(lesson: str, lang: str) -> tuple[str, str]:
+    """The lesson's text for students, and its notes for instructors (implementation, errata of the
+    source notes), which the page folds away: the blocks between the markers, in order."""
     text = explanation(lesson, lang)
-    student, _, notes = text.partition(INSTRUCTOR_MARK)
-    return student, notes.strip()
+    notes = "\n\n".join(block.strip() for block in _INSTRUCTOR_BLOCK.findall(text))
+    student = re.sub(r"\n{3,}", "\n\n", _INSTRUCTOR_BLOCK.sub("", text))
+    return student, notes
 
 
 def explanation_panel(lesson: str) -> tuple[gr.Radio, gr.Markdown]:
@@ -414,14 +430,14 @@ def explanation_panel(lesson: str) -> tuple[gr.Radio, gr.Markdown]:
     if lang is None:
         lang = i18n.set_lang(gr.Radio(choices=[(v, k) for k, v in LANGUAGES.items()], value="en",
                                       label="Language · 语言"))
-    student, notes = _explanation_parts(lesson, "en")
+    student, notes = explanation_parts(lesson, "en")
     text = gr.Markdown(student, latex_delimiters=LATEX, elem_classes=["lenslab-explain"])
     with i18n.tr(gr.Accordion("For instructors: implementation notes and errata", open=False,
                               visible=bool(notes))):
         notes_md = gr.Markdown(notes, latex_delimiters=LATEX, elem_classes=["lenslab-explain"])
 
     def texts(code: str) -> tuple[str, str]:
-        return _explanation_parts(lesson, code)
+        return explanation_parts(lesson, code)
 
     i18n.wire([text, notes_md], texts)
     return lang, text
