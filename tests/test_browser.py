@@ -62,9 +62,15 @@ def test_the_home_page_links_every_lesson_by_family_with_thumbnails(page, app_ur
     assert links == [p.lesson for f in FAMILIES for p in PAGES if p.group == f]
     headings = page.eval_on_selector_all(".lenslab-family h2", "els => els.map(e => e.textContent)")
     assert headings == [f for f in FAMILIES if any(p.group == f for p in PAGES)]
+    expected = sum(p.thumbnail is not None for p in PAGES)
+    for card in page.locator(".lenslab-card img").all():  # thumbnails load lazily: bring each into view
+        card.scroll_into_view_if_needed()
+    page.wait_for_function("n => [...document.querySelectorAll('.lenslab-card img')]"
+                           ".filter(i => i.complete && i.naturalWidth > 0).length >= n", arg=expected,
+                           timeout=30_000)
     loaded = page.eval_on_selector_all(".lenslab-card img",
                                        "els => els.filter(i => i.naturalWidth > 0).length")
-    assert loaded == sum(p.thumbnail is not None for p in PAGES) > 0
+    assert loaded == expected > 0
     page.locator(".lenslab-card", has_text="Swin windows").click()
     page.wait_for_url("**/swin")
     page.get_by_role("button", name="Run").first.wait_for(timeout=60_000)
