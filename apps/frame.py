@@ -850,8 +850,10 @@ def configure_queue(demo: gr.Blocks, concurrency: int = 4, max_size: int = 64) -
 
 def launch_options(**overrides: Any) -> dict[str, Any]:
     """LensLab's launch settings (theme, CSS, upload limit; local-only unless on Spaces/Docker)."""
-    options: dict[str, Any] = dict(theme=THEME, css=CSS, max_file_size=MAX_FILE_SIZE, footer_links=["api"],
-                                   state_session_capacity=SESSIONS_KEPT)
+    from apps.classroom import CSS as CLASSROOM_CSS  # classroom mode: projector layout, hidden figures
+
+    options: dict[str, Any] = dict(theme=THEME, css=CSS + CLASSROOM_CSS, max_file_size=MAX_FILE_SIZE,
+                                   footer_links=["api"], state_session_capacity=SESSIONS_KEPT)
     if os.environ.get("SPACE_ID") is None and "GRADIO_SERVER_NAME" not in os.environ:
         options["server_name"] = "127.0.0.1"
     options.update(overrides)
