@@ -197,7 +197,7 @@ def build() -> gr.Blocks:
                     swin_top5 = i18n.tr(gr.Label(num_top_classes=5, label="Top-5 (Swin)"), "前 5 类（Swin）")
                     swin_fit = gr.Markdown("", elem_classes=["lenslab-fit"])
                 with i18n.tr(gr.Accordion("Result (JSON)", open=False)):
-                    summary = gr.JSON(label="Result (JSON)")
+                    summary = i18n.tr(gr.JSON(label="Result (JSON)"))
                 download = frame.download_button()
         frame.explanation_panel("attention")
 

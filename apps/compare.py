@@ -17,7 +17,6 @@ P = {p.name: p for p in compare.PARAMS}
 # One architecture per family of the notes, for comparing size, MACs and latency (untrained offline).
 FAMILY_LINEUP = ["resnet18", "mobilenetv3", "efficientnet-b0", "regnety-008", "convnext-tiny", "vit-tiny",
                  "swin-tiny", "gmlp-s16"]
-ICONS = frame.SOURCE_ICONS
 
 
 def _run(path: str | None, models: list[str] | str | None = None, weights: str = "auto",
@@ -180,7 +179,7 @@ def build() -> gr.Blocks:
                                        "**代价**：乘加数与在这里测得的延迟（气泡面积 ∝ 参数量）")
                         cost = gr.Plot(label="Cost", show_label=False)
                     with gr.Column():
-                        summary = gr.JSON(label="Result (JSON)", open=False)
+                        summary = i18n.tr(gr.JSON(label="Result (JSON)", open=False))
                 download = frame.download_button()
         frame.explanation_panel("compare")
 

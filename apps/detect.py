@@ -110,7 +110,8 @@ def _bounds(summary: dict[str, Any] | None, focus: Any) -> Any:
         return gr.skip()
     n = int(summary.get("gts") or len(summary.get("gt", [])) or 1)
     value = min(max(int(focus or 1), 1), n)
-    return gr.update(maximum=max(n, 2) if n > 1 else 1, value=value, interactive=n > 1)
+    # a slider needs minimum < maximum: with one GT it keeps 1…2 but cannot be moved
+    return gr.update(maximum=max(n, 2), value=value, interactive=n > 1)
 
 
 def _scene(number: Any, style: str) -> tuple[str, str]:
@@ -239,7 +240,7 @@ def build() -> gr.Blocks:
                            "### 4 · SimOTA 之外：同一组预测上的 ATSS 与 TAL")
             compare = _picture("SimOTA · ATSS · TAL")
             with i18n.tr(gr.Accordion("Assignment (JSON) and figures", open=False), "分配结果（JSON）与图"):
-                summary = gr.JSON(label="Result (JSON)")
+                summary = i18n.tr(gr.JSON(label="Result (JSON)"))
                 download = frame.download_button()
         frame.explanation_panel("simota")
 

@@ -253,7 +253,7 @@ def build() -> gr.Blocks:
                                                  type="numpy", format="png", height=200)
                         fwd_download = frame.download_button()
                         with i18n.tr(gr.Accordion("Forward (JSON)", open=False), "前向（JSON）"):
-                            fwd_json = gr.JSON(label="Forward (JSON)")
+                            fwd_json = i18n.tr(gr.JSON(label="Forward (JSON)"), "前向（JSON）")
                     with i18n.tr(gr.Tab("② Reverse: generate from noise", id="reverse"),
                                  "② 反向：从噪声生成"), gr.Row():
                         gen_xt = _view(VIEW_LABELS["x_t"][0])
@@ -272,7 +272,7 @@ def build() -> gr.Blocks:
                                     format="png")
                 download = frame.download_button()
                 with i18n.tr(gr.Accordion("Result (JSON)", open=False)):
-                    summary = gr.JSON(label="Result (JSON)")
+                    summary = i18n.tr(gr.JSON(label="Result (JSON)"))
         frame.explanation_panel("diffusion")
 
         lang = i18n.page_lang()

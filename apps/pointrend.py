@@ -217,7 +217,7 @@ def build() -> gr.Blocks:
             compare = _picture("Coarse (nearest) · bilinear upsampling · PointRend",
                                "粗糙（最近邻）· 双线性上采样 · PointRend")
             with i18n.tr(gr.Accordion("Result (JSON) and figures", open=False)):
-                summary = gr.JSON(label="Result (JSON)")
+                summary = i18n.tr(gr.JSON(label="Result (JSON)"))
                 download = frame.download_button()
         frame.explanation_panel("pointrend")
 

@@ -76,12 +76,8 @@ def _status(summary: dict[str, Any], lang: str = "en") -> str:
         trained = [m for m in row if m["source"] != "random"] or row[:1]
         first = trained[0]
         title = first["status"].split(" · ")[0]
-        line = frame.model_line(title, first["source"], lang,
-                                stand_in_for=frame.stand_in(first["model"], title))
-        if len(row) > 1:
-            line += i18n.pick(lang, " · next to it the same net with random weights, on purpose",
-                              " · 旁边是同一网络的随机权重版本（有意对比）")
-        lines.append(line)
+        lines.append(frame.model_line(title, first["source"], lang,
+                                      stand_in_for=frame.stand_in(first["model"], title)))
         details.extend(f"{m['model']}: {m['status']}" for m in row)
     for m in summary.get("shared_stand_in", []):
         lines.append(i18n.pick(lang, f"**{m['model']}** · its offline stand-in {m['same_as']} is already "
@@ -91,6 +87,10 @@ def _status(summary: dict[str, Any], lang: str = "en") -> str:
     h = summary["hrnet"]
     title = h["status"].split(" · ")[0]
     lines.append(frame.model_line(title, h["source"], lang))
+    if any(len(row) > 1 for row in summary["models"]):
+        lines.append(i18n.pick(lang, "Beside each trained map: the same network with random weights, on "
+                                     "purpose.",
+                               "每张训练过的图旁边：同一网络的随机权重版本（有意对比）。"))
     details.append(f"HRNet: {h['status']}")
     return frame.status_text(lines, details, lang)
 
@@ -186,7 +186,7 @@ def build() -> gr.Blocks:
                                                                             "，约 10–30 秒）")
                 roadmap_img = frame.figure("ConvNeXt roadmap", "ConvNeXt 路线图", show_label=False)
                 with i18n.tr(gr.Accordion("Result (JSON)", open=False)):
-                    summary = gr.JSON(label="Result (JSON)")
+                    summary = i18n.tr(gr.JSON(label="Result (JSON)"))
                 download = frame.download_button()
         frame.explanation_panel("receptive")
 

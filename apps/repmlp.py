@@ -180,7 +180,7 @@ def build() -> gr.Blocks:
                                                 interactive=False,
                                                 wrap=True), "BN 融合", headers=["步骤", "值"])
                 with i18n.tr(gr.Accordion("Result (JSON)", open=False)):
-                    summary = gr.JSON(label="Result (JSON)")
+                    summary = i18n.tr(gr.JSON(label="Result (JSON)"))
                 download = frame.download_button()
         frame.markdown("### Parameter calculator: one FC on a feature map", "### 参数计算器：特征图上的一个 "
                                                                             "FC")

@@ -174,7 +174,7 @@ def build() -> gr.Blocks:
                 frame.markdown(_yolov7_table("en"), _yolov7_table("zh"))
                 pictures["speed"] = frame.figure(*LABELS["speed"])
                 with i18n.tr(gr.Accordion("Result (JSON)", open=False)):
-                    summary = gr.JSON(label="Result (JSON)")
+                    summary = i18n.tr(gr.JSON(label="Result (JSON)"))
                 download = frame.download_button()
         frame.explanation_panel("repvgg")
 

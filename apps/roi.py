@@ -298,7 +298,7 @@ def build() -> gr.Blocks:
                 misalign, c9 = _picture("9 · misalignment", "9 · 错位", height=340)
                 frame.markdown(PAPER_TABLE, PAPER_TABLE_ZH)
                 with i18n.tr(gr.Accordion("Result (JSON) and figures", open=False)):
-                    summary = gr.JSON(label="Result (JSON)")
+                    summary = i18n.tr(gr.JSON(label="Result (JSON)"))
                     download = frame.download_button()
         frame.explanation_panel("roi")
 

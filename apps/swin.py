@@ -216,7 +216,7 @@ def build() -> gr.Blocks:
                     coords_img = _picture("Linear vs log-spaced coordinates", "线性与对数间隔的坐标")
                     v2_img = _picture("CPB bias", "CPB 偏置")
                 with i18n.tr(gr.Accordion("Result (JSON)", open=False)):
-                    summary = gr.JSON(label="Result (JSON)")
+                    summary = i18n.tr(gr.JSON(label="Result (JSON)"))
                 download = frame.download_button()
         frame.explanation_panel("swin")
 

@@ -30,7 +30,11 @@ TRACK = (228, 231, 240)
 
 @lru_cache(maxsize=16)
 def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)
+    """DejaVu Sans (matplotlib's, always installed): Pillow's default font has no ×, ≈ or Greek, which
+    the zoo's titles use ("ViT-Micro/16 (4 × 128)" drew an empty box)."""
+    from core.viz.draw import _font
+
+    return _font(size)
 
 
 @dataclass
