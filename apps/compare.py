@@ -69,7 +69,7 @@ def _verdict(f: dict[str, Any], lang: str) -> str:
 
 
 def _gloss(summary: dict[str, Any] | None, lang: str = "en") -> str:
-    """What "hide top 20 %: p −5.5 pts (random map −5.4)" on each card means, in plain words."""
+    """What "hide top 20%: p −5.5 pts (random: −5.4)" on each card means, in plain words."""
     if not summary:
         return ""
     lines = []

@@ -255,10 +255,10 @@ def classifier_card(report: ModelReport) -> np.ndarray:
                "random": "UNTRAINED · random weights"}[report.source]
     caption = report.heatmap
     if report.heat is not None and float(report.heat.max()) == 0.0:
-        caption += " · no positive evidence (map all 0)"
+        caption += " · all 0: no positive evidence"
     if report.faith:
         f = report.faith
-        caption += (f"\nhide top 20%: p {-100 * f['drop']:+.1f} pts (random map "
+        caption += (f"\nhide top 20%: p {-100 * f['drop']:+.1f} pts (random: "
                     f"{-100 * f['random_drop']:+.1f})")
     latency = f"{1e3 * report.latency_s:.1f} ms"
     if report.heatmap_s is not None:
@@ -266,7 +266,8 @@ def classifier_card(report: ModelReport) -> np.ndarray:
     stats = [f"{report.params / 1e6:.2f} M params · {report.macs / 1e9:.2f} GMACs @ {report.input_size}px",
              f"latency {latency}"]
     return render_card(Card(title=report.title, subtitle=f"{report.name} · {weights}", view=view,
-                            heat_caption=caption, top=report.top, stats=stats, warning=report.untrained))
+                            heat_caption=caption, top=report.top, stats=stats, warning=report.untrained,
+                            scale=report.heat is not None))
 
 
 # --------------------------------------------------------------------------------------------- #

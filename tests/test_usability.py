@@ -243,6 +243,17 @@ def test_the_repmlp_difference_maps_carry_a_colour_scale(cat):
     assert result.images["difference"].shape[1] == result.images["output_train"].shape[1]
 
 
+def test_a_compare_card_with_a_heatmap_shows_its_colour_scale():
+    from core.viz.compare import SCALE_H, Card, render_card
+
+    view = np.full((64, 64, 3), 128, np.uint8)
+    plain = render_card(Card("A", "a", view, "Grad-CAM", [("cat", 0.9)]))
+    card = render_card(Card("A", "a", view, "Grad-CAM", [("cat", 0.9)], scale=True))
+    assert card.shape[0] == plain.shape[0] + SCALE_H
+    bar = card[52 + 300 + 8].astype(int)  # the ramp's middle row, under the 300-px view
+    assert bar[12, 2] > bar[12, 0] and bar[-12, 0] > bar[-12, 2]  # jet: blue (none) … red (max)
+
+
 # --------------------------------------------------------------------------------------------- #
 # in a real browser
 

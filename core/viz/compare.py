@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from core.viz.draw import fit_text
+from core.viz.draw import colorize, fit_text
 from core.viz.palette import BLUE, ORANGE, VERMILLION
 
 INK = (30, 34, 44)
@@ -26,6 +26,7 @@ WARN = VERMILLION  # an untrained model's header; categories in Okabe–Ito (cor
 BAR = BLUE
 BAR_TOP = ORANGE
 TRACK = (228, 231, 240)
+SCALE_H = 28  # the colour scale under a card's heatmap
 
 
 @lru_cache(maxsize=16)
@@ -48,6 +49,7 @@ class Card:
     top: Sequence[tuple[str, float]]
     stats: Sequence[str] = field(default_factory=list)
     warning: bool = False
+    scale: bool = False  # the view carries a heatmap: draw its colour scale under it
 
 
 def _fit(draw: ImageDraw.ImageDraw, text: str, size: int, width: int) -> str:
@@ -62,8 +64,9 @@ def render_card(card: Card, width: int = 300) -> np.ndarray:
     view = cv2.resize(card.view, (width, width), interpolation=cv2.INTER_LINEAR)
     rows = max(1, len(card.top))
     header_h, caption_h, row_h = 52, 40, 24
+    scale_h = SCALE_H if card.scale else 0
     stats_h = 8 + 20 * len(card.stats)
-    height = header_h + width + caption_h + rows * row_h + 8 + stats_h + pad
+    height = header_h + width + scale_h + caption_h + rows * row_h + 8 + stats_h + pad
     img = Image.new("RGB", (width, height), (255, 255, 255))
     draw = ImageDraw.Draw(img)
 
@@ -72,10 +75,19 @@ def render_card(card: Card, width: int = 300) -> np.ndarray:
     draw.text((pad, 30), _fit(draw, card.subtitle, 13, width - 2 * pad), font=font(13),
               fill=(255, 236, 200) if card.warning else (214, 218, 255))
     img.paste(Image.fromarray(view), (0, header_h))
+    if card.scale:  # the heatmap's colour scale: the map is relative, from none to the most evidence
+        ramp = colorize(np.linspace(0.0, 1.0, width - 2 * pad)[None].repeat(8, 0), "jet", 0.0, 1.0)
+        img.paste(Image.fromarray(ramp), (pad, header_h + width + 4))
+        small = font(11)
+        top = header_h + width + 13
+        draw.text((pad, top), "0", font=small, fill=MUTED)
+        draw.text((width // 2, top), "heatmap, relative to its max", font=small, fill=MUTED, anchor="ma")
+        draw.text((width - pad, top), "max", font=small, fill=MUTED, anchor="ra")
+    header_h += scale_h  # what follows moves down by the scale's height
 
     y = header_h + width + 4
     for line in card.heat_caption.split("\n")[:2]:
-        draw.text((pad, y), _fit(draw, line, 13, width - 2 * pad), font=font(13), fill=MUTED)
+        draw.text((pad, y), _fit(draw, line, 12, width - 2 * pad), font=font(12), fill=MUTED)
         y += 17
     y = header_h + width + caption_h
     label_w = int(width * 0.52)
