@@ -51,3 +51,11 @@ def client(app_url):
     from gradio_client import Client
 
     return Client(app_url, verbose=False)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium: a skip where it is not installed, a failure where CI says it is."""
+    from tests.test_browser import require_chromium
+
+    return require_chromium()

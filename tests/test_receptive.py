@@ -438,7 +438,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+@pytest.mark.usefixtures("chromium")
 def test_clicking_the_erf_figure_moves_the_unit(app_url, cat_path):
     """In a real browser: run the page, click near the top-left of the first map, see the unit move."""
     from playwright.sync_api import sync_playwright

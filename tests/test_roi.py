@@ -459,10 +459,9 @@ def test_the_page_draws_a_box_from_two_clicks_and_probes_a_sample(app_url, cat_p
 
     from playwright.sync_api import expect, sync_playwright
 
-    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
-    if CHROMIUM is None:
-        pytest.skip("Debian's chromium is not installed")
+    require_chromium()
     upload = tmp_path / "roi-cat.jpg"
     shutil.copy(cat_path, upload)
     with sync_playwright() as pw:

@@ -19,11 +19,11 @@ import pytest
 
 from apps.registry import PAGES
 from tests.conftest import ROOT
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.test_browser import CHROMIUM_ARGS
 from tests.test_reload import _free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow,
-              pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")]
+              pytest.mark.usefixtures("chromium")]
 
 
 @pytest.fixture(scope="module")

@@ -260,8 +260,9 @@ def test_a_compare_card_with_a_heatmap_shows_its_colour_scale():
 
 @pytest.fixture(scope="module")
 def browser_page(app_url):
-    if CHROMIUM is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from tests.test_browser import require_chromium
+
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     from tests.test_browser import CHROMIUM_ARGS
