@@ -75,3 +75,26 @@ def test_sweep_batches_independent_trajectories(shapes_ddpm):
     assert res.saturated.min() >= 0 and res.saturated.max() <= 1
     with pytest.raises(ValueError, match="thresholding must be one of"):
         imagen.sweep(unet, base, label=5, null_class=8, scales=[1.0], methods=("magic",), steps=2)
+
+
+def test_sweep_statistics_are_those_of_the_raw_x0_at_every_step(shapes_ddpm):
+    """beyond / p_abs re-derived by stepping the same trajectory by hand with ddim_step."""
+    unet, base = shapes_ddpm
+    res = imagen.sweep(unet, base, label=2, null_class=8, scales=[8.0], methods=("dynamic",), steps=3,
+                       ratio=0.9, max_value=1.5)
+    sched = DDIMScheduler.from_config(base.config, clip_sample=False, thresholding=False)
+    sched.set_timesteps(3)
+    from diffusers.utils.torch_utils import randn_tensor
+
+    x = randn_tensor((1, 3, 32, 32), generator=torch.Generator().manual_seed(0), dtype=unet.dtype)
+    for k, t in enumerate(sched.timesteps):
+        with torch.no_grad():
+            eps_u, eps_c = unet(torch.cat([x, x]), t, class_labels=torch.tensor([8, 2])).sample.chunk(2)
+        x, raw, _ = imagen.ddim_step(sched, eps_u + 8.0 * (eps_c - eps_u), int(t), x, "dynamic", 0.9, 1.5)
+        assert res.stats["beyond"][0, 0, k] == pytest.approx(float((raw.abs() > 1).float().mean()), abs=1e-6)
+        assert res.stats["p_abs"][0, 0, k] == pytest.approx(float(torch.quantile(raw.abs().flatten(), 0.9)),
+                                                            rel=1e-5)
+    torch.testing.assert_close(torch.from_numpy(res.samples[0, 0]), x[0], rtol=0, atol=1e-4)
+    unit = (x[0] / 2 + 0.5).clamp(0, 1)
+    expected = float(((unit <= 1 / 255) | (unit >= 254 / 255)).float().mean())
+    assert res.saturated[0, 0] == pytest.approx(expected, abs=2e-3)
