@@ -95,3 +95,54 @@ def test_a_lesson_without_its_core_says_it_is_being_built(monkeypatch):
     assert not at.exception
     assert any(BUILDING in info.value for info in at.info)
     assert len(at.image) == 0 and len(at.json) == 0 and not [b for b in at.button if b.label == "Run"]
+
+
+# --------------------------------------------------------------------------------------------- #
+# links: the Streamlit pages read and write the same links as the Gradio pages (core.links)
+
+
+def _page(lesson: str, query: dict[str, str]) -> AppTest:
+    at = AppTest.from_file(str(PAGES_DIR / f"{lesson}.py"), default_timeout=TIMEOUT)
+    at.query_params.update(query)
+    return at.run()
+
+
+def test_a_link_opens_its_view_and_runs_it():
+    at = _page("swin", {"example": "coffee.jpg", "stage": "2", "shift": "0"})
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="swin:image-example").value == "coffee.jpg"
+    assert at.slider(key="swin-stage").value == 2
+    assert at.slider(key="swin-shift").value == 0
+    assert len(at.json) == 1, "a link runs its view without a click on Run"
+    summary = at.json[0].value
+    summary = summary if isinstance(summary, dict) else __import__("json").loads(summary)
+    assert summary["block"]["stage"] == 2 and summary["teaching"]["shift"] == 0
+    link = at.code[0].value
+    assert link.startswith("/swin?") and "example=coffee.jpg" in link and "shift=0" in link
+    assert "stage=2" in link
+    assert at.query_params["example"] in ("coffee.jpg", ["coffee.jpg"])
+
+
+def test_a_bad_link_value_is_named_and_the_page_still_opens():
+    at = _page("swin", {"stage": "99", "example": "../../etc/passwd"})
+    assert not at.exception
+    warning = " ".join(w.value for w in at.warning)
+    assert "stage" in warning.lower() and "example must be the file name of a bundled photo" in warning
+    assert at.slider(key="swin-stage").value == 1  # the default, kept
+    assert at.selectbox(key="swin:image-example").value == "chelsea-cat.jpg"
+
+
+def test_a_scene_link_brings_its_scene_and_ground_truth():
+    at = _page("simota", {"scene": "3", "style": "heldout"})
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="simota:image-example").value == "shapesworld-detect-heldout-3.png"
+    from core import assign
+
+    assert at.text_input(key="simota-gt_boxes").value == assign.shapes_scene(3, "heldout")[1]
+    assert "scene=3" in at.code[0].value and "style=heldout" in at.code[0].value
+
+
+def test_a_bare_page_waits_for_run_and_links_its_defaults():
+    at = _page("swin", {})
+    assert not at.json and not at.warning, "a bare page waits for Run"
+    assert at.code[0].value == "/swin?example=chelsea-cat.jpg"

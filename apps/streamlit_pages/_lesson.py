@@ -5,6 +5,10 @@ Controls come from the lesson's ``PARAMS`` (:class:`core.lesson.Param`), the res
 that the Gradio page does not get from the same core call. A lesson whose core module does not exist
 yet shows what it will teach and says that it is being built — never a made-up output.
 
+Links (design doc *API*, "Links"): a page opened as ``/<lesson>?<query>`` reads its settings, a bundled
+``example=`` photo or a ``scene=`` from the query once per session, with the same checks and messages as
+the Gradio pages (:func:`core.links.parse`), runs that view, and keeps the address bar on the view shown.
+
 Control conventions (data in ``Param``):
 
 * ``int``/``float`` with both bounds → a slider, otherwise a number box;
@@ -21,12 +25,14 @@ import importlib
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import numpy as np
 import streamlit as st
 
 from apps.registry import PAGES
 from core import lesson as contract
+from core import links
 from core.images import ImageError, load_image
 from core.text import LANGUAGES, explanation
 from core.viz import montage, to_png_bytes
@@ -72,8 +78,8 @@ def page_info(lesson: str) -> Any:
 
 @st.cache_resource(show_spinner=False)
 def sample_bytes() -> dict[str, bytes]:
-    exts = {".jpg", ".jpeg", ".png", ".webp"}
-    return {p.name: p.read_bytes() for p in sorted(IMAGES_DIR.iterdir()) if p.suffix.lower() in exts}
+    """The bundled photos and ShapesWorld examples by file name — the names a link's ``example=`` takes."""
+    return {name: path.read_bytes() for name, path in links.bundled_photos().items()}
 
 
 @st.cache_resource(show_spinner=False, max_entries=24)
@@ -95,22 +101,67 @@ def language() -> str:
     return choice or "en"
 
 
-def image_picker(lesson: str) -> tuple[np.ndarray | None, str]:
-    """A bundled example or an upload, decoded by core.images (errors are shown, not raised)."""
+def read_link(lesson: str) -> links.LinkState | None:
+    """The view the page's address names, read once per session and page (later reruns keep what the
+    visitor changed). Its settings go into the widgets' state before they are drawn; a refused value
+    keeps its default and its message is shown, as on the Gradio page."""
+    done = f"{lesson}:link-read"
+    if st.session_state.get(done):
+        return None
+    st.session_state[done] = True
+    state = links.parse(lesson, st.query_params.to_dict())
+    params = {p.name: p for p in contract.get_params(lesson)}
+    for name, value in state.run_params().items():
+        if name not in state.params and name not in state.implied():
+            continue
+        p = params[name]
+        if p.kind == "text" and p.choices:
+            value = [v for v in str(value).split(",") if v in p.choices]
+        st.session_state[f"{lesson}-{name}"] = value
+    if state.example is not None:
+        st.session_state[f"{lesson}:image-example"] = state.example
+    if state.scene is not None:
+        st.session_state[f"{lesson}:link-scene"] = (state.scene, state.style)
+    return state
+
+
+def image_picker(lesson: str) -> tuple[np.ndarray | None, str, links.ImageRef]:
+    """A bundled example, the ShapesWorld scene a link named, or an upload, decoded by core.images
+    (errors are shown, not raised); also where the image came from, for the page's link."""
     samples = sample_bytes()
     names = list(samples)
-    default = names.index("chelsea-cat.jpg") if "chelsea-cat.jpg" in names else 0
+    scene = st.session_state.get(f"{lesson}:link-scene")
+    scene_name = None
+    if scene is not None:
+        scene_name = links.SCENES[lesson].file_name(*scene)
+        names.insert(0, scene_name)
+    default = 0 if scene_name else (names.index("chelsea-cat.jpg") if "chelsea-cat.jpg" in names else 0)
     example = st.selectbox("Example photo", names, index=default, key=f"{lesson}:image-example")
     upload = st.file_uploader("…or upload your own", type=["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif",
                                                             "tiff"], key=f"{lesson}:image-upload")
-    data = upload.getvalue() if upload is not None else samples[example]
+    if upload is not None:
+        data, ref = upload.getvalue(), links.ImageRef("upload")
+    elif example == scene_name:
+        data, ref = links.scene_png(lesson, *scene), links.ImageRef("scene", index=scene[0], style=scene[1])
+    else:
+        data, ref = samples[example], links.ImageRef("example", name=example)
     try:
         image = load_image(data)
     except ImageError as exc:
         st.error(str(exc))
-        return None, ""
+        return None, "", ref
     st.image(image, caption="Input", width="stretch")
-    return image, hashlib.sha1(data).hexdigest()
+    return image, hashlib.sha1(data).hexdigest(), ref
+
+
+def show_link(lesson: str, values: dict[str, Any], ref: links.ImageRef) -> None:
+    """The link of the view on screen: written into the address bar and shown to copy."""
+    query, note = links.link_for(lesson, links.values_from_page(lesson, values), ref)
+    st.query_params.from_dict(dict(parse_qsl(query, keep_blank_values=True)))
+    st.caption("Link to this view (bundled photos and settings travel with it):")
+    st.code(f"/{lesson}" + (f"?{query}" if query else ""), language=None)
+    if note:
+        st.caption(note)
 
 
 def _zoo_title(value: Any) -> str:
@@ -232,12 +283,19 @@ def render(lesson: str) -> None:
         return
 
     params = contract.get_params(lesson)
+    link = read_link(lesson)
+    if link is not None and link.problems:
+        st.warning("This link has values the page cannot use (their defaults are shown):\n\n"
+                   + "\n".join(f"- {problem}" for problem in link.problems))
     left, right = st.columns([1, 2.4], gap="large")
     with left:
-        image, digest = image_picker(lesson)
+        image, digest, ref = image_picker(lesson)
         with st.form(f"{lesson}:form"):
             values = {p.name: control(lesson, p) for p in params}
             submitted = st.form_submit_button("Run", type="primary")
+        show_link(lesson, values, ref)
+    if link is not None and link.given:
+        submitted = True  # a link opens its view, not an empty page
     with right:
         if submitted and image is not None:
             try:
