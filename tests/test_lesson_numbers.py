@@ -1,0 +1,110 @@
+"""Summary numbers of the lessons checked against what they mean: the clicked Swin token is the query of
+its own window row, the mask blocks exactly the other regions' keys, entropies are in bits, the ERF's
+mass outside the box, MACs of a grouped conv, Imagen's thresholds, Grad-CAM maps at a non-square size."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from core import attention, blocks, cam, imagen, receptive, swin, zoo
+from core.receptive_lesson import _outside
+
+
+@pytest.fixture(scope="module")
+def swin_model():
+    loaded = zoo.load_model("swin-tiny", "auto")
+    rng = np.random.default_rng(0)
+    photo = rng.integers(0, 256, (160, 160, 3), dtype=np.uint8)
+    return loaded, attention.extract(loaded.model, zoo.preprocess(loaded, photo))
+
+
+@pytest.mark.parametrize(("ty", "tx"), [(1, 14), (14, 1), (0, 0), (6, 9)])
+def test_the_clicked_token_is_the_query_of_its_own_window_row(swin_model, ty, tx):
+    """Whatever the roll, the key at the query's place in the window is the clicked token itself, and
+    the window's keys are its M² neighbours in the rolled frame, put back where they are in the photo."""
+    loaded, ex = swin_model
+    info = swin.block_info(loaded.model, 1, 2)
+    assert info.shift > 0
+    row = attention.swin_window_row(loaded.model, ex, 1, 2, 1, ty, tx)
+    assert row.keys_yx[row.query].tolist() == [ty, tx]
+    rolled_window = swin.window_partition(
+        swin.cyclic_shift(np.arange(info.height * info.width).reshape(1, info.height, info.width, 1),
+                          info.shift), info.window).reshape(-1, info.window ** 2)[row.window]
+    keys = row.keys_yx[:, 0] * info.width + row.keys_yx[:, 1]
+    assert sorted(keys.tolist()) == sorted(rolled_window.tolist())
+
+
+def test_the_mask_blocks_the_other_regions_keys_only(swin_model):
+    loaded, ex = swin_model
+    info = swin.block_info(loaded.model, 1, 2)
+    row = attention.swin_window_row(loaded.model, ex, 1, 2, 1, 0, 0)  # (0, 0): in the wrapping corner window
+    regions = swin.region_ids(info.height, info.width, info.window, info.shift)
+    rolled = [((y - info.shift) % info.height, (x - info.shift) % info.width) for y, x in row.keys_yx]
+    own = regions[(0 - info.shift) % info.height, (0 - info.shift) % info.width]
+    other = np.array([regions[y, x] != own for y, x in rolled])
+    # (0, 0) rolls to (H − s, W − s): region 8, the corner's s × s tokens; the other M² − s² keys are blocked
+    assert other.sum() == info.window ** 2 - info.shift ** 2
+    assert row.masked[other].sum() < 1e-6 and row.unmasked[other].sum() > 1e-3
+    summary = attention.run(np.zeros((64, 64, 3), np.uint8), query_x=0.0, query_y=0.0).summary["swin"]
+    assert summary["token"] == [0, 0] and summary["masked_keys"] == int(other.sum())
+    assert summary["weight_on_masked_keys_with_mask"] < 1e-6 < summary["weight_on_masked_keys_without_mask"]
+
+
+def test_clicked_vit_patch_is_floored_and_row_major():
+    res = attention.run(np.zeros((64, 64, 3), np.uint8), query_x=0.93, query_y=0.1)
+    s = res.summary
+    gh, gw = s["model"]["grid"]
+    row, col = int(0.1 * gh), int(0.93 * gw)
+    assert (s["query_patch"]["row"], s["query_patch"]["col"]) == (row, col) and row != col
+    assert s["query_patch"]["token"] == s["model"]["prefix_tokens"] + row * gw + col
+
+
+def test_head_entropy_is_in_bits():
+    uniform = np.full((2, 5, 5), 0.2)
+    uniform[1, 0] = [1.0, 0.0, 0.0, 0.0, 0.0]
+    stats = attention.head_stats(uniform, prefix=1)
+    assert stats["cls_entropy"] == pytest.approx([np.log2(5), 0.0], abs=1e-9)
+    assert stats["effective"] == pytest.approx([5.0, 1.0], abs=1e-9)
+
+
+def test_erf_mass_outside_the_box_counts_the_box_inclusively():
+    erf = np.ones((5, 5))
+    assert _outside(erf, (1, 1, 3, 3)) == pytest.approx(1 - 9 / 25)
+    assert _outside(erf, (0, 0, 4, 4)) == pytest.approx(0.0) and _outside(erf, None) is None
+
+
+def test_erf_spread_square_and_mass_radius():
+    erf = np.zeros((5, 5))
+    erf[0, 0] = erf[0, 2] = 1.0  # σ_y = 0, σ_x = 1
+    assert receptive.spread(erf) == pytest.approx(0.5)
+    assert receptive.square_side((2, 2), 1, (5, 5)) == 3 and receptive.square_side((0, 0), 1, (5, 5)) == 2
+    impulse = np.zeros((9, 9))
+    impulse[4, 4], impulse[4, 6] = 1.0, 1.0
+    assert receptive.mass_radius(impulse, (4, 4), 0.5) == 0
+    assert receptive.mass_radius(impulse, (4, 4), 1.0) == 2
+
+
+def test_grouped_conv_macs_count_in_channels_per_group():
+    conv = nn.Conv2d(8, 8, 3, padding=1, groups=8, bias=False)
+    assert blocks.count_macs(conv, torch.zeros(1, 8, 4, 4)) == 8 * 16 * 1 * 9
+    assert blocks._bottleneck(64).conv1.out_channels == 16  # ResNet's bottleneck: C/4
+
+
+def test_imagen_thresholds():
+    small = torch.full((1, 3, 4, 4), 0.5)
+    assert torch.equal(imagen.dynamic_threshold(small), small)  # s = max(1, q) = 1: nothing to stretch
+    big = torch.full((1, 3, 4, 4), 3.0)
+    assert torch.allclose(imagen.dynamic_threshold(big, 0.995, 2.0), torch.ones_like(big))  # s = 2
+    assert imagen.static_threshold(torch.tensor([-2.0, 0.3, 2.0])).tolist() == pytest.approx([-1.0, 0.3, 1.0])
+
+
+def test_cam_map_at_a_non_square_size():
+    rng = np.random.default_rng(0)
+    a = rng.random((1, 4, 3, 5)).astype(np.float32)
+    g = rng.random((1, 4, 3, 5)).astype(np.float32)
+    out = cam.cam_map(a, g, (10, 6))  # (width, height)
+    assert out.shape == (1, 6, 10) and out.min() == pytest.approx(0.0, abs=1e-6)
+    assert out.max() == pytest.approx(1.0, abs=1e-5)
