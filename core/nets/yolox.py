@@ -9,6 +9,13 @@ parameters.
 
 LensLab trains it on ShapesWorld scenes (``python -m core.train yolox-shapes``); the same module
 serves the SimOTA lesson, which needs the raw outputs of every anchor, not only the final boxes.
+
+``head_type="gfl"`` swaps the head's outputs for Generalized Focal Loss's (Li et al., 2020): no
+objectness, class logits that are trained as a joint class–IoU quality score (QFL), and every box
+edge as a discrete distribution over ``reg_max + 1`` distances ``0 … reg_max`` (in strides) from the
+anchor centre ``((col + 0.5)·s, (row + 0.5)·s)`` — the edge is the distribution's expectation
+(:func:`decode_gfl`). Backbone, neck and head convolutions stay the same, so both variants share one
+training loop (``core.train.detector``) and one assigner (SimOTA).
 """
 
 from __future__ import annotations
@@ -21,7 +28,8 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["Detections", "YOLOXShapes", "decode", "letterbox", "postprocess", "yolox_shapes"]
+__all__ = ["Detections", "YOLOXShapes", "decode", "decode_gfl", "edge_distributions", "gfl_shapes",
+           "letterbox", "postprocess", "split_outputs", "yolox_shapes"]
 
 STRIDES = (8, 16, 32)
 
@@ -130,23 +138,28 @@ class DecoupledHead(nn.Module):
     """YOLOX's head for one level: 1×1 stem; cls 2×3×3 + 1×1 → C; reg 2×3×3 + 1×1 → 4 and 1×1 → 1."""
 
     def __init__(self, cin: int, num_classes: int, width: int = 64, depthwise: bool = False,
-                 prior_prob: float = 0.01):
+                 prior_prob: float = 0.01, reg_max: int | None = None):
         super().__init__()
         conv = _conv(depthwise)
+        self.reg_max = reg_max  # None: YOLOX's 4 offsets + objectness; an int: GFL's 4·(reg_max+1) bins
         self.stem = ConvBNAct(cin, width, 1)
         self.cls_convs = nn.Sequential(conv(width, width, 3), conv(width, width, 3))
         self.reg_convs = nn.Sequential(conv(width, width, 3), conv(width, width, 3))
         self.cls_pred = nn.Conv2d(width, num_classes, 1)
-        self.reg_pred = nn.Conv2d(width, 4, 1)
-        self.obj_pred = nn.Conv2d(width, 1, 1)
+        self.reg_pred = nn.Conv2d(width, 4 if reg_max is None else 4 * (reg_max + 1), 1)
+        self.obj_pred = nn.Conv2d(width, 1, 1) if reg_max is None else None
         bias = -math.log((1 - prior_prob) / prior_prob)  # YOLOX's initial objectness/class prior
         for layer in (self.cls_pred, self.obj_pred):
-            nn.init.constant_(layer.bias, bias)
+            if layer is not None:
+                nn.init.constant_(layer.bias, bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(x)
         reg = self.reg_convs(x)
-        return torch.cat([self.reg_pred(reg), self.obj_pred(reg), self.cls_pred(self.cls_convs(x))], 1)
+        cls = self.cls_pred(self.cls_convs(x))
+        if self.obj_pred is None:  # GFL: [4·(reg_max+1) edge logits, C quality-class logits]
+            return torch.cat([self.reg_pred(reg), cls], 1)
+        return torch.cat([self.reg_pred(reg), self.obj_pred(reg), cls], 1)
 
 
 class YOLOXShapes(nn.Module):
@@ -154,18 +167,26 @@ class YOLOXShapes(nn.Module):
 
     Anchors are ordered stride 8 first, each level row-major — the order of
     :func:`core.assign.anchor_grid`. Columns: ``t_x, t_y, t_w, t_h`` (raw), objectness logit, class
-    logits. :func:`decode` turns them into boxes.
+    logits. :func:`decode` turns them into boxes. With ``head_type="gfl"`` the columns are the
+    ``4·(reg_max+1)`` edge logits (left, top, right, bottom, each ``reg_max+1`` bins) and the class
+    logits; :func:`split_outputs` decodes either layout.
     """
 
     def __init__(self, num_classes: int = 8, widths: Sequence[int] = (16, 32, 64, 96, 128), neck: int = 64,
-                 head: int = 64, depth: int = 1, depthwise: bool = False, image_size: int = 256):
+                 head: int = 64, depth: int = 1, depthwise: bool = False, image_size: int = 256,
+                 head_type: str = "yolox", reg_max: int = 16):
         super().__init__()
+        if head_type not in ("yolox", "gfl"):
+            raise ValueError(f"head_type must be 'yolox' or 'gfl', got {head_type!r}")
         self.num_classes = int(num_classes)
         self.image_size = int(image_size)
         self.strides = STRIDES
+        self.head_type = head_type
+        self.reg_max = int(reg_max) if head_type == "gfl" else None
         self.backbone = Backbone(widths, depth, depthwise)
         self.neck = PAFPN(self.backbone.out_channels, neck, depthwise)
-        self.heads = nn.ModuleList(DecoupledHead(neck, num_classes, head, depthwise) for _ in STRIDES)
+        self.heads = nn.ModuleList(DecoupledHead(neck, num_classes, head, depthwise, reg_max=self.reg_max)
+                                   for _ in STRIDES)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         feats = self.neck(self.backbone(x))
@@ -189,6 +210,36 @@ def yolox_shapes(num_classes: int = 8, **kwargs) -> YOLOXShapes:
     return YOLOXShapes(num_classes=num_classes, **kwargs)
 
 
+def gfl_shapes(num_classes: int = 8, **kwargs) -> YOLOXShapes:
+    """Builder of the GFL variant (``builder="core.nets.yolox:gfl_shapes"``): same body, GFL head."""
+    return YOLOXShapes(num_classes=num_classes, head_type="gfl", **kwargs)
+
+
+def edge_distributions(raw: torch.Tensor, reg_max: int) -> torch.Tensor:
+    """GFL edge logits ``(…, A, 4·(n+1) + C)`` → softmax distributions ``(…, A, 4, n+1)`` (l, t, r, b)."""
+    n1 = reg_max + 1
+    return torch.softmax(raw[..., :4 * n1].unflatten(-1, (4, n1)), -1)
+
+
+def decode_gfl(raw: torch.Tensor, cells: torch.Tensor, strides: torch.Tensor, reg_max: int) -> torch.Tensor:
+    """GFL raw outputs → boxes xyxy: each edge distance is ``s · Σ_i i·P(i)`` from the anchor centre.
+
+    The anchor centre is ``(cell + 0.5)·s``, the point :func:`core.assign.anchor_grid` gives.
+    """
+    bins = torch.arange(reg_max + 1, dtype=raw.dtype, device=raw.device)
+    dist = (edge_distributions(raw, reg_max) * bins).sum(-1) * strides[:, None]  # (…, A, 4)
+    centre = (cells + 0.5) * strides[:, None]
+    return torch.cat([centre - dist[..., :2], centre + dist[..., 2:]], -1)
+
+
+def split_outputs(model: YOLOXShapes, raw: torch.Tensor, cells: torch.Tensor,
+                  strides: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+    """Boxes ``(…, A, 4)``, objectness logits ``(…, A)`` (None for GFL) and class logits ``(…, A, C)``."""
+    if getattr(model, "head_type", "yolox") == "gfl":
+        return decode_gfl(raw, cells, strides, model.reg_max), None, raw[..., 4 * (model.reg_max + 1):]
+    return decode(raw, cells, strides), raw[..., 4], raw[..., 5:]
+
+
 def decode(raw: torch.Tensor, cells: torch.Tensor, strides: torch.Tensor) -> torch.Tensor:
     """Raw ``(…, A, 4+)`` → boxes ``(…, A, 4)`` xyxy: centre ``(t + grid)·s``, size ``exp(t)·s``."""
     s = strides[:, None]
@@ -206,12 +257,17 @@ class Detections:
     labels: np.ndarray  # (N,) int64
 
 
-def postprocess(boxes: torch.Tensor, obj: torch.Tensor, cls: torch.Tensor, score_thr: float = 0.3,
+def postprocess(boxes: torch.Tensor, obj: torch.Tensor | None, cls: torch.Tensor, score_thr: float = 0.3,
                 nms_iou: float = 0.5, max_det: int = 100) -> Detections:
-    """Score ``σ(obj)·max_c σ(cls_c)``, threshold, class-wise NMS (torchvision) for one image."""
+    """Score ``σ(obj)·max_c σ(cls_c)``, threshold, class-wise NMS (torchvision) for one image.
+
+    ``obj=None`` (GFL): the class score is already the joint class–quality score, ``max_c σ(cls_c)``.
+    """
     from torchvision.ops import batched_nms
 
-    probs = torch.sigmoid(cls) * torch.sigmoid(obj.reshape(-1, 1))
+    probs = torch.sigmoid(cls)
+    if obj is not None:
+        probs = probs * torch.sigmoid(obj.reshape(-1, 1))
     scores, labels = probs.max(1)
     keep = scores >= score_thr
     b, s, lab = boxes[keep], scores[keep], labels[keep]

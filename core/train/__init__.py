@@ -17,6 +17,7 @@ TRAINERS: dict[str, str] = {
     "resnet-shapes": "core.train.classifiers:train",
     "pointrend-shapes": "core.train.pointrend:train",
     "yolox-shapes": "core.train.detector:train",
+    "gfl-shapes": "core.train.detector:train",
     "ddpm-shapes": "core.train.diffusion:train",
     "repmlp-locality": "core.train.repmlp:train",
     "repvgg-shapes": "core.train.repvgg:train",

@@ -14,6 +14,12 @@ Besides the final weights it saves the EMA weights at 0 % (the initialisation), 
 steps, so the SimOTA page can show how the assignment changes as the predictions improve. Every
 checkpoint gets a model card with its mAP on held-out scenes, computed by torchmetrics'
 ``MeanAveragePrecision`` (COCO protocol through pycocotools).
+
+``python -m core.train gfl-shapes`` trains the GFL variant (the same network with
+``head_type="gfl"``, :func:`core.nets.yolox.gfl_shapes`) in the same loop with the same SimOTA
+assignment, but with Generalized Focal Loss's losses (:func:`gfl_loss`): quality focal loss on the
+joint class–IoU score of every anchor, GIoU ×2 and distribution focal loss ×0.25 on the positives'
+edges. It serves the losses lesson (``core.losses_lesson``), which draws every edge's distribution.
 """
 
 from __future__ import annotations
@@ -30,7 +36,16 @@ import torch.nn.functional as F
 
 from core.assign import anchor_grid, simota
 from core.data.scenes import DETECT_EVAL_SEED
-from core.nets.yolox import YOLOXShapes, decode, postprocess, yolox_shapes
+from core.losses import distribution_focal_loss, quality_focal_loss
+from core.nets.yolox import (
+    YOLOXShapes,
+    decode,
+    decode_gfl,
+    gfl_shapes,
+    postprocess,
+    split_outputs,
+    yolox_shapes,
+)
 from core.train.common import TrainReport, progress, save_weights, seed_everything, write_card
 
 IMAGE_SIZE = 192
@@ -41,6 +56,16 @@ EVAL_SEED = DETECT_EVAL_SEED  # held-out scenes: a world seed never used for tra
 ARCH = dict(neck=48, head=48)  # the zoo entries use the same (core.models.detectors)
 N_EVAL = 300
 TRAIN_PRESET = "yolox-0.3"
+REG_MAX = 16  # GFL's default: 17 bins per edge, distances 0 … 16 strides
+#: the GFL recipe fine-tunes from the trained yolox-shapes body (backbone, neck, head convolutions and
+#: class layer; the distribution layer is new): on a 2-core machine shared by several jobs a run from
+#: scratch does not fit the 30-minute training budget
+GFL_INIT = "yolox-shapes.safetensors"
+GFL_STEPS = 600
+GFL_LR = 1e-3
+#: SimOTA's cost multiplies σ(cls) by σ(obj); a GFL head has no objectness, its class score is already
+#: the joint class–quality score, so the assigner is given a certain objectness (σ(30) = 1 − 1e-13)
+GFL_OBJ_LOGIT = 30.0
 
 
 def _iou_aligned(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -101,6 +126,81 @@ def yolox_loss(raw: torch.Tensor, targets: list[dict[str, torch.Tensor]], cells:
     return total, parts
 
 
+def init_from_yolox(net: YOLOXShapes, path: Path) -> int:
+    """Copy every tensor of a YOLOX checkpoint whose name and shape the GFL network shares; return how many.
+
+    All but the regression layer (4 → 4·(reg_max+1) outputs) and the objectness layer (absent in GFL)
+    carry over.
+    """
+    from safetensors.torch import load_file
+
+    own = net.state_dict()
+    shared = {k: v for k, v in load_file(str(path)).items() if k in own and own[k].shape == v.shape}
+    net.load_state_dict(shared, strict=False)
+    return len(shared)
+
+
+def gfl_targets(gt: torch.Tensor, points: torch.Tensor, strides: torch.Tensor, reg_max: int) -> torch.Tensor:
+    """Edge distances ``(N, 4)`` (left, top, right, bottom) in strides from anchor centres to GT boxes.
+
+    Clamped to ``[0, reg_max − 0.01]`` as mmdetection's GFL head does (``bbox2distance``): an anchor
+    SimOTA takes from the centre region may lie just outside its box (negative distance).
+    """
+    s = strides[:, None]
+    d = torch.cat([points - gt[:, :2], gt[:, 2:] - points], 1) / s
+    return d.clamp(0, reg_max - 0.01)
+
+
+def gfl_loss(raw: torch.Tensor, targets: list[dict[str, torch.Tensor]], cells: torch.Tensor,
+             strides: torch.Tensor, points: np.ndarray, reg_max: int = REG_MAX,
+             preset: str = TRAIN_PRESET) -> tuple[torch.Tensor, dict[str, float]]:
+    """GFL's training loss for raw outputs ``(B, A, 4·(reg_max+1) + C)``, assigned by SimOTA.
+
+    QFL over every anchor and class (target: the IoU of the positive's predicted box with its GT at
+    the GT's class, 0 elsewhere), GIoU loss ×2 and DFL ×0.25 (mean of the 4 edges) on the positives,
+    all divided by the number of positives. (mmdetection also weights the box losses by the predicted
+    score; this recipe does not.)
+    """
+    from torchvision.ops import generalized_box_iou_loss
+
+    n1 = reg_max + 1
+    boxes = decode_gfl(raw, cells, strides, reg_max)
+    cls = raw[..., 4 * n1:]
+    pts = torch.from_numpy(points).float()
+    obj = torch.full(raw.shape[1:2], GFL_OBJ_LOGIT)
+    qfl_t = torch.zeros_like(cls)
+    pos_boxes, pos_gt, pos_edges, pos_dist = [], [], [], []
+    for b, target in enumerate(targets):
+        gt, labels = target["boxes"].float(), target["labels"].long()
+        if gt.numel() == 0:
+            continue
+        with torch.no_grad():
+            res = simota(gt, labels, boxes[b].detach(), cls[b].detach(), obj, points, strides.numpy(),
+                         preset=preset)
+        fg = torch.from_numpy(res.fg_mask)
+        if not fg.any():
+            continue
+        matched = torch.from_numpy(res.matched_gt[res.fg_mask])
+        fg_idx = fg.nonzero()[:, 0]
+        qfl_t[b, fg_idx, labels[matched]] = torch.from_numpy(res.matched_iou[res.fg_mask]).float()
+        pos_boxes.append(boxes[b, fg])
+        pos_gt.append(gt[matched])
+        pos_edges.append(raw[b, fg, :4 * n1].reshape(-1, n1))
+        pos_dist.append(gfl_targets(gt[matched], pts[fg], strides[fg], reg_max).reshape(-1))
+    num_fg = max(sum(len(p) for p in pos_boxes), 1)
+    loss_qfl = quality_focal_loss(cls, qfl_t).sum() / num_fg
+    if pos_boxes:
+        loss_giou = generalized_box_iou_loss(torch.cat(pos_boxes), torch.cat(pos_gt), reduction="sum")
+        loss_giou = loss_giou / num_fg
+        loss_dfl = distribution_focal_loss(torch.cat(pos_edges), torch.cat(pos_dist)).sum() / (4 * num_fg)
+    else:
+        loss_giou = loss_dfl = raw.sum() * 0
+    total = loss_qfl + 2.0 * loss_giou + 0.25 * loss_dfl
+    parts = {"qfl": float(loss_qfl.detach()), "giou": float(loss_giou.detach()),
+             "dfl": float(loss_dfl.detach()), "fg": num_fg / max(len(targets), 1)}
+    return total, parts
+
+
 @torch.no_grad()
 def evaluate(model: YOLOXShapes, images: np.ndarray, targets: list[dict[str, Any]],
              batch: int = 16) -> dict[str, float]:
@@ -116,9 +216,9 @@ def evaluate(model: YOLOXShapes, images: np.ndarray, targets: list[dict[str, Any
     preds = []
     for start in range(0, len(images), batch):
         raw = model(to_tensor(images[start:start + batch]))
-        boxes = decode(raw, cells, strides)
+        boxes, obj, cls = split_outputs(model, raw, cells, strides)
         for i in range(raw.shape[0]):
-            det = postprocess(boxes[i], raw[i, :, 4], raw[i, :, 5:], score_thr=0.01, nms_iou=0.65)
+            det = postprocess(boxes[i], None if obj is None else obj[i], cls[i], score_thr=0.01, nms_iou=0.65)
             preds.append({"boxes": torch.from_numpy(det.boxes), "scores": torch.from_numpy(det.scores),
                           "labels": torch.from_numpy(det.labels)})
     metric.update(preds, [{"boxes": t["boxes"].float(), "labels": t["labels"].long()} for t in targets])
@@ -183,23 +283,28 @@ def train(model: str = "yolox-shapes", steps: int | None = None, out: Path | Non
     out = Path(out) if out is not None else WEIGHTS_DIR
     size = 128 if smoke else IMAGE_SIZE
     batch = 2 if smoke else BATCH
-    steps = int(steps if steps is not None else (4 if smoke else DEFAULT_STEPS))
+    gfl = model == "gfl-shapes"
+    steps = int(steps if steps is not None else (4 if smoke else GFL_STEPS if gfl else DEFAULT_STEPS))
     n_eval = 4 if smoke else N_EVAL
     seed_everything(seed)
-    net = yolox_shapes(num_classes=8, image_size=size, **ARCH)
+    net = (gfl_shapes(num_classes=8, image_size=size, reg_max=REG_MAX, **ARCH) if gfl
+           else yolox_shapes(num_classes=8, image_size=size, **ARCH))
+    if gfl:
+        reused = init_from_yolox(net, WEIGHTS_DIR / GFL_INIT)
+        print(f"initialised {reused} tensors from {GFL_INIT}", flush=True)
     ema = copy.deepcopy(net).eval()
     for p in ema.parameters():
         p.requires_grad_(False)
     decay_params = [p for n, p in net.named_parameters() if p.ndim > 1]
     other_params = [p for n, p in net.named_parameters() if p.ndim <= 1]
-    base_lr = 2e-3
+    base_lr = GFL_LR if gfl else 2e-3
     opt = torch.optim.AdamW([{"params": decay_params, "weight_decay": 0.05},
                              {"params": other_params, "weight_decay": 0.0}], lr=base_lr)
     points, strides_np = anchor_grid(size)
     cells, strides = net.grid(size, size)
     eval_sets = _eval_sets(size, n_eval)
     snapshot_steps: dict[int, list[int]] = {}
-    for p in SNAPSHOTS:
+    for p in () if gfl else SNAPSHOTS:
         snapshot_steps.setdefault(round(steps * p / 100), []).append(p)
     l1_from = int(steps * 0.85)
     loader = torch.utils.data.DataLoader(_Scenes(size, batch, steps, seed), batch_size=None,
@@ -215,7 +320,8 @@ def train(model: str = "yolox-shapes", steps: int | None = None, out: Path | Non
         path = save_weights(ema, out / f"{name}.safetensors",
                             metadata={"steps": done, "of": steps, "seed": seed, "image_size": size})
         elapsed = time.time() - start
-        _card(out / f"{name}.md", name, done, steps, seed, elapsed, metrics, percent, ema)
+        card = _gfl_card if gfl else _card
+        card(out / f"{name}.md", name, done, steps, seed, elapsed, metrics, percent, ema)
         written.append(path)
         print(f"[{name}] step {done}/{steps}: " + ", ".join(f"{k}={v:.3f}" for k, v in metrics.items()),
               flush=True)
@@ -227,9 +333,12 @@ def train(model: str = "yolox-shapes", steps: int | None = None, out: Path | Non
             checkpoint(snapshot_name(model, percent), step, percent)
         net.train()
         for group in opt.param_groups:
-            group["lr"] = _lr(step, steps, base_lr, warmup=2 if smoke else 50)
+            group["lr"] = _lr(step, steps, base_lr, warmup=2 if smoke else 20 if gfl else 50)
         raw = net(x)
-        loss, parts = yolox_loss(raw, targets, cells, strides, points, use_l1=step >= l1_from)
+        if gfl:
+            loss, parts = gfl_loss(raw, targets, cells, strides, points, reg_max=REG_MAX)
+        else:
+            loss, parts = yolox_loss(raw, targets, cells, strides, points, use_l1=step >= l1_from)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 10.0)
@@ -278,3 +387,34 @@ def _card(path: Path, name: str, done: int, steps: int, seed: int, seconds: floa
         full_run = name.rsplit("-", 1)[0]
         text = text.replace(f"python -m core.train {name} ", f"python -m core.train {full_run} ")
         path.write_text(text, encoding="utf-8")
+
+
+def _gfl_card(path: Path, name: str, done: int, steps: int, seed: int, seconds: float,
+              metrics: dict[str, float], percent: int | None, net: torch.nn.Module) -> None:
+    write_card(
+        path, model=name, title=f"{name} — GFL-style detector on ShapesWorld",
+        summary=("LensLab's embedded detector with a Generalized Focal Loss head: every box edge is a "
+                 f"discrete distribution over {REG_MAX + 1} distances (0 … {REG_MAX} strides) and the class "
+                 "score is a joint class–IoU quality. It serves the losses lesson (`apps/losses.py`), "
+                 "which draws the distributions along the edges and the QFL targets."),
+        data=(f"ShapesWorld detection scenes (`core.data.shapesworld`, mode `detect`, 1–6 shapes of 8 "
+              f"classes, {IMAGE_SIZE}×{IMAGE_SIZE}), a fresh batch of {BATCH} scenes per step (seed "
+              f"{seed}); metrics on {N_EVAL} scenes of world seed {EVAL_SEED} in the training render style "
+              f"and {N_EVAL} in the held-out render style (hatched/checked fills, unseen backgrounds)."),
+        architecture=("The `yolox-shapes` body (CSP-like backbone 16-32-64-96-128, slim PAFPN 48 ch, "
+                      "decoupled head per stride 8/16/32, 48 ch) with `head_type=\"gfl\"`: the regression "
+                      f"branch ends in 4×{REG_MAX + 1} edge logits (left, top, right, bottom from the anchor "
+                      "centre), no objectness; the class branch's 8 logits are trained by QFL. Assignment: "
+                      "SimOTA (YOLOX 0.3 preset) on the detached predictions, with a certain objectness "
+                      "(the joint score stands for cls·obj). Losses: QFL (β 2) on every anchor, GIoU ×2 and "
+                      "DFL ×0.25 on positives, divided by the number of positives (no score weighting of "
+                      "the box losses); initialised from `yolox-shapes` (all its tensors but the regression "
+                      "and "
+                      f"objectness layers), then AdamW {GFL_LR:g}, 20 warm-up steps, cosine, EMA weights."),
+        steps=done, seed=seed, seconds=seconds, metrics=metrics,
+        params=sum(p.numel() for p in net.parameters()),
+        extra=("mAP computed with `torchmetrics.detection.MeanAveragePrecision` (score ≥ 0.01, class-wise "
+               "NMS at IoU 0.65); the lesson's goal is mAP@0.5 ≥ 0.8 on held-out scenes.\n\n"
+               f"The run starts from `{GFL_INIT}` (it must be in the weights folder); the wall time was "
+               "measured on a 2-core machine shared with other jobs."),
+    )
