@@ -9,6 +9,7 @@ from core.models import (
     compare_zoo,  # noqa: F401
     detectors,  # noqa: F401
     diffusers_models,  # noqa: F401
+    mlp_models,  # noqa: F401
     receptive_models,  # noqa: F401
     repmlp_models,  # noqa: F401
     repvgg_models,  # noqa: F401

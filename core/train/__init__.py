@@ -21,6 +21,7 @@ TRAINERS: dict[str, str] = {
     "ddpm-shapes": "core.train.diffusion:train",
     "repmlp-locality": "core.train.repmlp:train",
     "repvgg-shapes": "core.train.repvgg:train",
+    "resmlp-shapes": "core.train.mlp:train",
 }
 
 

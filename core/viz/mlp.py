@@ -1,0 +1,246 @@
+"""Pictures of the MLP-family lesson (``/mlp``): who feeds a clicked patch, ResMLP's locality per block,
+the mixers' N×N matrices side by side, CycleMLP's and AS-MLP's fixed reads, and the cost chart.
+
+Signed numbers use the Okabe–Ito diverging ramp of :mod:`core.viz.repvgg` (blue − … white 0 … vermillion +),
+each map scaled to its own largest |value| and drawn with its colour bar, so a random network's tiny
+weights are still visible and labelled as such by the title.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import cv2
+import numpy as np
+
+from core.viz.attention_viz import grid_figure
+from core.viz.draw import caption_bar
+from core.viz.repvgg import diverging, diverging_bar
+
+SIDE = 224  # side of a photo panel
+MATRIX_SIDE = 256  # side of an N×N matrix panel
+BAR_WIDTH = 6 + 18 + 70  # gap and colour bar right of a panel (core.viz.repvgg.diverging_bar)
+PANEL_WIDTH = SIDE + BAR_WIDTH  # one "who feeds" panel
+YELLOW, INK = (240, 228, 66), (20, 20, 20)
+READ = (213, 94, 0)  # vermillion: a cell that is read
+FIELD = (0, 114, 178)  # blue: the grown field
+
+
+def _vmax(values: np.ndarray) -> float:
+    top = float(np.abs(values).max()) if np.size(values) else 0.0
+    return top if top > 0 else 1.0
+
+
+def _cell_box(img: np.ndarray, grid: tuple[int, int], cell: tuple[int, int], colour=YELLOW, thick=2) -> None:
+    h, w = img.shape[:2]
+    r, c = cell
+    y0, y1 = round(r * h / grid[0]), round((r + 1) * h / grid[0])
+    x0, x1 = round(c * w / grid[1]), round((c + 1) * w / grid[1])
+    cv2.rectangle(img, (x0, y0), (x1 - 1, y1 - 1), (0, 0, 0), thick + 2)
+    cv2.rectangle(img, (x0, y0), (x1 - 1, y1 - 1), colour, thick)
+
+
+def _grid_lines(img: np.ndarray, grid: tuple[int, int], alpha: float = 0.25) -> np.ndarray:
+    out = img.copy()
+    h, w = img.shape[:2]
+    for r in range(1, grid[0]):
+        y = round(r * h / grid[0])
+        out[y, :] = (255, 255, 255)
+    for c in range(1, grid[1]):
+        x = round(c * w / grid[1])
+        out[:, x] = (255, 255, 255)
+    return cv2.addWeighted(img, 1 - alpha, out, alpha, 0)
+
+
+def weights_on_photo(view: np.ndarray, values: np.ndarray, grid: tuple[int, int], cell: tuple[int, int],
+                     side: int = SIDE, alpha: float = 0.7) -> tuple[np.ndarray, float]:
+    """A token row (N values) as coloured patches over the photo, the clicked patch boxed; and its scale."""
+    vmax = _vmax(values)
+    colours = diverging(np.asarray(values, np.float64).reshape(grid), vmax)
+    photo = cv2.resize(view, (side, side), interpolation=cv2.INTER_AREA)
+    heat = cv2.resize(colours, (side, side), interpolation=cv2.INTER_NEAREST)
+    img = cv2.addWeighted(photo, 1 - alpha, heat, alpha, 0)
+    img = _grid_lines(img, grid)
+    _cell_box(img, grid, cell)
+    return img, vmax
+
+
+def _with_bar(img: np.ndarray, vmax: float, label: str) -> np.ndarray:
+    bar = diverging_bar(img.shape[0], vmax, label=label)
+    return np.concatenate([img, np.full((img.shape[0], 6, 3), 255, np.uint8), bar], axis=1)
+
+
+def feeds_picture(views: dict[str, np.ndarray], feeds: Sequence[tuple],
+                  sources: dict[str, str]) -> np.ndarray:
+    """One panel per mixer: what feeds the clicked patch, over the photo as that network sees it."""
+    panels = []
+    for key, title, values, grid, cell, unit in feeds:
+        img, vmax = weights_on_photo(views[key], values, grid, cell)
+        tag = " (random)" if sources.get(key) == "random" else ""
+        panels.append((_with_bar(img, vmax, unit), _short(title + tag, 60)))
+    return grid_figure([panels[:2], panels[2:]])
+
+
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _tile(values: np.ndarray, grid: tuple[int, int], cell: tuple[int, int], side: int) -> np.ndarray:
+    colours = diverging(np.asarray(values, np.float64).reshape(grid), _vmax(values))
+    img = cv2.resize(colours, (side, side), interpolation=cv2.INTER_NEAREST)
+    _cell_box(img, grid, cell, thick=1)
+    return img
+
+
+def locality_picture(view: np.ndarray, mats: Sequence[Any], grid: tuple[int, int], cell: tuple[int, int],
+                     loc: dict[int, list[float]], uniform: dict[int, float], source: str) -> np.ndarray:
+    """The clicked patch's ``linear_tokens`` row in every block (each on its own scale), then a bar
+    chart of the share of |w| within 3×3 and 5×5 per block against a matrix that prefers no patch."""
+    index = cell[0] * grid[1] + cell[1]
+    side = 120 if len(mats) <= 8 else 96
+    tiles = [(_tile(np.asarray(m[index]), grid, cell, side), f"block {b}") for b, m in enumerate(mats)]
+    per_row = 6
+    rows = [tiles[i:i + per_row] for i in range(0, len(tiles), per_row)]
+    chart = _locality_chart(loc, uniform, source)
+    return grid_figure([*rows, [(chart, "Share of |w| near the output patch, per block")]])
+
+
+def _locality_chart(loc: dict[int, list[float]], uniform: dict[int, float], source: str,
+                    width: int = 720, height: int = 230) -> np.ndarray:
+    img = np.full((height, width, 3), 255, np.uint8)
+    blocks = len(loc[1])
+    left, right, top, bottom = 60, 150, 14, 36
+    plot_w, plot_h = width - left - right, height - top - bottom
+    cv2.line(img, (left, top + plot_h), (left + plot_w, top + plot_h), INK, 1)
+    cv2.line(img, (left, top), (left, top + plot_h), INK, 1)
+    colours = {1: READ, 2: FIELD}
+    slot = plot_w / blocks
+    bar = max(3, int(slot * 0.35))
+    for r, vals in loc.items():
+        for b, v in enumerate(vals):
+            x0 = int(left + b * slot + slot * 0.1 + (r - 1) * bar)
+            y0 = int(top + plot_h * (1 - v))
+            cv2.rectangle(img, (x0, y0), (x0 + bar - 1, top + plot_h), colours[r], -1)
+        yu = int(top + plot_h * (1 - uniform[r]))
+        for x in range(left, left + plot_w, 8):
+            cv2.line(img, (x, yu), (x + 4, yu), colours[r], 1)
+    for b in range(blocks):
+        cv2.putText(img, str(b), (int(left + b * slot + slot * 0.3), height - 18), cv2.FONT_HERSHEY_SIMPLEX,
+                    0.4, INK, 1, cv2.LINE_AA)
+    for t in (0.0, 0.5, 1.0):
+        y = int(top + plot_h * (1 - t))
+        cv2.putText(img, f"{t:.1f}", (22, y + 4), cv2.FONT_HERSHEY_SIMPLEX, 0.4, INK, 1, cv2.LINE_AA)
+    cv2.putText(img, "block", (left + plot_w // 2 - 20, height - 4), cv2.FONT_HERSHEY_SIMPLEX, 0.4, INK, 1,
+                cv2.LINE_AA)
+    legend = [("within 3x3", READ), ("within 5x5", FIELD), ("- - no preference", INK)]
+    for i, (text, col) in enumerate(legend):
+        y = top + 14 + 18 * i
+        cv2.rectangle(img, (width - right + 10, y - 9), (width - right + 20, y), col, -1)
+        cv2.putText(img, text, (width - right + 26, y), cv2.FONT_HERSHEY_SIMPLEX, 0.4, INK, 1, cv2.LINE_AA)
+    if source == "random":
+        cv2.putText(img, "random weights", (width - right + 10, top + 80), cv2.FONT_HERSHEY_SIMPLEX, 0.4,
+                    READ, 1, cv2.LINE_AA)
+    return img
+
+
+def matrix_image(mat: np.ndarray, side: int = MATRIX_SIDE) -> tuple[np.ndarray, float]:
+    """An N×N matrix as a picture (nearest-neighbour, each entry a block of pixels), own scale."""
+    m = np.asarray(mat, np.float64)
+    vmax = _vmax(m)
+    img = cv2.resize(diverging(m, vmax), (side, side), interpolation=cv2.INTER_NEAREST if m.shape[0] <= side
+                     else cv2.INTER_AREA)
+    return img, vmax
+
+
+def matrices_picture(items: Sequence[tuple[str, np.ndarray]]) -> np.ndarray:
+    """The mixers' N×N matrices side by side, three per row, each with its colour bar."""
+    panels = []
+    for title, mat in items:
+        img, vmax = matrix_image(mat)
+        panels.append((_with_bar(img, vmax, f"N = {mat.shape[0]}"), _short(title, 44)))
+    return grid_figure([panels[:3], panels[3:]])
+
+
+def _cells_on_photo(view: np.ndarray, mask: np.ndarray, grid: tuple[int, int], cell: tuple[int, int],
+                    colour: tuple[int, int, int], side: int = 112) -> np.ndarray:
+    photo = cv2.resize(view, (side, side), interpolation=cv2.INTER_AREA)
+    photo = (photo.astype(np.float32) * 0.55 + 255 * 0.45).astype(np.uint8)  # faded: the cells stand out
+    over = np.zeros_like(photo)
+    over[:] = colour
+    m = cv2.resize(mask.astype(np.uint8), (side, side), interpolation=cv2.INTER_NEAREST).astype(bool)
+    photo[m] = (0.25 * photo[m] + 0.75 * over[m]).astype(np.uint8)
+    photo = _grid_lines(photo, grid, 0.35)
+    _cell_box(photo, grid, cell, thick=1)
+    return photo
+
+
+def fixed_picture(view: np.ndarray, fixed: dict[str, Any], grid: tuple[int, int],
+                  cell: tuple[int, int]) -> np.ndarray:
+    """Rows: CycleMLP's width branch, height branch, AS-MLP's two shifts — one tile per channel showing
+    the one cell it reads — then all channels after the channel FC, then the field after 1–3 mixers."""
+    rows = []
+    names = {"cyclemlp": ("1×k", "k×1", "FC"), "asmlp": ("W", "H")}
+    for key in ("cyclemlp", "asmlp"):
+        f = fixed[key]
+        for b, reads in enumerate(f["reads"]):
+            if key == "cyclemlp" and b == 2:
+                continue  # the channel FC reads the output position itself, in every channel
+            branch = names[key][b]
+            row = []
+            for i in range(reads.shape[0]):
+                ch = f["channels_shown"][i]
+                dy, dx = f["branches"][b][i]
+                step = dx if dx else dy
+                title = f"{branch} c{ch}" if i == 0 else f"c{ch}: {step:+d}"
+                row.append((_cells_on_photo(view, reads[i], grid, cell, READ), title))
+            rows.append(row)
+        rows.append([(_cells_on_photo(view, fld, grid, cell, READ if d == 0 else FIELD),
+                      f"{d + 1} mixer{'s' if d else ''}: {n}")
+                     for d, (fld, n) in enumerate(zip(f["fields"], f["field_cells"], strict=True))])
+    return grid_figure(rows)
+
+
+@lru_cache(maxsize=4)
+def _cost_chart_cached(key: str) -> np.ndarray:
+    import json
+
+    return _draw_cost_chart(json.loads(key))
+
+
+def cost_chart(costs: dict[str, Any]) -> np.ndarray:
+    """Parameters and MACs of each token mixer against the image side, log–log (matplotlib); drawn
+    once per set of numbers (the costs do not depend on the photo)."""
+    import json
+
+    img = _cost_chart_cached(json.dumps(costs, sort_keys=True, default=str))
+    return img.copy()
+
+
+def _draw_cost_chart(costs: dict[str, Any]) -> np.ndarray:
+    from core.viz.receptive import _plt, _to_array
+
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), dpi=100)
+    palette = ["#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]
+    for row, colour in zip(costs["rows"], palette, strict=False):
+        sizes = [c["size"] for c in row["costs"]]
+        style = "-" if not row["tied_to_tokens"] else "--"
+        for ax, key in zip(axes, ("params", "macs"), strict=True):
+            ax.plot(sizes, [c[key] for c in row["costs"]], style, marker="o", ms=3, color=colour,
+                    label=row["mixer"] + (" — a new layer per size" if row["tied_to_tokens"] else ""))
+    for ax, title in zip(axes, ("parameters of one token mixer", "multiply-accumulates of one token mixer"),
+                         strict=True):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(f"image side (px), stride {costs['patch']}")
+        ax.set_title(title, fontsize=10)
+        ax.grid(True, which="both", alpha=0.25)
+    axes[1].legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return _to_array(fig)
+
+
+def title_strip(text: str, width: int) -> np.ndarray:
+    return caption_bar(text, width, height=26, scale=0.5)

@@ -1,0 +1,465 @@
+"""The MLP-family lesson: token-mixing weights read from timm's modules, Cycle FC against
+``torchvision.ops.deform_conv2d`` with the official CycleMLP offsets, AS-MLP's shift against a hand
+computation and the official PyTorch form, the Mixer's Jacobian against autograd, ViT attention against
+timm's own, the costs against torch's counters, the pictures' content, the endpoint and the browser.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from timm.models.mlp_mixer import MixerBlock
+from torchvision.ops import deform_conv2d
+
+from core import mlp as lesson
+from core import mlp_ops as ops
+from core.viz import mlp as draw
+from core.viz.repvgg import diverging
+
+
+@pytest.fixture(scope="module")
+def result(cat):
+    return lesson.run(cat)
+
+
+@pytest.fixture(scope="module")
+def loaded():
+    from core import zoo
+
+    names = (("resmlp", "resmlp-12-mlp"), ("gmlp", lesson.GMLP), ("mixer", lesson.MIXER), ("vit", lesson.VIT))
+    return {k: zoo.load_model(n, "auto") for k, n in names}
+
+
+# --------------------------------------------------------------------------------------------- #
+# the contract: weights read from timm's modules, index for index
+
+
+def test_token_mixing_weights_are_timms_layers(loaded):
+    res, gm = loaded["resmlp"].model, loaded["gmlp"].model
+    for b in (0, len(res.blocks) - 1):
+        w = lesson.token_mixing_weights(loaded["resmlp"], b)
+        assert torch.equal(w, res.blocks[b].linear_tokens.weight)
+        assert w.shape == (res.blocks[b].linear_tokens.in_features,) * 2
+    w = lesson.token_mixing_weights(gm, 3)
+    assert torch.equal(w, gm.blocks[3].mlp_channels.gate.proj.weight) and w.shape == (196, 196)
+    w.zero_()  # a copy: the network is untouched
+    assert gm.blocks[3].mlp_channels.gate.proj.weight.abs().sum() > 0
+    with pytest.raises(ValueError, match="block must be between 0 and 29"):
+        lesson.token_mixing_weights(gm, 30)
+    with pytest.raises(ValueError, match="no learned N×N"):
+        lesson.token_mixing_weights(loaded["mixer"], 0)
+
+
+def test_the_page_shows_the_modules_weights_index_for_index(result, loaded):
+    s = result.summary
+    res, gm = loaded["resmlp"].model, loaded["gmlp"].model
+    i = s["patch"]["resmlp"]["index"]
+    rows, cols = s["models"]["resmlp"]["grid"]
+    assert i == s["patch"]["resmlp"]["row"] * cols + s["patch"]["resmlp"]["col"]
+    assert (s["patch"]["resmlp"]["row"], s["patch"]["resmlp"]["col"]) == (int(0.5 * rows), int(0.5 * cols))
+    np.testing.assert_array_equal(s["resmlp"]["row"], res.blocks[0].linear_tokens.weight[i].double().numpy())
+    g = s["patch"]["gmlp"]["index"]
+    gate = gm.blocks[0].mlp_channels.gate.proj
+    np.testing.assert_array_equal(s["gmlp"]["row"], gate.weight[g].double().numpy())
+    assert s["gmlp"]["bias"] == pytest.approx(float(gm.blocks[0].mlp_channels.gate.proj.bias[g]))
+    # every block's locality, from the same matrices
+    for b, blk in enumerate(res.blocks):
+        assert s["resmlp"]["locality_3x3"][b] == pytest.approx(
+            ops.locality(blk.linear_tokens.weight, (rows, cols), 1), abs=1e-6)
+
+
+def test_a_clicked_corner_patch_and_a_later_block(cat, loaded):
+    out = lesson.run(cat, block=2, query_x=0.99, query_y=0.0).summary
+    res = loaded["resmlp"].model
+    rows, cols = out["models"]["resmlp"]["grid"]
+    assert out["patch"]["resmlp"] == {"row": 0, "col": cols - 1, "index": cols - 1}
+    np.testing.assert_array_equal(out["resmlp"]["row"],
+                                  res.blocks[2].linear_tokens.weight[cols - 1].double().numpy())
+    vit_blocks = out["models"]["vit"]["blocks"]
+    assert out["vit"]["block"] == min(2, vit_blocks - 1)
+    late = lesson.run(cat, block=29).summary  # more than some networks have: each shows its last block
+    assert late["gmlp"]["block"] == 29 and late["resmlp"]["block"] == out["models"]["resmlp"]["blocks"] - 1
+
+
+def test_the_feeds_panel_colours_each_patch_by_its_weight():
+    grid, cell = (4, 4), (1, 2)
+    values = np.zeros(16)
+    values[0], values[5], values[cell[0] * 4 + cell[1]] = -1.0, 0.5, 1.0
+    grey = np.full((64, 64, 3), 128, np.uint8)
+    img, vmax = draw.weights_on_photo(grey, values, grid, cell, side=80, alpha=0.7)
+    assert vmax == 1.0 and img.shape == (80, 80, 3)
+
+    def centre(r, c):
+        return img[r * 20 + 10, c * 20 + 10].astype(int)
+
+    expect = lambda v: (0.3 * 128 + 0.7 * diverging(np.array([v]), 1.0)[0]).astype(int)  # noqa: E731
+    assert np.abs(centre(0, 0) - expect(-1.0)).max() <= 2  # blue: feeds negatively
+    assert np.abs(centre(1, 1) - expect(0.5)).max() <= 2
+    assert np.abs(centre(3, 3) - expect(0.0)).max() <= 2  # white blend: no weight
+    assert centre(1, 2)[0] > centre(1, 2)[2]  # the clicked patch is red inside its box
+    assert tuple(img[20, 50]) == draw.YELLOW and tuple(img[39, 50]) == draw.YELLOW  # its box, top and bottom
+    assert tuple(img[30, 40]) == draw.YELLOW and tuple(img[30, 59]) == draw.YELLOW
+
+
+def test_matrix_pictures_are_the_matrices():
+    m = np.zeros((8, 8))
+    m[2, 5] = 3.0
+    m[6, 1] = -1.5
+    img, vmax = draw.matrix_image(m, side=64)
+    assert vmax == 3.0
+    assert tuple(img[2 * 8 + 4, 5 * 8 + 4]) == tuple(diverging(np.array([3.0]), 3.0)[0])
+    assert tuple(img[6 * 8 + 4, 1 * 8 + 4]) == tuple(diverging(np.array([-1.5]), 3.0)[0])
+    assert tuple(img[0, 0]) == tuple(diverging(np.array([0.0]), 3.0)[0])
+
+
+def test_locality_is_one_for_a_convolution_and_the_baseline_for_no_preference():
+    from core.repmlp import conv_to_fc
+
+    kernel = torch.randn(1, 1, 3, 3, dtype=torch.float64)
+    w_fc, _ = conv_to_fc(kernel, torch.zeros(1, dtype=torch.float64), 6, 6)
+    assert ops.locality(w_fc, (6, 6), 1) == pytest.approx(1.0)
+    assert ops.locality(torch.ones(36, 36), (6, 6), 1) == pytest.approx(ops.locality_baseline((6, 6), 1))
+    # 6×6 grid: interior patches have 9 neighbours within 3×3, edges 6, corners 4 → (16·9 + 16·6 + 4·4)/36
+    assert ops.locality_baseline((6, 6), 1) == pytest.approx((16 * 9 + 16 * 6 + 4 * 4) / 36 / 36)
+    with pytest.raises(ValueError, match="N = 6×6"):
+        ops.locality(torch.ones(35, 35), (6, 6), 1)
+
+
+# --------------------------------------------------------------------------------------------- #
+# Cycle FC and the axial shift
+
+
+def _official_offset(channels: int, kernel_size: tuple[int, int]) -> torch.Tensor:
+    """The offsets of the official CycleMLP code (``CycleFC.gen_offset``), written from it: ``(1, 2C, 1,
+    1)``, (dy, dx) per input channel (one deform_conv2d offset group per channel, a 1×1 kernel)."""
+    offset = torch.empty(1, channels * 2, 1, 1)
+    start_idx = (kernel_size[0] * kernel_size[1]) // 2
+    for i in range(channels):
+        if kernel_size[0] == 1:
+            offset[0, 2 * i + 0, 0, 0] = 0
+            offset[0, 2 * i + 1, 0, 0] = (i + start_idx) % kernel_size[1] - (kernel_size[1] // 2)
+        else:
+            offset[0, 2 * i + 0, 0, 0] = (i + start_idx) % kernel_size[0] - (kernel_size[0] // 2)
+            offset[0, 2 * i + 1, 0, 0] = 0
+    return offset
+
+
+@pytest.mark.parametrize("kernel", [(1, 3), (3, 1), (1, 7), (7, 1), (1, 5)])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_cycle_fc_equals_deform_conv2d_with_the_official_offsets(kernel, seed):
+    g = torch.Generator().manual_seed(seed)
+    b, c, o, h, w = 2, 11, 6, 7, 9
+    x = torch.randn(b, c, h, w, generator=g, dtype=torch.float64)
+    weight = torch.randn(o, c, 1, 1, generator=g, dtype=torch.float64)
+    bias = torch.randn(o, generator=g, dtype=torch.float64)
+    offset = _official_offset(c, kernel).double().expand(b, -1, h, w)
+    ref = deform_conv2d(x, offset, weight, bias)
+    got = ops.cycle_fc(x, weight, bias, kernel)
+    assert (got - ref).abs().max() <= 1e-12
+    off = ops.cycle_offsets(c, kernel)
+    assert torch.equal(off.double(), offset[0, :, 0, 0].view(c, 2))
+
+
+def test_cycle_offsets_step_through_the_pseudo_kernel_and_dilate():
+    assert ops.cycle_offsets(7, (1, 3))[:, 1].tolist() == [0, 1, -1, 0, 1, -1, 0]
+    assert ops.cycle_offsets(8, (1, 7))[:, 1].tolist() == [0, 1, 2, 3, -3, -2, -1, 0]
+    assert ops.cycle_offsets(4, (3, 1))[:, 0].tolist() == [0, 1, -1, 0]
+    assert ops.cycle_offsets(4, (1, 3), dilation=2)[:, 1].tolist() == [0, 2, -2, 0]
+    x = torch.randn(1, 5, 6, 6, dtype=torch.float64)
+    w = torch.randn(3, 5, 1, 1, dtype=torch.float64)
+    off = _official_offset(5, (1, 3)).double() * 2  # the dilated variant is deform_conv2d with 2× offsets
+    ref = deform_conv2d(x, off.expand(1, -1, 6, 6), w, None)
+    assert (ops.cycle_fc(x, w, None, (1, 3), dilation=2) - ref).abs().max() <= 1e-12
+    with pytest.raises(ValueError, match="1×k or k×1"):
+        ops.cycle_offsets(4, (3, 3))
+
+
+def test_axial_shift_on_a_hand_computed_example():
+    # 3 channels, shift size 3: groups of one channel; group g reads pad − g = 1, 0, −1 cells away
+    x = torch.arange(1.0, 28.0).view(1, 3, 3, 3)  # channel c holds 9c+1 … 9c+9, row-major
+    down = ops.axial_shift(x, 3, dim=2)  # along the height
+    assert down[0, 0].tolist() == [[4, 5, 6], [7, 8, 9], [0, 0, 0]]  # reads the row below
+    assert down[0, 1].tolist() == [[10, 11, 12], [13, 14, 15], [16, 17, 18]]  # unshifted
+    assert down[0, 2].tolist() == [[0, 0, 0], [19, 20, 21], [22, 23, 24]]  # reads the row above
+    side = ops.axial_shift(x, 3, dim=3)  # along the width
+    assert side[0, 0].tolist() == [[2, 3, 0], [5, 6, 0], [8, 9, 0]]
+    assert side[0, 2].tolist() == [[0, 19, 20], [0, 22, 23], [0, 25, 26]]
+    wide = ops.axial_shift(x, 3, dim=3, dilation=2)
+    assert wide[0, 0].tolist() == [[3, 0, 0], [6, 0, 0], [9, 0, 0]]
+
+
+def _official_torch_shift(x: torch.Tensor, shift_size: int, dim: int) -> torch.Tensor:
+    """The PyTorch form kept (commented out) in the official AS-MLP ``AxialShift.forward``: pad, split
+    the channels into ``shift_size`` chunks, roll chunk g by g − pad, crop."""
+    pad = shift_size // 2
+    _, _, h, w = x.shape
+    x = F.pad(x, (pad, pad, pad, pad), "constant", 0)
+    xs = torch.chunk(x, shift_size, 1)
+    x_shift = [torch.roll(x_c, shift, dim) for x_c, shift in zip(xs, range(-pad, pad + 1), strict=False)]
+    x_cat = torch.cat(x_shift, 1)
+    x_cat = torch.narrow(x_cat, 2, pad, h)
+    return torch.narrow(x_cat, 3, pad, w)
+
+
+@pytest.mark.parametrize("channels, shift_size", [(10, 5), (12, 3), (14, 5), (21, 7), (13, 3)])
+def test_axial_shift_equals_the_official_torch_form_on_random_inputs(channels, shift_size):
+    # channel counts where torch.chunk makes shift_size chunks of ceil(C/s), the CUDA kernel's groups
+    assert math.ceil(channels / math.ceil(channels / shift_size)) == shift_size
+    x = torch.randn(2, channels, 6, 5, dtype=torch.float64)
+    for dim in (2, 3):
+        assert torch.equal(ops.axial_shift(x, shift_size, dim), _official_torch_shift(x, shift_size, dim))
+
+
+def test_the_mixers_run_at_any_resolution_and_the_flat_ones_do_not():
+    cyc, asm = ops.CycleMixer(16).eval(), ops.AxialShiftMixer(16).eval()
+    for side in (5, 9):
+        assert cyc(torch.randn(1, side, side, 16)).shape == (1, side, side, 16)
+        assert asm(torch.randn(1, 16, side, side)).shape == (1, 16, side, side)
+    block = MixerBlock(16, seq_len=25)
+    block(torch.randn(1, 25, 16))
+    with pytest.raises(RuntimeError, match="shapes cannot be multiplied"):
+        block(torch.randn(1, 81, 16))
+
+
+def test_fixed_reads_fields_and_matrices(result):
+    s = result.summary
+    cyc, asm = s["cyclemlp"], s["asmlp"]
+    assert cyc["union_cells"] == 5 and cyc["field_cells"] == [5, 13, 25]  # a cross, then diamonds
+    assert asm["union_cells"] == 9 and asm["field_cells"][0] == 9  # ±2 along each axis
+    assert cyc["branches"][0] == [[0, 0], [0, 1], [0, -1], [0, 0], [0, 1], [0, -1], [0, 0], [0, 1]]
+    assert asm["channels_shown"][0] == 0 and asm["branches"][0][0] == [0, 2]  # group 0 reads +2 cells
+    assert asm["branches"][1][-1] == [-2, 0]  # the last group along the height: −2
+    assert 4.5 < cyc["nonzero_per_row"] <= 5 and 8 < asm["nonzero_per_row"] <= 9  # fewer at the borders
+    dil = lesson.run(result_image(), shift_size=3, dilation=2, cycle_kernel=5).summary
+    assert dil["asmlp"]["union_cells"] == 5 and dil["asmlp"]["field_cells"][1] == 13
+    assert dil["cyclemlp"]["union_cells"] == 9
+
+
+def result_image():
+    from core.images import load_image
+    from core.zoo import ROOT
+
+    return load_image(ROOT / "assets" / "images" / "chelsea-cat.jpg")
+
+
+# --------------------------------------------------------------------------------------------- #
+# data dependent: the Mixer's Jacobian and ViT attention
+
+
+def test_token_mlp_jacobian_equals_autograd_on_a_small_block():
+    torch.manual_seed(0)
+    block = MixerBlock(8, seq_len=12).double().eval()
+    u = torch.randn(12, 8, dtype=torch.float64)
+    f = lambda v: block.mlp_tokens(v.T).T  # noqa: E731 - (N, C) → (N, C), the token MLP alone
+    full = torch.autograd.functional.jacobian(f, u)  # (N, C, N, C)
+    ours = ops.token_mlp_jacobian(block.mlp_tokens, u)  # (N, N, C)
+    diag = torch.diagonal(full, dim1=1, dim2=3)  # ∂y[i, c]/∂u[j, c] → (N, N, C)
+    assert (ours - diag).abs().max() <= 1e-12
+    off = full.clone()
+    for c in range(8):
+        off[:, c, :, c] = 0
+    assert off.abs().max() == 0  # the token MLP never mixes channels
+    assert (ops.token_mlp_mean_jacobian(block.mlp_tokens, u) - diag.mean(-1)).abs().max() <= 1e-12
+
+
+def test_the_pages_jacobian_is_autograd_on_the_same_block(result, loaded, cat):
+    from core import zoo
+
+    s = result.summary
+    net = loaded["mixer"].model
+    x = zoo.preprocess(loaded["mixer"], cat)
+    blk = net.blocks[s["mixer"]["block"]]
+    with torch.no_grad():
+        tokens = net.stem(x)[0]
+        u = blk.norm1(tokens).double().requires_grad_(True)
+    mlp64 = lesson._double_mlp(blk.mlp_tokens)
+    i = s["patch"]["mixer"]["index"]
+    y = mlp64(u.T).T[i]  # (C,) output patch i
+    (grad,) = torch.autograd.grad(y.sum(), u)  # Σ_c ∂y[i, c]/∂u[j, c'] = ∂y[i, c]/∂u[j, c]
+    np.testing.assert_allclose(s["mixer"]["jacobian_row_mean"], grad.mean(1).numpy(), atol=1e-12)
+    lo, hi = s["mixer"]["gelu_slope_range"]
+    assert -0.2 < lo < hi < 1.2  # GELU' lies in about [−0.17, 1.13]
+
+
+def test_vit_attention_row_equals_timms_attention(result, loaded, cat):
+    import copy
+
+    from core import zoo
+
+    s = result.summary
+    vt = loaded["vit"]
+    net = copy.deepcopy(vt.model)
+    maps = []
+    for blk in net.blocks:
+        blk.attn.fused_attn = False
+        blk.attn.attn_drop.register_forward_hook(lambda m, i, o: maps.append(i[0]))
+    with torch.inference_mode():
+        net(zoo.preprocess(vt, cat))
+    a = maps[s["vit"]["block"]][0].mean(0).double()
+    p = s["vit"]["prefix_tokens"]
+    row = a[p + s["patch"]["vit"]["index"]]
+    np.testing.assert_allclose(s["vit"]["attention_row"], row[p:].numpy(), atol=1e-6)
+    assert s["vit"]["cls_share"] == pytest.approx(float(row[:p].sum()), abs=1e-6)
+    assert sum(s["vit"]["attention_row"]) + s["vit"]["cls_share"] == pytest.approx(1.0, abs=1e-5)
+
+
+# --------------------------------------------------------------------------------------------- #
+# resolution and cost
+
+
+def test_costs_are_the_layers_own_parameters_and_the_formulas():
+    costs = lesson.mixer_costs((224, 448))
+    by = {r["mixer"].split(" ")[0]: r for r in costs["rows"]}
+    for size_i, n in ((0, 196), (1, 784)):
+        res, gm, mx = (by[k]["costs"][size_i] for k in ("ResMLP-12", "gMLP-S", "Mixer-B/16"))
+        assert res["params"] == n * n + n and res["macs"] == n * n * 384
+        assert gm["params"] == n * n + n + 2 * 768 and gm["macs"] == n * n * 768
+        assert mx["params"] == 2 * n * 384 + n + 384 and mx["macs"] == 2 * n * 384 * 768
+        vit = by["ViT-S"]["costs"][size_i]
+        assert vit["params"] == 4 * 384 * 384 + 4 * 384 and vit["macs"] == 4 * n * 384 ** 2 + 2 * n * n * 384
+        asm = by["AS-MLP"]["costs"][size_i]
+        assert asm["params"] == 4 * (384 * 384 + 384) + 4 * 384 and asm["macs"] == 4 * n * 384 ** 2
+        cyc = by["CycleMLP"]["costs"][size_i]
+        c = 320
+        assert cyc["macs"] == 4 * n * c * c + c * (c // 4) + (c // 4) * 3 * c
+    # the real (CPU) modules have the parameters counted on the meta device
+    real, _ = lesson._mixer_module("CycleMLP (C = 320)", 320, 196, device="cpu")
+    assert sum(p.numel() for p in real.parameters()) == by["CycleMLP"]["costs"][0]["params"]
+    for label in ("ResMLP-12 (C = 384)", "gMLP-S (gate 768)", "Mixer-B/16 (C = 768, D_S = 384)"):
+        assert "shapes cannot be multiplied" in costs["token_layer_errors"][label]
+        assert "784" in costs["token_layer_errors"][label]
+
+
+def test_the_page_prints_the_errors_of_a_larger_image(result):
+    s = result.summary
+    (title, entry), = s["network_errors"].items()
+    assert entry["size"] == 2 * s["models"]["resmlp"]["input_size"]
+    assert f"Input height ({entry['size']})" in entry["error"]
+    assert s["cost"]["token_layer_errors"]["ResMLP-12 (C = 384)"].startswith("mat1 and mat2 shapes")
+    sizes = [c["size"] for c in s["cost"]["rows"][0]["costs"]]
+    assert sizes == list(lesson.COST_SIZES)
+    flat = [r for r in s["cost"]["rows"] if r["tied_to_tokens"]]
+    assert {r["mixer"].split(" ")[0] for r in flat} == {"ResMLP-12", "gMLP-S", "Mixer-B/16"}
+
+
+# --------------------------------------------------------------------------------------------- #
+# the lesson's pictures, refusals and the page
+
+
+def test_every_picture_is_drawn(result):
+    imgs = result.images
+    assert set(imgs) == {"feeds", "locality", "matrices", "fixed", "cost"}
+    for key, img in imgs.items():
+        assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3, key
+        assert img.std() > 10, f"{key} is blank"
+    # the feeds figure: 2×2 panels of SIDE px photos with their colour bars
+    from core.viz.attention_viz import GRID_GAP, GRID_TITLE
+
+    h, w = imgs["feeds"].shape[:2]
+    assert h == 2 * (GRID_TITLE + draw.SIDE) + GRID_GAP and w == 2 * draw.PANEL_WIDTH + GRID_GAP
+
+
+def test_a_click_on_the_feeds_figure_picks_the_patch():
+    from core.viz.attention_viz import GRID_GAP, GRID_TITLE
+
+    assert lesson.click_to_query(112, GRID_TITLE + 56) == (0.5, 0.25)
+    x = draw.PANEL_WIDTH + GRID_GAP + 56
+    y = 2 * GRID_TITLE + draw.SIDE + GRID_GAP + 168
+    assert lesson.click_to_query(x, y) == (0.25, 0.75)
+    assert lesson.click_to_query(draw.SIDE + 10, 100) is None  # on a colour bar
+    assert lesson.click_to_query(50, 10) is None  # on a title
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(block=30), "Block must be between 0 and 29"),
+    (dict(query_x=1.5), "Patch x must be between"),
+    (dict(cycle_kernel=4), "Cycle FC pseudo-kernel must be odd"),
+    (dict(shift_size=0), "AS-MLP shift size must be between 1 and 9"),
+    (dict(model="mixer-b16"), "ResMLP must be one of"),
+    (dict(dilation="two"), "AS-MLP dilation must be a number"),
+])
+def test_bad_parameters_get_messages_naming_them(cat, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        lesson.run(cat, **kwargs)
+
+
+def test_pages_link_each_other():
+    import gradio as gr
+
+    from apps import mlp, repmlp
+
+    def texts(blocks: gr.Blocks) -> str:
+        return " ".join(str(b.value) for b in blocks.blocks.values() if isinstance(b, gr.Markdown))
+
+    assert "](/repmlp)" in texts(mlp.build())
+    assert "](/mlp)" in texts(repmlp.build())
+
+
+def test_page_status_and_chinese_captions(result):
+    from apps import mlp as page
+
+    summary = result.to_json()
+    status, *labels = page._extras(summary, "resmlp-12-mlp", "auto", "en")
+    assert "share of |w| within 3×3" in status["value"] and labels[0]["label"] == summary["captions"]["feeds"]
+    status_zh, *labels_zh = page._extras(summary, "resmlp-12-mlp", "auto", "zh")
+    assert "邻域" in status_zh["value"] and "patch" in labels_zh[0]["label"]
+    random = lesson.run(result_image(), model="resmlp-shapes", weights="random").to_json()
+    status_r, *_ = page._extras(random, "resmlp-shapes", "random", "en")
+    assert "random" in status_r["elem_classes"]
+
+
+def test_endpoint_with_only_an_image(client, cat_path):
+    from gradio_client import handle_file
+
+    from apps.mlp import IMAGE_KEYS
+
+    *images, summary = client.predict(handle_file(str(cat_path)), api_name="/mlp")
+    assert len(images) == len(IMAGE_KEYS) and all(os.path.isfile(p) for p in images)
+    assert summary["resmlp"]["block"] == 0 and summary["patch"]["resmlp"]["index"] >= 0
+    assert summary["cyclemlp"]["union_cells"] == 5
+    with pytest.raises(Exception, match="Block"):
+        client.predict(handle_file(str(cat_path)), api_name="/mlp", block=31)
+
+
+@pytest.mark.browser
+def test_browser_click_a_patch_reruns_with_it(app_url, cat_path):
+    from tests.test_browser import CHROMIUM_ARGS, require_chromium
+
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=shutil.which("chromium"), headless=True,
+                                     args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        try:
+            page.goto(f"{app_url}mlp", wait_until="networkidle")
+            page.locator("input[type=file]").first.set_input_files(str(cat_path))
+            page.get_by_role("button", name="Run").first.click()
+            figure = page.locator(".lenslab-outputs img").first
+            figure.wait_for(state="visible", timeout=180_000)
+            page.wait_for_function("() => document.querySelectorAll('.lenslab-outputs img').length >= 5",
+                                   timeout=180_000)
+            first_src = figure.get_attribute("src")
+            box = figure.bounding_box()
+            natural = figure.evaluate("i => [i.naturalWidth, i.naturalHeight]")
+            sx, sy = box["width"] / natural[0], box["height"] / natural[1]
+            from core.viz.attention_viz import GRID_TITLE
+
+            # the top-left photo's patch at (x, y) = (0.25, 0.75) of the photo
+            page.mouse.click(box["x"] + 0.25 * draw.SIDE * sx,
+                             box["y"] + (GRID_TITLE + 0.75 * draw.SIDE) * sy)
+            page.wait_for_function("s => document.querySelector('.lenslab-outputs img').src !== s",
+                                   arg=first_src, timeout=180_000)
+            values = page.locator("input[type=number]").evaluate_all("els => els.map(e => e.value)")
+            assert any(abs(float(v) - 0.25) < 0.02 for v in values if v) and any(
+                abs(float(v) - 0.75) < 0.02 for v in values if v)
+            assert page.locator(".toast-body.error").count() == 0
+        finally:
+            browser.close()
