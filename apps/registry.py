@@ -55,6 +55,10 @@ PAGES: tuple[Page, ...] = (
     Page("roi", "RoI operators", "apps.roi",
          "How a two-stage detector cuts a k×k feature out of a box: RoIPool's roundings, RoIAlign's "
          "sampling points, R-FCN's position-sensitive bins and the FPN level, on your photo."),
+    Page("losses", "Detection losses", "apps.losses",
+         "What the anchors are asked to learn: focal loss on every anchor of the photo, GFL's IoU-aware "
+         "soft targets (QFL) and box edges as distributions (DFL), and keypoints scored by OKS.",
+         family="Detection"),
     Page("diffusion", "Diffusion", "apps.diffusion",
          "How diffusion models destroy an image with noise and rebuild one step by step "
          "(DDPM, DDIM, SDEdit)."),
@@ -67,4 +71,8 @@ PAGES: tuple[Page, ...] = (
     Page("repvgg", "Re-parameterisation (RepVGG)", "apps.repvgg",
          "How RepVGG, MobileOne and YOLOv6/v7 train with 3×3, 1×1 and identity branches and deploy one "
          "3×3 conv that computes exactly the same — the merge taken apart on your photo.", family="CNNs"),
+    Page("mlp", "MLP family (Mixer, ResMLP, gMLP, CycleMLP, AS-MLP)", "apps.mlp",
+         "How MLPs mix tokens without attention: click a patch and see who feeds it in ResMLP, gMLP and "
+         "MLP-Mixer next to a ViT's attention; CycleMLP's and AS-MLP's fixed shifts channel by channel; why "
+         "the first ones are tied to one image size.", family="MLPs"),
 )

@@ -116,10 +116,13 @@ def build() -> gr.Blocks:
         frame.header("RepMLP: convolutions inside a fully-connected layer",
                      "A conv is a sparse, weight-shared FC. Train FC + conv branches, then merge them into "
                      "one FC — and see where a trained FC puts its weight. Conv branches merged into one "
-                     "conv instead: the [RepVGG page](/repvgg).",
+                     "conv instead: the [RepVGG page](/repvgg); the rest of the MLP family (Mixer, ResMLP, "
+                     "gMLP, CycleMLP, AS-MLP): the [MLP page](/mlp).",
                      zh=("RepMLP：全连接层里的卷积",
                          "卷积是稀疏、共享权重的全连接层。先训练 FC 加卷积分支，再把它们合并成一个 FC——"
-                         "看训练好的 FC 把权重放在哪里。卷积分支合并成一个卷积：见 [RepVGG 页面](/repvgg)。"),
+                         "看训练好的 FC 把权重放在哪里。卷积分支合并成一个卷积：见 [RepVGG 页面](/repvgg)；"
+                         "MLP 家族的其他成员（Mixer、ResMLP、gMLP、CycleMLP、AS-MLP）："
+                         "见 [MLP 页面](/mlp)。"),
                      first=("press **Run**, then move the **output pixel** and compare the plain FC's map "
                             "with the merged FC's: which one keeps its weight inside the cyan box?",
                             "按**运行**，再移动**输出像素**，比较纯 FC 和合并后 FC 的权重图：哪一个把权重留在"

@@ -35,6 +35,8 @@ LESSONS: dict[str, str] = {
     "receptive": "core.receptive_lesson:run",
     "roi": "core.roi_lesson:run",
     "repvgg": "core.repvgg_lesson:run",
+    "losses": "core.losses_lesson:run",
+    "mlp": "core.mlp:run",
 }
 
 
