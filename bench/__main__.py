@@ -20,7 +20,7 @@ from core import runtime  # noqa: E402
 from core.lesson import LESSONS  # noqa: E402
 
 LESSON_BENCHES = ("attention", "repmlp", "pointrend", "simota", "diffusion", "compare", "roi", "receptive",
-                  "repvgg", "hub", "frame")
+                  "repvgg", "mlp", "hub", "frame")
 
 
 def machine() -> str:

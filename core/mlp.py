@@ -35,7 +35,7 @@ from core.mlp_ops import (
     token_mlp_mean_jacobian,
 )
 
-__all__ = ["COST_SIZES", "MODELS", "PARAMS", "mixer_costs", "run", "token_mixing_weights"]
+__all__ = ["COST_SIZES", "MODELS", "PARAMS", "jacobian_view", "mixer_costs", "run", "token_mixing_weights"]
 
 MODELS = ("resmlp-12-mlp", "resmlp-shapes")
 GMLP, MIXER, VIT = "gmlp-s16", "mixer-b16", "vit-small"
@@ -349,13 +349,9 @@ def run(image: Any, model: str = "resmlp-12-mlp", weights: str = "auto", block: 
     x_m = zoo.preprocess(mx, rgb)
     tokens = _mixer_input(mx.model, x_m, mb)
     blk = mx.model.blocks[mb]
-    with torch.inference_mode():
-        u = blk.norm1(tokens).double()
-        mlp64 = _double_mlp(blk.mlp_tokens)
-        mi = _cell(m_grid, qx, qy)
-        m_index = mi[0] * m_grid[1] + mi[1]
-        jac_row = token_mlp_jacobian(mlp64, u, rows=torch.tensor([m_index]))[0]  # (N, C)
-        jac_mean = token_mlp_mean_jacobian(mlp64, u)
+    mi = _cell(m_grid, qx, qy)
+    m_index = mi[0] * m_grid[1] + mi[1]
+    u, jac_row, jac_mean = jacobian_view(blk, tokens, m_index)
     jac_row_mean = jac_row.mean(1).numpy()
 
     # ViT: attention from the same patch
@@ -444,6 +440,19 @@ def run(image: Any, model: str = "resmlp-12-mlp", weights: str = "auto", block: 
         "captions": captions,
     }
     return LessonResult(images=images, summary=summary, captions=captions)
+
+
+def jacobian_view(block: torch.nn.Module, tokens: torch.Tensor,
+                  index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """What the page shows of a Mixer block's token MLP on ``tokens`` (N, C) entering it: the normalised
+    input ``u`` (float64), output patch ``index``'s Jacobian row ``(N, C)`` and the channel-mean
+    Jacobian ``(N, N)``, in closed form (:func:`core.mlp_ops.token_mlp_jacobian`), float64."""
+    with torch.inference_mode():
+        u = block.norm1(tokens).double()
+        mlp64 = _double_mlp(block.mlp_tokens)
+        row = token_mlp_jacobian(mlp64, u, rows=torch.tensor([index]))[0]
+        mean = token_mlp_mean_jacobian(mlp64, u)
+    return u, row, mean
 
 
 def _double_mlp(mlp: torch.nn.Module) -> torch.nn.Module:
