@@ -60,6 +60,8 @@ SETTLE_S = 20.0  # the longest a restored link waits for the page's own start-up
 PRESENT, PREDICT, REVEALED = "lenslab-present", "lenslab-predict", "lenslab-revealed"
 CONTROLS, FIGURE, HIDEABLE = "lenslab-controls", "lenslab-figure", "lenslab-hideable"
 FIGURE_COLUMN, FIGURE_ROW = "lenslab-figure-column", "lenslab-figure-row"
+#: the header's button that opens the sidebar (Gradio's own toggle floats over the page's controls)
+OPEN_BUTTON = "lenslab-classroom-open"
 
 #: the projector layout and the hidden figures; LensLab's launch CSS includes it (apps.frame)
 CSS = f"""
@@ -95,6 +97,8 @@ body.{PREDICT}:not(.{REVEALED}) .{HIDEABLE}::after {{
   top: auto !important; bottom: 16px; }}
 .lenslab-classroom:not(.open) > .toggle-button::after {{ content: "Classroom · 课堂"; font-size: 14px;
   font-weight: 600; white-space: nowrap; color: var(--body-text-color); }}
+body:has(.{OPEN_BUTTON}) .lenslab-classroom:not(.open) > .toggle-button {{ display: none !important; }}
+.{OPEN_BUTTON} {{ flex-grow: 0 !important; align-self: flex-start; white-space: nowrap; }}
 .lenslab-classroom-hidden {{ display: none !important; }}
 """
 
@@ -104,6 +108,9 @@ _JS_PREDICT = (
     f"document.body.classList.remove('{REVEALED}'); }}"
 )
 _JS_HIDE = f"() => {{ document.body.classList.remove('{REVEALED}'); }}"
+# the sidebar's own toggle does the opening (it keeps Gradio's state), pressed from the header's button
+_JS_OPEN = """() => { const t = document.querySelector('.lenslab-classroom:not(.open) > .toggle-button');
+  if (t) t.click(); }"""
 _JS_REVEAL = f"(flag) => {{ if (flag === '1') document.body.classList.add('{REVEALED}'); }}"
 # the absolute link of the view, also written to the address bar (a reload reopens what is shown)
 _JS_LINK = """(q) => { const url = window.location.origin + window.location.pathname + (q ? '?' + q : '');
@@ -187,10 +194,31 @@ def attach(
     binding = Binding(lesson, image, bound, run, summary, figures, hideable, endpoint)
     _mark(demo, binding, endpoint)
     with demo:
+        opener = _header_button(demo, lesson)
         _build_ui(demo, binding)
+    if opener is not None:
+        binding.ui["open"] = opener
     demo._lenslab_classroom = binding
     BOUND[lesson] = binding
     return binding
+
+
+def _header_button(demo: gr.Blocks, lesson: str) -> gr.Button | None:
+    """"Classroom · 课堂" in the header row, next to the language switch (``frame.header``).
+
+    Gradio's sidebar toggle is fixed to the window's left edge, where at 1280×720 it covered the first
+    controls of the pages; in the header it takes space of its own and scrolls away with the page. A page
+    without ``frame.header`` keeps Gradio's toggle (the CSS hides that one only where this button is).
+    """
+    lang = getattr(getattr(demo, "_lenslab_texts", None), "lang", None)
+    row = getattr(lang, "parent", None)
+    if row is None:
+        return None
+    with row:
+        button = gr.Button("Classroom · 课堂", size="sm", scale=0, min_width=150,
+                           elem_id=f"{OPEN_BUTTON}-{lesson}", elem_classes=[OPEN_BUTTON])
+    button.click(None, None, None, js=_JS_OPEN, **_PRIVATE)
+    return button
 
 
 # ------------------------------------------------------------------------------- page reading

@@ -414,3 +414,81 @@ def test_the_page_works_for_a_class_at_1280x720(browser_page, app_url, page_info
                                arg=figures, timeout=120_000)
     error = page.locator(".toast-body.error")
     assert error.count() == 0, f"{page_info.lesson}, after the typed value: {error.first.inner_text()}"
+
+
+#: every visible thing a student clicks or reads on the page: controls, links, figures, blocks
+_OVERLAPS = """() => {
+  const openers = [...document.querySelectorAll(
+      '.lenslab-classroom-open, .lenslab-classroom > .toggle-button')]
+      .filter(e => e.offsetParent !== null || getComputedStyle(e).position === 'fixed')
+      .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; });
+  const targets = [...document.querySelectorAll('button, input:not([type=hidden]), select, textarea, '
+      + 'a[href], [role=button], [role=slider], [role=radio], [role=tab], img, canvas, .block')]
+      .filter(e => e.offsetParent !== null && !e.closest('.lenslab-classroom'));
+  const hits = [];
+  for (const o of openers) {
+    const a = o.getBoundingClientRect();
+    for (const t of targets) {
+      if (t === o || o.contains(t) || t.contains(o)) continue;
+      const b = t.getBoundingClientRect();
+      if (b.width === 0 || b.height === 0) continue;
+      const x = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+      const y = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+      if (x > 0.5 && y > 0.5) hits.push(`${o.className} over ${t.tagName}.${t.className} `
+          + `"${(t.innerText || t.alt || '').trim().slice(0, 30)}" (${x.toFixed(0)}×${y.toFixed(0)} px)`);
+    }
+  }
+  return {openers: openers.map(o => { const r = o.getBoundingClientRect();
+      return [o.className, r.left, r.top, r.width, r.height]; }), hits};
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("view", [(1280, 720), (1440, 900)], ids=["1280x720", "1440x900"])
+def test_the_classroom_button_covers_nothing_on_any_lesson_page(app_url, view):
+    """The classroom opener sits in the header row next to the language switch, in space of its own:
+    at both projector sizes its box meets no control, link, figure or block of any lesson page, it is
+    the only classroom opener shown (Gradio's window-fixed toggle is hidden), and it scrolls away with
+    the page instead of floating over what scrolls under it."""
+    from tests.test_browser import CHROMIUM_ARGS, require_chromium
+
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    width, height = view
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+        try:
+            for info in PAGES:
+                page.goto(f"{app_url.rstrip('/')}/{info.lesson}", wait_until="domcontentloaded")
+                page.locator("button.lenslab-run").first.wait_for(state="visible", timeout=60_000)
+                opener = page.locator(f"#lenslab-classroom-open-{info.lesson}")
+                opener.wait_for(state="visible", timeout=30_000)
+                page.wait_for_timeout(600)
+                found = page.evaluate(_OVERLAPS)
+                assert [o[0] for o in found["openers"]] == [opener.get_attribute("class")], found["openers"]
+                assert not found["hits"], f"{info.lesson} at {width}×{height}: {found['hits']}"
+                lang = page.locator("#lenslab-lang").bounding_box()
+                box = opener.bounding_box()
+                assert box["y"] + box["height"] <= height / 4 and box["x"] > lang["x"], (box, lang)
+                more = page.get_by_text("More settings", exact=True)  # folded controls, unfolded
+                if more.count():
+                    more.first.click()
+                    page.wait_for_timeout(400)
+                    assert not page.evaluate(_OVERLAPS)["hits"], info.lesson
+                page.mouse.wheel(0, height)
+                page.wait_for_timeout(300)
+                moved = opener.bounding_box()
+                assert moved is None or moved["y"] < box["y"] - 0.5 * height + 1, (box, moved)
+                # it opens the sidebar, whose own toggle then closes it
+                page.evaluate("window.scrollTo(0, 0)")
+                opener.click()
+                side = page.locator(".lenslab-classroom").first
+                page.wait_for_function("el => el.getBoundingClientRect().left >= 0",
+                                       arg=side.element_handle(), timeout=10_000)
+                side.locator(".toggle-button").first.click()
+                page.wait_for_function("el => el.getBoundingClientRect().right <= 1",
+                                       arg=side.element_handle(), timeout=10_000)
+        finally:
+            browser.close()
