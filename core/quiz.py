@@ -608,6 +608,60 @@ def _repvgg_centre(summary: Summary, params: Mapping[str, Any], rng: random.Rand
         choices, index, why, answer)
 
 
+# ------------------------------------------------------------------------------------ MLP family
+
+
+def _mlp_axial_field(summary: Summary, params: Mapping[str, Any], rng: random.Random) -> Question | None:
+    asm = summary.get("asmlp")
+    if not asm or "union_cells" not in asm:
+        return None
+    s, d = int(asm["shift_size"]), int(asm["dilation"])
+    answer = int(asm["union_cells"])
+    wrong = [str(v) for v in (s, 2 * s, s * s, 2 * s + 1, 4 * s - 3, answer + 2, max(1, answer - 2))]
+    choices, index = _shuffled(rng, str(answer), wrong)
+    if len(choices) < 2:
+        return None
+    why = (f"Each channel reads one cell: its group's shift of −{s // 2}…+{s // 2} steps of {d} along the "
+           "width in one branch and along the height in the other; the channel FC then mixes all channels, "
+           f"so the output sees the union — a cross of {answer} cells here (fewer only where the cross "
+           "leaves the map).")
+    return Question(
+        "mlp", "axial_field",
+        f"AS-MLP with shift size {s} and dilation {d} shifts groups of channels along the width in one "
+        "branch and along the height in the other, then mixes the channels. After **one** such token "
+        "mixer, how many input cells can the clicked output position see?",
+        f"AS-MLP 的平移大小为 {s}、膨胀为 {d}：一条支路沿宽度、另一条沿高度平移各组通道，然后混合通道。"
+        "经过**一个**这样的 token 混合器后，所点的输出位置能看到多少个输入格子？",
+        choices, index, why, answer)
+
+
+# ---------------------------------------------------------------------------------- detection losses
+
+
+def _losses_easy_share(summary: Summary, params: Mapping[str, Any], rng: random.Random) -> Question | None:
+    focal = summary.get("focal")
+    if not focal or "total" not in focal:
+        return None
+    bce = float(focal["total"]["BCE"]["easy negatives"])
+    fl = float(focal["total"]["FL"]["easy negatives"])
+    a, g, t = focal["alpha"], focal["gamma"], focal["easy_threshold"]
+    right = f"{fl:.0%}"
+    wrong = [f"{v:.0%}" for v in (bce, min(1.0, bce * 1.5), bce / 2, 0.5, 1 - bce, fl * 10, 0.9)]
+    choices, index = _shuffled(rng, right, wrong)
+    if len(choices) < 2:
+        return None
+    why = (f"Each easy negative keeps (1 − p_t)^γ of its cross-entropy — at p = 0.01 and γ = {g:g} that is "
+           f"{0.01 ** g:.0e} — so thousands of them that carried {bce:.0%} of BCE's total carry {fl:.0%} of "
+           "the focal loss's: the total goes back to the positives and the hard negatives.")
+    return Question(
+        "losses", "easy_share",
+        f"On this photo the easy negatives (p < {t:g}) carry **{bce:.0%}** of the BCE total over all "
+        f"anchors. What share of the **focal loss** total (α {a:g}, γ {g:g}) do they carry?",
+        f"在这张照片上，简单负样本（p < {t:g}）承担所有锚点 BCE 总和的 **{bce:.0%}**。它们承担 **focal loss**"
+        f"（α {a:g}，γ {g:g}）总和的多少？",
+        choices, index, why, fl)
+
+
 QUESTIONS: dict[str, tuple[Generator, ...]] = {
     "swin": (_swin_masked,),
     "attention": (_attention_rollout, _attention_swin_keys),
@@ -619,4 +673,6 @@ QUESTIONS: dict[str, tuple[Generator, ...]] = {
     "roi": (_roi_fpn,),
     "receptive": (_receptive_widest, _receptive_reach),
     "repvgg": (_repvgg_centre,),
+    "losses": (_losses_easy_share,),
+    "mlp": (_mlp_axial_field,),
 }

@@ -304,6 +304,14 @@ def test_every_question_is_answered_by_the_result_it_is_about(lesson):
                                              if rep > plain + 0.02 else "about")
         elif q.kind == "deploy_params":
             assert q.value == summary["demo_block"]["params_deploy"]
+        elif q.kind == "axial_field":  # the union of the page's fixed reads of one output position
+            from core import mlp_ops
+
+            asm = summary["asmlp"]
+            cell = (min(13, int(summary["query"]["y"] * 14)), min(13, int(summary["query"]["x"] * 14)))
+            sets = [mlp_ops.axial_offsets(384, asm["shift_size"], dim, asm["dilation"]) for dim in (2, 3)]
+            union = sum(mlp_ops.support(o, (14, 14), cell).any(0) for o in sets).bool()
+            assert q.value == asm["union_cells"] == int(union.sum()) and q.right_choice == str(q.value)
         elif q.kind == "merged_centre":
             merged = np.asarray(summary["kernel"]["merged"])
             assert q.value == merged[1, 1] and q.right_choice == f"{q.value:.4f}"
