@@ -34,6 +34,7 @@ CHEAP = {  # one non-default view per lesson, cheap enough for a test
                "&example=chelsea-cat.jpg",
     "roi": "model=resnet-shapes&box=40,30,200,180&output_size=5&example=grace-hopper.jpg",
     "receptive": "models=resnet-shapes,vit-shapes&random_init=0&stage=2&query_x=0.3&example=chelsea-cat.jpg",
+    "losses": "gamma=1&alpha=0.5&detection=2&blur=1&example=astronaut.jpg",
 }
 TIMINGS = ("seconds", "latency_ms", "heatmap_ms")
 
@@ -312,6 +313,10 @@ def test_every_question_is_answered_by_the_result_it_is_about(lesson):
             sets = [mlp_ops.axial_offsets(384, asm["shift_size"], dim, asm["dilation"]) for dim in (2, 3)]
             union = sum(mlp_ops.support(o, (14, 14), cell).any(0) for o in sets).bool()
             assert q.value == asm["union_cells"] == int(union.sum()) and q.right_choice == str(q.value)
+        elif q.kind == "easy_share":  # the focal-loss share of the easy negatives, as the summary has it
+            total = summary["focal"]["total"]
+            assert q.value == total["FL"]["easy negatives"] and q.right_choice == f"{q.value:.0%}"
+            assert f"{total['BCE']['easy negatives']:.0%}" in q.prompt
         elif q.kind == "merged_centre":
             merged = np.asarray(summary["kernel"]["merged"])
             assert q.value == merged[1, 1] and q.right_choice == f"{q.value:.4f}"

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TEXT = ROOT / "core" / "text"
 CARDS = ROOT / "assets" / "weights"
 #: the texts the review owns (receptive, roi and later lessons have their own authors)
-REVIEWED = ("attention", "swin", "repmlp", "pointrend", "simota", "diffusion", "compare")
+REVIEWED = ("attention", "swin", "repmlp", "pointrend", "simota", "diffusion", "compare", "losses")
 CJK = "\u3400-\u4dbf\u4e00-\u9fff"
 
 

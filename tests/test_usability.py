@@ -113,7 +113,7 @@ def test_the_instructors_notes_fold_away_in_both_languages():
             student, notes = frame.explanation_parts(lesson, lang)
             assert "<!--" not in student
             blocks[lang] = notes.count("\n\n") if notes else -1
-            if lesson in ("attention", "swin", "simota", "pointrend", "roi", "receptive", "repmlp"):
+            if lesson in ("attention", "swin", "simota", "pointrend", "roi", "receptive", "repmlp", "losses"):
                 assert notes, f"{lesson}/{lang}: no notes for instructors"
         assert (blocks["en"] < 0) == (blocks["zh"] < 0), f"{lesson}: instructors' notes in one language only"
     student, notes = frame.explanation_parts("attention", "en")
