@@ -88,8 +88,10 @@ def run_tests(cmd: list[str], cwd: Path, timeout: float) -> tuple[int | None, fl
         done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return None, time.perf_counter() - start, "timeout"
-    tail = (done.stdout + done.stderr).strip().splitlines()
-    return done.returncode, time.perf_counter() - start, tail[-1] if tail else ""
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    # the first failing test names what caught the mutant; otherwise pytest's last line
+    failed = [line for line in lines if line.startswith(("FAILED ", "ERROR "))]
+    return done.returncode, time.perf_counter() - start, (failed or lines or [""])[0 if failed else -1]
 
 
 def apply(tree: Path, m: Mutant) -> str:
@@ -114,6 +116,14 @@ def check(mutants: list[Mutant], tree: Path) -> list[str]:
             problems.append(f"{m.ident}: snippet occurs {text.count(m.old)} times in {m.module}")
         problems += [f"{m.ident}: no test file {t}" for t in m.tests if not (tree / t).is_file()]
     return problems
+
+
+def _test_name(detail: str) -> str:
+    """``FAILED tests/x.py::test_y[p] - AssertionError…`` → ``test_x.py::test_y[p]``."""
+    if not detail.startswith(("FAILED ", "ERROR ")):
+        return ""
+    name = detail.split(" ", 1)[1].split(" - ", 1)[0]
+    return f"`{name.removeprefix('tests/')}`"
 
 
 def markdown(outcomes: list[Outcome], source: str, commit: str, total_s: float) -> str:
@@ -146,14 +156,14 @@ def markdown(outcomes: list[Outcome], source: str, commit: str, total_s: float) 
         "",
         "## Every mutant",
         "",
-        "| module | mutant | what it breaks | result | s |",
-        "|---|---|---|---|---|",
+        "| module | mutant | what it breaks | result | first failing test | s |",
+        "|---|---|---|---|---|---|",
     ]
     for o in run:
         where = f" (at `{o.measured_at}`)" if o.measured_at else ""
         lines.append(
             f"| `{o.mutant.module}` | `{o.mutant.ident}` | {o.mutant.what} | {o.result}{where} "
-            f"| {o.seconds:.0f} |"
+            f"| {_test_name(o.detail)} | {o.seconds:.0f} |"
         )
     equivalent = [o for o in outcomes if o.result == "equivalent"]
     if equivalent:

@@ -108,3 +108,62 @@ def test_cam_map_at_a_non_square_size():
     out = cam.cam_map(a, g, (10, 6))  # (width, height)
     assert out.shape == (1, 6, 10) and out.min() == pytest.approx(0.0, abs=1e-6)
     assert out.max() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_attention_overlays_span_the_maps_own_range():
+    """Each overlay's colour scale runs from the map's minimum to its maximum: on a black photo the
+    rollout's weakest patch shows the darkest colour and its strongest the brightest (at 60 %)."""
+    from core.viz.draw import _colour_table
+
+    black = np.zeros((96, 96, 3), np.uint8)
+    res = attention.run(black)
+    loaded = zoo.load_model("vit-small", "auto")
+    ex = attention.extract(loaded.model, zoo.preprocess(loaded, black))
+    prefix = res.summary["model"]["prefix_tokens"]
+    gh, gw = res.summary["model"]["grid"]
+    roll = attention.rollout(ex.maps)[0, prefix:].reshape(gh, gw)
+    assert roll.min() > 0.2 * roll.max()  # far from 0: a scale that started at 0 would not show it dark
+    assert res.summary["rollout"]["peak_patch"] == list(np.unravel_index(int(roll.argmax()), roll.shape))
+    img = res.images["rollout"]
+    cell = attention.VIEW / gh
+    table = _colour_table("inferno")
+    for idx, level in ((roll.argmin(), 0), (roll.argmax(), 255)):
+        r, c = np.unravel_index(int(idx), roll.shape)
+        got = img[int((r + 0.5) * cell), int((c + 0.5) * cell)].astype(int)
+        assert np.abs(got - np.rint(0.6 * table[level])).max() <= 2, (level, got)
+
+
+def test_swin_rows_with_and_without_the_mask_share_one_scale():
+    """The masked and the unmasked window maps use one scale, 0 … the larger maximum of the two rows.
+    For this photo and click (head 3, token (15, 13)) a blocked key holds the largest unmasked weight,
+    so the masked row's strongest key is drawn at its share of that maximum, not at the brightest colour."""
+    from core.viz.draw import colorize
+
+    photo = np.random.default_rng(0).integers(0, 256, (96, 96, 3), dtype=np.uint8)
+    res = attention.run(photo, query_x=13.5 / 16, query_y=15.5 / 16, swin_head=3)
+    assert res.summary["swin"]["token"] == [15, 13]
+    sw = zoo.load_model("swin-tiny", "auto")
+    ex = attention.extract(sw.model, zoo.preprocess(sw, photo))
+    info = swin.block_info(sw.model, 1, 2)
+    row = attention.swin_window_row(sw.model, ex, 1, 2, 3, 15, 13)
+    vmax = max(row.masked.max(), row.unmasked.max())
+    assert row.unmasked.max() > 1.5 * row.masked.max()
+    view = attention.model_view(photo, sw)[0]
+    k = int(row.masked.argmax())
+    y, x = row.keys_yx[k]
+    cell = res.images["swin_masked"].shape[0] / info.height
+    py, px = int((y + 0.5) * cell), int((x + 0.5) * cell)
+    colour = colorize(np.array([[row.masked[k]]]), "inferno", 0.0, vmax)[0, 0]
+    want = np.rint(0.25 * view[py, px] + 0.75 * colour)
+    assert np.abs(res.images["swin_masked"][py, px].astype(int) - want).max() <= 2
+
+
+def test_model_view_crop_rounds_its_offset_like_torchvision():
+    """timm's eval crop is torchvision's CenterCrop: offset round((259 − 224) / 2) = round(17.5) = 18."""
+    from torchvision.transforms import functional as TF
+
+    config = {"input_size": (3, 224, 224), "crop_pct": 0.875}  # resize to 256 on the short side
+    box = attention.crop_box(259, 256, config)
+    rows = torch.arange(259, dtype=torch.float32)[:, None].expand(259, 256)[None]
+    top = int(TF.center_crop(rows, [224, 224])[0, 0, 0])
+    assert top == 18 and box == pytest.approx((16.0, 18.0, 240.0, 242.0))

@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from core import swin
+from core.viz import draw
 from core.viz.draw import PALETTE
 
 
@@ -126,3 +127,46 @@ def test_the_query_cell_is_outlined_at_its_row_and_column():
     assert dark[0, 20:].all() and dark[:20, 20].all() and dark[:20, 39].all()
     assert not dark[21:, :19].any() and not dark[25:, 25:35].any()
 
+
+
+def _bar_labels(img: np.ndarray) -> np.ndarray:
+    """The tick-label column of a figure that ends in add_colorbar, without pad_top's white band."""
+    top = max(36, round(0.09 * img.shape[1]))
+    return img[top:, -draw._BAR_LABELS:]
+
+
+def _expected_labels(height: int, lo: float, hi: float, cmap: str) -> np.ndarray:
+    return draw.add_colorbar(np.zeros((height, 1, 3), np.uint8), lo, hi, cmap, "bias")[:, -draw._BAR_LABELS:]
+
+
+def test_bias_colour_bar_is_symmetric_about_zero(grey_run):
+    """The learned biases are drawn on a scale from −max|B| to +max|B|, so 0 is the middle colour."""
+    from core import zoo
+
+    bias = swin.learned_bias(zoo.load_model("swin-tiny", "auto").model, 1, 2)
+    v = float(np.abs(bias).max())
+    assert -bias.min() != bias.max()  # the test needs a bias table whose extremes differ in size
+    for key in ("bias_tables", "query_bias"):
+        labels = _bar_labels(grey_run.images[key])
+        assert np.array_equal(labels, _expected_labels(labels.shape[0], -v, v, "coolwarm")), key
+
+
+def test_v2_maps_share_one_colour_scale(grey_run):
+    """Both CPB maps are coloured on one scale from the smaller to the larger of their ranges: the trained
+    window's minimum is then not the darkest colour when the enlarged window goes lower."""
+    from core import zoo
+
+    v2 = grey_run.summary["v2"]
+    lo = min(v2["bias_range_trained"][0], v2["bias_range_enlarged"][0])
+    hi = max(v2["bias_range_trained"][1], v2["bias_range_enlarged"][1])
+    attn = zoo.load_model(swin.V2_MODEL, "auto").model.layers[0].blocks[1].attn
+    trained = int(attn.window_size[0])
+    small = swin.cpb_bias(attn, trained)[0]
+    assert float(small.min()) == pytest.approx(v2["bias_range_trained"][0]) and float(small.min()) > lo
+    img = grey_run.images["v2_bias"]
+    top = max(36, round(0.09 * img.shape[1])) + 30  # pad_top, then the map's title
+    cell = 300 / small.shape[0]
+    i, j = np.unravel_index(int(small.argmin()), small.shape)
+    got = img[top + int((i + 0.5) * cell), int((j + 0.5) * cell)].astype(int)
+    want = draw.colorize(np.array([[small.min()]]), "magma", lo, hi)[0, 0].astype(int)
+    assert np.abs(got - want).max() <= 1 and not np.array_equal(want, draw._colour_table("magma")[0])

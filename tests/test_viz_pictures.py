@@ -230,3 +230,40 @@ def test_compare_cards_wrap_after_four(n):
 
     out = side_by_side([np.zeros((10, 10, 3), np.uint8)] * (4 * n), gap=2)
     assert out.shape[0] == n * 12 + 2
+
+
+def _inference(height: int, width: int, changed: tuple[int, int]):
+    from types import SimpleNamespace
+
+    import torch
+
+    before = np.zeros((height, width), np.int64)
+    after = before.copy()
+    after[changed] = 1
+    coords = torch.tensor([[[0.5 / width, 0.5 / height]]])  # the centre of cell (0, 0)
+    step = SimpleNamespace(height=height, width=width, coords=coords, num_points=8)
+    return SimpleNamespace(image=np.zeros((32, 64, 3), np.uint8), coarse=torch.zeros(1, 3, 4, 8),
+                           padded_hw=(32, 64), steps=[step], step_labels=[(before, after)])
+
+
+def test_step_panel_marks_each_changed_cell_at_its_centre():
+    inf = _inference(8, 16, (2, 5))
+    panel = vpr.step_panel(inf, 0)
+    half = vpr._display_hw(32, 64, long_side=vpr.DISPLAY - 40)
+    right = panel[36:, half[1] + 10:]  # under the title bar, right of the gap
+    cy, cx = (2 + 0.5) * half[0] / 8, (5 + 0.5) * half[1] / 16
+    assert _near_colour(right[round(cy), round(cx)], vpr.CHANGED_YELLOW)
+    assert not _near_colour(right[round(cy - 0.5 * half[0] / 8) + 1, round(cx - 0.5 * half[1] / 16) + 1],
+                            vpr.CHANGED_YELLOW)
+
+
+def test_step_panel_title_gives_the_share_of_points():
+    inf = _inference(8, 16, (2, 5))
+    panel = vpr.step_panel(inf, 0)
+    half = vpr._display_hw(32, 64, long_side=vpr.DISPLAY - 40)
+    want = vpr.title_bar("2x bilinear to 8x16 + 8 most uncertain (6.25%)", half[1], scale=0.5)
+    assert np.array_equal(panel[:36, : half[1]], want)  # 8 of 8·16 = 128 cells
+
+
+def _near_colour(px: np.ndarray, colour, tol: int = 8) -> bool:
+    return int(np.abs(px.astype(int) - np.asarray(colour)).max()) <= tol
