@@ -59,10 +59,6 @@ PAGES: tuple[Page, ...] = (
          "What the anchors are asked to learn: focal loss on every anchor of the photo, GFL's IoU-aware "
          "soft targets (QFL) and box edges as distributions (DFL), and keypoints scored by OKS.",
          family="Detection"),
-    Page("losses", "Detection losses", "apps.losses",
-         "What the anchors are asked to learn: focal loss on every anchor of the photo, GFL's IoU-aware "
-         "soft targets (QFL) and box edges as distributions (DFL), and keypoints scored by OKS.",
-         family="Detection"),
     Page("diffusion", "Diffusion", "apps.diffusion",
          "How diffusion models destroy an image with noise and rebuild one step by step "
          "(DDPM, DDIM, SDEdit)."),

@@ -36,7 +36,6 @@ LESSONS: dict[str, str] = {
     "roi": "core.roi_lesson:run",
     "repvgg": "core.repvgg_lesson:run",
     "losses": "core.losses_lesson:run",
-    "losses": "core.losses_lesson:run",
     "mlp": "core.mlp:run",
 }
 

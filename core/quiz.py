@@ -662,33 +662,6 @@ def _losses_easy_share(summary: Summary, params: Mapping[str, Any], rng: random.
         choices, index, why, fl)
 
 
-# ---------------------------------------------------------------------------------- detection losses
-
-
-def _losses_easy_share(summary: Summary, params: Mapping[str, Any], rng: random.Random) -> Question | None:
-    focal = summary.get("focal")
-    if not focal or "total" not in focal:
-        return None
-    bce = float(focal["total"]["BCE"]["easy negatives"])
-    fl = float(focal["total"]["FL"]["easy negatives"])
-    a, g, t = focal["alpha"], focal["gamma"], focal["easy_threshold"]
-    right = f"{fl:.0%}"
-    wrong = [f"{v:.0%}" for v in (bce, min(1.0, bce * 1.5), bce / 2, 0.5, 1 - bce, fl * 10, 0.9)]
-    choices, index = _shuffled(rng, right, wrong)
-    if len(choices) < 2:
-        return None
-    why = (f"Each easy negative keeps (1 − p_t)^γ of its cross-entropy — at p = 0.01 and γ = {g:g} that is "
-           f"{0.01 ** g:.0e} — so thousands of them that carried {bce:.0%} of BCE's total carry {fl:.0%} of "
-           "the focal loss's: the total goes back to the positives and the hard negatives.")
-    return Question(
-        "losses", "easy_share",
-        f"On this photo the easy negatives (p < {t:g}) carry **{bce:.0%}** of the BCE total over all "
-        f"anchors. What share of the **focal loss** total (α {a:g}, γ {g:g}) do they carry?",
-        f"在这张照片上，简单负样本（p < {t:g}）承担所有锚点 BCE 总和的 **{bce:.0%}**。它们承担 **focal loss**"
-        f"（α {a:g}，γ {g:g}）总和的多少？",
-        choices, index, why, fl)
-
-
 QUESTIONS: dict[str, tuple[Generator, ...]] = {
     "swin": (_swin_masked,),
     "attention": (_attention_rollout, _attention_swin_keys),
@@ -700,7 +673,6 @@ QUESTIONS: dict[str, tuple[Generator, ...]] = {
     "roi": (_roi_fpn,),
     "receptive": (_receptive_widest, _receptive_reach),
     "repvgg": (_repvgg_centre,),
-    "losses": (_losses_easy_share,),
     "losses": (_losses_easy_share,),
     "mlp": (_mlp_axial_field,),
 }
