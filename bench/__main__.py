@@ -19,8 +19,8 @@ from bench.system import cold_start, memory_growth, rss_mb, server_memory_growth
 from core import runtime  # noqa: E402
 from core.lesson import LESSONS  # noqa: E402
 
-LESSON_BENCHES = ("attention", "repmlp", "pointrend", "simota", "diffusion", "compare", "roi", "receptive",
-                  "repvgg", "mlp", "hub", "frame")
+LESSON_BENCHES = ("attention", "repmlp", "pointrend", "simota", "diffusion", "compare", "roi", "losses",
+                  "receptive", "repvgg", "mlp", "hub", "frame")
 
 
 def machine() -> str:
