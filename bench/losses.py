@@ -63,14 +63,14 @@ def _function_rows(quick: bool) -> list[Row]:
     targets = (torch.rand(756, 8, generator=g) < 0.01).float()
     ours, base = compare(lambda: focal_loss(logits, targets), lambda: sigmoid_focal_loss(
         logits, targets, 0.25, 2.0, "none"), repeat=repeat, warmup=3)
-    rows = [Row("losses", "focal_loss on 756 anchors × 8 classes", "torchvision sigmoid_focal_loss", base, ours,
-                goal=1.5, note="the call it wraps")]
+    rows = [Row("losses", "focal_loss on 756 anchors × 8 classes", "torchvision sigmoid_focal_loss", base,
+                ours, goal=1.5, note="the call it wraps")]
     edges = torch.randn(4 * 300, 17, generator=g)
     y = torch.rand(4 * 300, generator=g) * 15.99
     ours, base = compare(lambda: distribution_focal_loss(edges, y), lambda: _dfl_mmdet(edges, y),
                          repeat=repeat, warmup=3)
-    rows.append(Row("losses", "distribution_focal_loss, 1200 edges × 17 bins", "mmdetection's two cross_entropy",
-                    base, ours, goal=2.0))
+    rows.append(Row("losses", "distribution_focal_loss, 1200 edges × 17 bins",
+                    "mmdetection's two cross_entropy", base, ours, goal=2.0))
     rng = np.random.default_rng(0)
     gt = np.concatenate([rng.uniform(100, 500, (17, 2)), np.full((17, 1), 2.0)], 1)
     pred = gt[:, :2] + rng.normal(0, 5, (17, 2))
