@@ -682,6 +682,9 @@ def endpoint_params(api_name: str | None) -> dict[str, Param]:
         for param in params:
             if isinstance(param, Param):
                 found.setdefault(param.name, param)
+    from core.viz import words
+
+    found.setdefault("lang", words.LANG_PARAM)  # the figures' language (apps.i18n.in_figures)
     return found
 
 

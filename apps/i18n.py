@@ -12,6 +12,8 @@ Chinese strings follow one rule the tests check: no half-width space between two
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +21,8 @@ from typing import Any
 
 import gradio as gr
 from gradio.context import Context
+
+from core.viz import words
 
 LANGS = ("en", "zh")
 
@@ -136,6 +140,32 @@ def tr(component: Any, label: str | None = None, info: str | None = None, value:
             texts.lang.change(lambda lang: gr.update(**(zh if lang == "zh" else en)), texts.lang, component,
                               api_visibility="private", queue=False, show_progress="hidden")
     return component
+
+
+def in_figures(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` with the text inside its figures in the page's language: its event takes the language
+    radio (:func:`page_lang`) as one more, last, input, and ``fn`` runs inside
+    ``core.viz.words.language`` (core reads the language there, never from the UI). Wrap it outside
+    ``frame.guard``; pair it with :func:`on_language` so figures already shown are redrawn too::
+
+        ran = run.click(i18n.in_figures(frame.guard(_run)), [image, layer, i18n.page_lang()], outputs, ...)
+        i18n.on_language(i18n.in_figures(frame.guard(_redraw)), [image, layer], outputs)
+    """
+    own = inspect.signature(fn)
+    params = list(own.parameters.values())
+    variadic = any(p.kind is p.VAR_POSITIONAL for p in params)  # then the language is always the last
+    count = len(params)
+
+    @functools.wraps(fn)
+    def drawn(*args: Any) -> Any:
+        given = variadic or len(args) > count  # a direct call may leave the language out: English
+        with words.language(args[-1] if given and args else "en"):
+            return fn(*(args[:-1] if given else args))
+
+    if not variadic:
+        params.append(inspect.Parameter("lang", inspect.Parameter.POSITIONAL_OR_KEYWORD, default="en"))
+    drawn.__signature__ = own.replace(parameters=params)  # the API and classroom mode name it "lang"
+    return drawn
 
 
 def on_language(fn: Callable[..., Any], inputs: Sequence[Any], outputs: Sequence[Any]) -> None:

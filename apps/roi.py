@@ -322,9 +322,13 @@ def build() -> gr.Blocks:
             frame.fresh(event)
             event.then(**labels).then(**bounds).then(**sheet)
 
-        computed(run.click(frame.guard(_run), inputs, outputs, api_name="roi", **frame.RAW_INPUTS))
-        rerun = dict(fn=frame.guard(_maybe_run), inputs=inputs, outputs=outputs, api_visibility="private",
-                     trigger_mode="always_last", show_progress="minimal", **frame.RAW_INPUTS)
+        # the text inside the figures follows the page's language (the radio is the last input)
+        computed(run.click(i18n.in_figures(frame.guard(_run)), [*inputs, lang], outputs, api_name="roi",
+                           **frame.RAW_INPUTS))
+        rerun = dict(fn=i18n.in_figures(frame.guard(_maybe_run)), inputs=[*inputs, lang], outputs=outputs,
+                     api_visibility="private", trigger_mode="always_last", show_progress="minimal",
+                     **frame.RAW_INPUTS)
+        computed(lang.change(**rerun))  # figures already shown are redrawn in the new language
         computed(image.change(**rerun))
         for control in (input_size, output_size, sampling, ps_size):
             computed(control.release(**rerun))
@@ -334,8 +338,8 @@ def build() -> gr.Blocks:
             computed(control.submit(**rerun))
         computed(overview.select(frame.guard(_click_box), [summary, box, pending], [box, pending, click_info],
                                  api_visibility="private").then(
-            frame.guard(_run_if_box), [pending, *inputs], outputs, api_visibility="private",
-            **frame.RAW_INPUTS))
+            i18n.in_figures(frame.guard(_run_if_box)), [pending, *inputs, lang], outputs,
+            api_visibility="private", **frame.RAW_INPUTS))
         computed(align_img.select(frame.guard(_click_probe), summary, probe, api_visibility="private").then(
             **rerun))
 

@@ -501,3 +501,57 @@ def test_the_page_draws_a_box_from_two_clicks_and_probes_a_sample(app_url, cat_p
             expect(page.locator(".toast-body.error")).to_have_count(0)
         finally:
             browser.close()
+
+
+# --------------------------------------------------------------------------------------------- #
+# the sampling-point picture drawn faster, pixel for pixel as before (bench/roi.py measures the speed)
+
+
+def _dots_one_by_one(img, u, v, color, radius, outline=draw.BLACK):
+    """How the pictures drew their dots before: two OpenCV discs per dot, in order."""
+    import cv2
+
+    for a, b in zip(np.rint(u).astype(int).ravel().tolist(), np.rint(v).astype(int).ravel().tolist(),
+                    strict=True):
+        cv2.circle(img, (a, b), radius + 1, outline, -1, cv2.LINE_8)
+        cv2.circle(img, (a, b), radius, color, -1, cv2.LINE_8)
+
+
+@pytest.mark.parametrize("layout", ["grid", "random", "crowded"])
+def test_dots_stamp_exactly_the_pixels_opencv_draws_one_by_one(layout):
+    rng = np.random.default_rng({"grid": 0, "random": 1, "crowded": 2}[layout])
+    for _ in range(60):
+        h, w = (int(v) for v in rng.integers(12, 160, 2))
+        radius = int(rng.integers(1, 7))
+        if layout == "grid":  # RoIAlign's samples: a regular grid, partly off the picture
+            n = int(rng.integers(1, 12))
+            u, v = np.meshgrid(np.linspace(-8, w + 8, n), np.linspace(-8, h + 8, n))
+        else:  # "crowded": discs overlap, so the order in which they are drawn shows
+            n = int(rng.integers(1, 40 if layout == "random" else 200))
+            u, v = rng.uniform(-10, w + 10, n), rng.uniform(-10, h + 10, n)
+        base = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        want, got = base.copy(), base.copy()
+        _dots_one_by_one(want, u, v, draw.SKY, radius)
+        draw.dots(got, u, v, draw.SKY, radius)
+        assert np.array_equal(want, got), (layout, h, w, radius)
+
+
+def test_grey_cells_blow_each_cell_up_to_the_picture_edges_of_the_grid():
+    rng = np.random.default_rng(3)
+    for _ in range(30):
+        h, w, stride = int(rng.integers(2, 30)), int(rng.integers(2, 30)), int(rng.choice([4, 8, 16, 32]))
+        values = rng.standard_normal((h, w)).astype(np.float32)
+        x0, y0 = rng.uniform(0, w * stride - 1), rng.uniform(0, h * stride - 1)
+        box = (x0, y0, rng.uniform(x0 + 0.5, w * stride), rng.uniform(y0 + 0.5, h * stride))
+        view, cells = draw.crop_view(box, stride, (h, w), margin=1)
+        img = draw.grey_cells(values, view, stride, cells)
+        r0, r1, c0, c1 = cells
+        xs = np.rint((np.arange(c0, c1 + 1) * stride - view.x0) * view.zoom).astype(int)
+        ys = np.rint((np.arange(r0, r1 + 1) * stride - view.y0) * view.zoom).astype(int)
+        v = values[r0:r1, c0:c1]
+        grey = (40 + 185 * np.clip((v - v.min()) / (v.max() - v.min()), 0, 1)).astype(np.uint8)
+        assert img.shape == (ys[-1], xs[-1], 3)
+        for i in range(r1 - r0):  # every picture pixel of cell (i, j) holds that cell's grey, in R, G and B
+            for j in range(c1 - c0):
+                patch = img[ys[i]:ys[i + 1], xs[j]:xs[j + 1]]
+                assert patch.size == 0 or (patch == grey[i, j]).all()

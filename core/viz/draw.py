@@ -11,6 +11,7 @@ import matplotlib
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from core.viz import fonts
 from core.viz.palette import CATEGORICAL
 
 # The categorical palette (Okabe–Ito, colour-blind safe; core.viz.palette), RGB.
@@ -181,7 +182,7 @@ def montage(images: Sequence[np.ndarray], titles: Sequence[str] | None = None, c
     if not images:
         raise ValueError("montage needs at least one image")
     rows = -(-len(images) // cols)
-    font = _font(_font_size(0.5))
+    font = fonts.font_for("".join(titles or ()), _font_size(0.5))
     lines = ([wrap_text(t, tile, font.getlength, title_lines) for t in titles] if titles
              else [[] for _ in images])
     line_h = font.size + 4
@@ -243,6 +244,16 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(path), size)
 
 
+def put_text(img: np.ndarray, text: str, org: tuple[int, int], scale: float,
+             color: tuple[int, int, int] = (30, 30, 30), thickness: int = 1) -> None:
+    """``cv2.putText`` (Hershey simplex, anti-aliased) for ASCII, so English figures stay as they were;
+    any other text (a Chinese label from :mod:`core.viz.words`) through Pillow in a font that has it."""
+    if text.isascii():
+        cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, color, thickness, cv2.LINE_AA)
+    else:
+        _text(img, text, org, scale, tuple(int(c) for c in color))
+
+
 def _font_size(scale: float) -> int:
     return max(8, round(scale * 28))
 
@@ -250,7 +261,7 @@ def _font_size(scale: float) -> int:
 def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float,
           color: tuple[int, int, int] = (30, 30, 30)) -> None:
     """Draw ``text`` in place with its baseline at ``org`` (like cv2.putText), via PIL."""
-    font = _font(_font_size(scale))
+    font = fonts.font_for(text, _font_size(scale))  # DejaVu Sans, or the CJK subset for Chinese
     x, y = org
     top = max(0, y - font.size - 2)
     bottom = min(img.shape[0], y + font.size // 2 + 2)
@@ -283,7 +294,7 @@ def _dashed_rect(img: np.ndarray, p1: tuple[int, int], p2: tuple[int, int], colo
 
 def _fit(text: str, width: int, scale: float = 0.5) -> str:
     """Shorten ``text`` with an ellipsis only if it does not fit ``width`` pixels at ``scale``."""
-    font = _font(_font_size(scale))
+    font = fonts.font_for(text, _font_size(scale))
     return fit_text(text, width, font.getlength)
 
 

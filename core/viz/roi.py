@@ -20,7 +20,8 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from core.viz.draw import colorize
+from core.viz import fonts, words
+from core.viz.draw import colorize, put_text
 from core.viz.palette import BLACK, BLUE, GREEN, GREY, ORANGE, PURPLE, SKY, VERMILLION, WHITE, YELLOW  # noqa: F401
 
 # Okabe & Ito (2008), "Color Universal Design": the shared palette (core.viz.palette)
@@ -86,9 +87,9 @@ def grey_cells(values: np.ndarray, view: View, stride: int, cells: tuple[int, in
     # cell edges at the rounded picture positions the line helpers use
     xs = _r((np.arange(c0, c1 + 1) * stride - view.x0) * view.zoom)
     ys = _r((np.arange(r0, r1 + 1) * stride - view.y0) * view.zoom)
-    col_idx = np.repeat(np.arange(c1 - c0), np.diff(xs))
-    row_idx = np.repeat(np.arange(r1 - r0), np.diff(ys))
-    return cv2.cvtColor(np.ascontiguousarray(g[row_idx][:, col_idx]), cv2.COLOR_GRAY2RGB)
+    # each cell repeated over its picture span (two 1-D repeats: no index arrays over the whole view)
+    big = np.repeat(np.repeat(g, np.diff(ys), axis=0), np.diff(xs), axis=1)
+    return cv2.cvtColor(big, cv2.COLOR_GRAY2RGB)
 
 
 def cell_lines(img: np.ndarray, view: View, stride: int, cells: tuple[int, int, int, int],
@@ -144,11 +145,45 @@ def dashed_rect(img: np.ndarray, view: View, x0: float, y0: float, x1: float, y1
 
 def dots(img: np.ndarray, u: np.ndarray, v: np.ndarray, color: tuple[int, int, int], radius: int = 3,
          outline: tuple[int, int, int] = BLACK) -> None:
-    """Filled discs with a one-pixel outline at every (u, v)."""
-    circle = cv2.circle
-    for a, b in zip(_r(u).ravel().tolist(), _r(v).ravel().tolist(), strict=True):
-        circle(img, (a, b), radius + 1, outline, -1, cv2.LINE_8)
-        circle(img, (a, b), radius, color, -1, cv2.LINE_8)
+    """Filled discs with a one-pixel outline at every (u, v), in place.
+
+    The same pixels as drawing, dot after dot, ``cv2.circle`` of radius ``radius + 1`` in ``outline``
+    then of ``radius`` in ``color`` (a later dot covers an earlier one), but stamped at once: a RoIAlign
+    picture has hundreds of samples, and two OpenCV calls per dot cost more than the torchvision ops
+    the picture explains. Discs that overlap are drawn one by one, since then the order decides.
+    """
+    h, w = img.shape[:2]
+    a, b = _r(u).ravel(), _r(v).ravel()
+    if a.size == 0:
+        return
+    dy, dx, inner = _disc(radius)
+    ys, xs = b[:, None] + dy[None, :], a[:, None] + dx[None, :]  # (dots, disc pixels)
+    inside = (ys >= 0) & (ys < h) & (xs >= 0) & (xs < w)
+    flat = (ys * w + xs)[inside]
+    ordered = np.sort(flat)
+    if (ordered[1:] == ordered[:-1]).any():  # discs overlap: the order decides, draw them one by one
+        for p, q in zip(a.tolist(), b.tolist(), strict=True):
+            cv2.circle(img, (p, q), radius + 1, outline, -1, cv2.LINE_8)
+            cv2.circle(img, (p, q), radius, color, -1, cv2.LINE_8)
+        return
+    pixels = img.reshape(h * w, -1)
+    fill = np.broadcast_to(inner[None, :], inside.shape)[inside]
+    pixels[flat[~fill]] = outline
+    pixels[flat[fill]] = color
+
+
+@lru_cache(maxsize=16)
+def _disc(radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pixel offsets of OpenCV's filled disc of ``radius + 1`` and which of them lie in the disc
+    of ``radius`` (drawn once by ``cv2.circle`` itself, so the stamped shape is OpenCV's)."""
+    size = 2 * radius + 5
+    c = size // 2
+    outer = np.zeros((size, size), np.uint8)
+    fill = np.zeros((size, size), np.uint8)
+    cv2.circle(outer, (c, c), radius + 1, 1, -1, cv2.LINE_8)
+    cv2.circle(fill, (c, c), radius, 1, -1, cv2.LINE_8)
+    dy, dx = np.nonzero(outer)
+    return dy - c, dx - c, fill[dy, dx].astype(bool)
 
 
 def crosses(img: np.ndarray, u: np.ndarray, v: np.ndarray, color: tuple[int, int, int],
@@ -344,14 +379,13 @@ def roi_align_picture(channel_map: np.ndarray, stride: int, box: Sequence[float]
     lo, hi = float(channel_map[r0:r1, c0:c1].min()), float(channel_map[r0:r1, c0:c1].max())
     img = grey_cells(channel_map, view, stride, cells, lo, hi)
     cell_lines(img, view, stride, cells)
-    for i in range(1, kh):
-        yy = y0 + i * (y1 - y0) / kh
-        (ua, ub), (va, _) = view.to_px(np.array([x0, x1]), np.array([yy, yy]))
-        hline(img, int(_r(va)), int(_r(ua)), int(_r(ub)), WHITE, 1)
-    for j in range(1, kw):
-        xx = x0 + j * (x1 - x0) / kw
-        (ua, _), (va, vb) = view.to_px(np.array([xx, xx]), np.array([y0, y1]))
-        vline(img, int(_r(ua)), int(_r(va)), int(_r(vb)), WHITE, 1)
+    # the exact bin edges, converted once (one conversion per line was a fifth of the picture's time)
+    us, vs = view.to_px(x0 + np.arange(kw + 1) * (x1 - x0) / kw, y0 + np.arange(kh + 1) * (y1 - y0) / kh)
+    us, vs = _r(us).tolist(), _r(vs).tolist()
+    for va in vs[1:-1]:
+        hline(img, va, us[0], us[-1], WHITE, 1)
+    for ua in us[1:-1]:
+        vline(img, ua, vs[0], vs[-1], WHITE, 1)
     rect(img, view, x0, y0, x1, y1, WHITE, 2)
     u, v = view.to_px(px, py)
     radius = max(2, min(4, int(stride * view.zoom / 8)))
@@ -408,8 +442,8 @@ def bilinear_picture(point: Sequence[float], rows: np.ndarray, cols: np.ndarray,
         cv2.putText(img, tag, (tx, ty), cv2.FONT_HERSHEY_SIMPLEX, 0.42, BLACK, 1, cv2.LINE_AA)
     cv2.circle(img, (int(round(px)), int(round(py))), 8, BLACK, 3)
     cv2.circle(img, (int(round(px)), int(round(py))), 8, YELLOW, 2)
-    line = f"value = sum w*v = {value:.4f}   (point y={y:.3f}, x={x:.3f})"
-    cv2.putText(img, line, (8, img.shape[0] - 14), cv2.FONT_HERSHEY_SIMPLEX, 0.45, BLACK, 1, cv2.LINE_AA)
+    line = words.say("value = sum w*v = {value:.4f}   (point y={y:.3f}, x={x:.3f})", value=value, y=y, x=x)
+    put_text(img, line, (8, img.shape[0] - 14), 0.45, BLACK)
     return img
 
 
@@ -491,8 +525,7 @@ def ps_bins_picture(rgb: np.ndarray, stride: int, box: Sequence[float], k: int, 
                 cv2.rectangle(tile, (j * cell + 1, i * cell + 1), ((j + 1) * cell - 2, (i + 1) * cell - 2),
                               colour, 2)
         strip = np.full((26, max(tile.shape[1], 190), 3), 255, np.uint8)
-        cv2.putText(strip, f"{name}: vote = mean = {v:.3f}", (2, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.42, BLACK,
-                    1, cv2.LINE_AA)
+        put_text(strip, words.say("{name}: vote = mean = {v:.3f}", name=name, v=v), (2, 18), 0.42, BLACK)
         column += [tile, strip]
     return side_by_side(img, *column), view
 
@@ -547,11 +580,12 @@ def fpn_picture(levels: Sequence[tuple[int, np.ndarray]], box: Sequence[float], 
             vline(img, int(_r(ua)), int(_r(va)), int(_r(vb)), SKY, 1)
         rect(img, view, x0, y0, x1, y1, WHITE, 2)
         level = int(round(np.log2(stride)))
-        cells = f"{(x1 - x0) / stride:.1f}x{(y1 - y0) / stride:.1f} cells"
         framed = np.full((img.shape[0] + 34, panel + 8, 3), 255, np.uint8)
         framed[30: 30 + img.shape[0], 4: 4 + img.shape[1]] = img
-        tag = f"C{level} / stride {stride}: {cells}" + ("  <- k" if level == assigned else "")
-        cv2.putText(framed, tag, (4, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.42, BLACK, 1, cv2.LINE_AA)
+        tag = words.say("C{level} / stride {stride}: {w:.1f}x{h:.1f} cells", level=level, stride=stride,
+                        w=(x1 - x0) / stride, h=(y1 - y0) / stride)
+        tag += words.say("  <- k") if level == assigned else ""
+        put_text(framed, tag, (4, 20), 0.42, BLACK)
         if level == assigned:
             cv2.rectangle(framed, (0, 26), (framed.shape[1] - 1, framed.shape[0] - 1), ORANGE, 4)
         panels.append(framed)
@@ -560,16 +594,9 @@ def fpn_picture(levels: Sequence[tuple[int, np.ndarray]], box: Sequence[float], 
     return np.concatenate(row, axis=1)
 
 
-@lru_cache(maxsize=4)
-def _font(size: int):
-    """DejaVu Sans from matplotlib's data (always installed; draws ×, ½, Greek)."""
-    from pathlib import Path
-
-    import matplotlib
-    from PIL import ImageFont
-
-    path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
-    return ImageFont.truetype(str(path), size)
+def _font(size: int, text: str = ""):
+    """DejaVu Sans (draws ×, ½, Greek), or the bundled CJK subset when ``text`` is Chinese."""
+    return fonts.font_for(text, size)
 
 
 CHART_ROWS = (("roi_pool_box_snap", "RoIPool: box snapped"), ("roi_pool", "RoIPool: bins"),
@@ -587,10 +614,12 @@ def misalignment_chart(half_pixel: dict[str, dict[str, float]], measured: dict[s
     a dotted line marks one mask cell. Returns the picture and its scale (``x0``, ``px_per_px``)."""
     from PIL import Image, ImageDraw
 
-    series = [(half_pixel, f"half-pixel model: cells centred at (c + ½)·{stride}", SKY)]
+    model = words.say("half-pixel model: cells centred at (c + ½)·{stride}", stride=stride)
+    series = [(half_pixel, model, SKY)]
     if measured is not None:
-        series.append((measured, f"this backbone: centred at {stride}·c + ({delta[0]:g}, {delta[1]:g}) px, "
-                                 "measured", ORANGE))
+        this = words.say("this backbone: centred at {stride}·c + ({dx:g}, {dy:g}) px, measured",
+                         stride=stride, dx=delta[0], dy=delta[1])
+        series.append((measured, this, ORANGE))
     cell = min(box_wh) / mask
     top = max([cell] + [errors[key]["px"] for errors, _, _ in series for key, _ in CHART_ROWS])
     xmax = top * 1.25 + 1e-9
@@ -598,11 +627,12 @@ def misalignment_chart(half_pixel: dict[str, dict[str, float]], measured: dict[s
     height = CHART_TOP + CHART_ROW * len(CHART_ROWS) + 80
     canvas = Image.new("RGB", (CHART_RIGHT + 160, height), WHITE)
     pen = ImageDraw.Draw(canvas)
-    small, label = _font(11), _font(12)
+    zh = words.current() == "zh"
+    small, label = _font(11, "中" if zh else ""), _font(12, "中" if zh else "")
     bottom = CHART_TOP + CHART_ROW * len(CHART_ROWS)
     for n, (key, name) in enumerate(CHART_ROWS):
         y = CHART_TOP + n * CHART_ROW
-        pen.text((CHART_LEFT - 8, y + CHART_ROW / 2), name, fill=BLACK, font=label, anchor="rm")
+        pen.text((CHART_LEFT - 8, y + CHART_ROW / 2), words.say(name), fill=BLACK, font=label, anchor="rm")
         for m, (errors, _, colour) in enumerate(series):
             v = errors[key]["px"]
             y0 = y + 6 + m * (CHART_BAR + 3)
@@ -613,7 +643,8 @@ def misalignment_chart(half_pixel: dict[str, dict[str, float]], measured: dict[s
                     a, b = max(hx, CHART_LEFT), min(hx + CHART_BAR, int(x1))
                     if b > a:
                         pen.line([(a, y0 + CHART_BAR - (a - hx)), (b, y0 + CHART_BAR - (b - hx))], fill=BLACK)
-            pen.text((x1 + 4, y0 + CHART_BAR / 2), f"{v:.1f} px = {errors[key]['mask_cells']:.1f} mask cells",
+            pen.text((x1 + 4, y0 + CHART_BAR / 2),
+                     words.say("{px:.1f} px = {cells:.1f} mask cells", px=v, cells=errors[key]["mask_cells"]),
                      fill=BLACK, font=small, anchor="lm")
     pen.line([(CHART_LEFT, CHART_TOP - 4), (CHART_LEFT, bottom)], fill=BLACK)
     pen.line([(CHART_LEFT, bottom), (CHART_RIGHT, bottom)], fill=BLACK)
@@ -622,12 +653,14 @@ def misalignment_chart(half_pixel: dict[str, dict[str, float]], measured: dict[s
         x = CHART_LEFT + t * scale
         pen.line([(x, bottom), (x, bottom + 4)], fill=BLACK)
         pen.text((x, bottom + 6), f"{t:g}", fill=BLACK, font=small, anchor="mt")
-    pen.text(((CHART_LEFT + CHART_RIGHT) / 2, bottom + 22), f"worst offset from the box, input pixels "
-             f"(stride {stride})", fill=BLACK, font=small, anchor="mt")
+    pen.text(((CHART_LEFT + CHART_RIGHT) / 2, bottom + 22),
+             words.say("worst offset from the box, input pixels (stride {stride})", stride=stride),
+             fill=BLACK, font=small, anchor="mt")
     xc = CHART_LEFT + cell * scale
     for yy in range(CHART_TOP - 4, bottom, 6):
         pen.line([(xc, yy), (xc, yy + 2)], fill=BLACK)
-    pen.text((xc + 3, CHART_TOP - 8), f"1 cell of a {mask}×{mask} mask (short side) = {cell:.1f} px",
+    pen.text((xc + 3, CHART_TOP - 8),
+             words.say("1 cell of a {mask}×{mask} mask (short side) = {cell:.1f} px", mask=mask, cell=cell),
              fill=BLACK, font=small, anchor="ls")
     for m, (_, name, colour) in enumerate(series):
         yy = bottom + 42 + m * 16

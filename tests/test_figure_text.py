@@ -1,0 +1,146 @@
+"""Text inside figures in the page's language (issue 26): the bundled CJK subset draws every Chinese figure
+text as glyphs (not the empty ".notdef" box), the language travels through core.viz.words only inside
+``language()`` (per request, English by default), English figures are exactly what OpenCV drew before,
+and the RoI page's figures carry Chinese when the page is in 中文.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from core.lesson import LESSONS
+from core.viz import fonts, words
+from core.viz.draw import _text, put_text
+
+
+@pytest.fixture(scope="module")
+def templates() -> list[str]:
+    for target in LESSONS.values():  # each lesson registers its figure texts when imported
+        importlib.import_module(target.split(":")[0])
+    return words.chinese_templates()
+
+
+def _ink(text: str, font) -> np.ndarray:
+    canvas = Image.new("L", (8 + int(font.getlength(text)) + 8, font.size * 2), 0)
+    ImageDraw.Draw(canvas).text((8, font.size // 2), text, font=font, fill=255)
+    return np.asarray(canvas) > 96
+
+
+def test_the_subset_font_holds_every_character_of_every_chinese_figure_text(templates):
+    assert templates and all(fonts.has_cjk(t) for t in templates if t != words.ZH.get("  <- k"))
+    for template in templates:
+        assert fonts.missing(template) == "", f"rebuild the subset (python -m core.viz.fonts): {template!r}"
+    assert fonts.missing(fonts.EXTRA) == ""
+    assert fonts.CJK_FONT.stat().st_size < 300_000  # a subset, not the 16 MB font
+    assert (fonts.FONT_DIR / "OFL.txt").read_text().count("SIL OPEN FONT LICENSE") == 1
+    assert fonts.missing("龘") == "龘"  # a character no figure uses is not in it (the check can fail)
+
+
+def test_every_chinese_character_is_drawn_as_its_glyph_not_the_notdef_box(templates):
+    font = fonts.pil_font(24, cjk=True)
+    notdef = _ink("\U000f0000", font)  # a private-use character: no font has it, the .notdef box
+    assert notdef.sum() > 20  # the subset keeps its .notdef outline, so a missing glyph is visible
+    chars = sorted({c for t in templates for c in t if fonts.has_cjk(c)})
+    assert len(chars) > 30
+    for ch in chars:
+        ink = _ink(ch, font)
+        assert ink.sum() > 0 and (ink.shape != notdef.shape or not np.array_equal(ink, notdef)), ch
+    # DejaVu Sans has no Chinese: what it draws for a Chinese character is its own .notdef box
+    dejavu = fonts.pil_font(24)
+    assert np.array_equal(_ink("像", dejavu), _ink("\U000f0000", dejavu))
+    assert fonts.font_for("像素", 24).path == str(fonts.CJK_FONT)
+    assert fonts.font_for("pixels ×½", 24).path == str(fonts.dejavu_path())
+
+
+def test_the_language_is_english_outside_language_and_belongs_to_one_thread():
+    template = "{px:.1f} px = {cells:.1f} mask cells"
+    assert words.current() == "en" and words.say(template, px=1, cells=2) == "1.0 px = 2.0 mask cells"
+    with words.language("zh"):
+        assert words.say(template, px=1, cells=2) == "1.0 像素 = 2.0 个掩码格子"
+        assert words.say("no Chinese for this one") == "no Chinese for this one"
+        seen = []
+        thread = threading.Thread(target=lambda: seen.append(words.current()))
+        thread.start()
+        thread.join()
+        assert seen == ["en"]  # another request's figures are not drawn in this one's language
+        with words.language("fr"):
+            assert words.current() == "en"
+    assert words.current() == "en"
+    with pytest.raises(ValueError, match="already has the Chinese"):
+        words.register({template: "别的译文"})
+
+
+def test_put_text_keeps_opencv_for_english_and_draws_chinese_in_the_subset():
+    import cv2
+
+    a = np.full((30, 300, 3), 255, np.uint8)
+    b = a.copy()
+    cv2.putText(a, "vote = mean = 0.125", (2, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (0, 0, 0), 1, cv2.LINE_AA)
+    put_text(b, "vote = mean = 0.125", (2, 18), 0.42, (0, 0, 0))
+    assert np.array_equal(a, b)  # English pictures are exactly what they were
+    c = np.full((30, 300, 3), 255, np.uint8)
+    d = c.copy()
+    put_text(c, "投票 = 均值 = 0.125", (2, 18), 0.42, (0, 0, 0))
+    _text(d, "投票 = 均值 = 0.125", (2, 18), 0.42, (0, 0, 0))
+    assert np.array_equal(c, d) and (c < 128).sum() > 100
+
+
+def test_matplotlib_draws_chinese_with_the_subset_as_its_fallback():
+    import warnings
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    def draw(family):
+        fig = Figure(figsize=(2, 0.6), dpi=100)
+        fig.text(0.05, 0.3, "偏移 (px)", family=list(family), fontsize=14)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            FigureCanvasAgg(fig).draw()
+        return [str(w.message) for w in caught if "missing from font" in str(w.message)]
+
+    assert draw(("DejaVu Sans",))  # DejaVu alone has no Chinese: matplotlib says so (the check can fail)
+    assert draw(fonts.matplotlib_family()) == []
+
+
+def _strip(img: np.ndarray, text: str, org: tuple[int, int], scale: float) -> np.ndarray:
+    """``text`` drawn alone where a picture draws it, on white: what that part of the picture must be."""
+    out = np.full_like(img, 255)
+    put_text(out, text, org, scale, (0, 0, 0))
+    return out
+
+
+def test_the_roi_figures_carry_chinese_when_the_page_is_in_chinese(cat_path):
+    from apps import roi as page
+
+    demo = page.build()
+    endpoint = next(f for f in demo.fns.values() if f.api_name == "roi")
+    args = [str(cat_path), "resnet50", "auto", "", 16, 512, 7, 2, True, "", -1, 3, -1]
+    en = dict(zip(page.IMAGE_KEYS, endpoint.fn(*args, "en"), strict=False))
+    zh = dict(zip(page.IMAGE_KEYS, endpoint.fn(*args, "zh"), strict=False))
+    api = dict(zip(page.IMAGE_KEYS, endpoint.fn(*args), strict=False))  # a call without the language
+    for key in page.IMAGE_KEYS:
+        assert np.array_equal(api[key], en[key]), key
+    for key in ("overview", "roi_pool", "roi_align", "aligned", "ps_maps"):  # no words in these
+        assert np.array_equal(en[key], zh[key]), key
+    # the bilinear read: its bottom line is the Chinese sentence, drawn in the subset, and nothing else moved
+    summary = endpoint.fn(*args, "zh")[len(page.IMAGE_KEYS)]
+    probe = summary["roi_align"]["probe"]
+    y, x = probe["point_yx"]
+    with words.language("zh"):
+        line = words.say("value = sum w*v = {value:.4f}   (point y={y:.3f}, x={x:.3f})", value=probe["value"],
+                         y=y, x=x)
+    assert fonts.has_cjk(line) and fonts.missing(line) == ""
+    b_en, b_zh = en["bilinear"], zh["bilinear"]
+    rows = slice(b_zh.shape[0] - 34, b_zh.shape[0])
+    assert np.array_equal(b_en[: rows.start], b_zh[: rows.start])
+    assert np.array_equal(b_zh[rows], _strip(b_zh, line, (8, b_zh.shape[0] - 14), 0.45)[rows])
+    # the misalignment chart's words and the FPN tags change too
+    assert not np.array_equal(en["misalignment"], zh["misalignment"])
+    assert not np.array_equal(en["fpn"][:26], zh["fpn"][:26])
+    assert np.array_equal(en["fpn"][30:], zh["fpn"][30:])  # the panels themselves are the same
