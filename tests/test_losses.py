@@ -405,25 +405,55 @@ def test_bad_parameters_get_messages_naming_them(scene, kwargs, message):
 # what the pictures show
 
 
-def test_focal_maps_brightest_cell_is_the_largest_anchor_loss(result, scene):
+def test_focal_maps_colour_every_anchor_by_its_loss(result, scene):
+    """On a flat grey input the tiles' colours are the loss alone: the anchor with the largest BCE is the
+    colour map's top, one 4 decades lower its bottom; positives are ringed; each tile's caption share is
+    the summary's."""
     from core import zoo
     from core.viz.draw import colorize
-    from core.viz.losses import TILE
+    from core.viz.losses import TILE, focal_maps
 
-    img = result.images["focal_maps"]
-    assert img.shape[0] == 2 * (TILE + 24) + 8
     loaded = zoo.load_model(lesson.MODEL, "auto")
     pred = lesson.predict(loaded, scene[0], 0.3)
-    hot = colorize(np.array([[1.0]]), "inferno", 0, 1)[0, 0].astype(int)
-    cold = colorize(np.array([[0.0]]), "inferno", 0, 1)[0, 0].astype(int)
-    assert np.abs(hot - cold).sum() > 200
-    # stride-32 tile of the BCE row: a 6×6 grid of 224/6-px cells under a 24-px strip
-    s = result.summary
-    assert s["focal"]["per_stride"]["32"]["elements"] == 36 * 8
-    x0 = 2 * (TILE + 6)
-    tile = img[24:24 + TILE, x0:x0 + TILE].astype(int)
-    assert tile.std() > 5  # a map, not a flat colour
-    assert pred.strides.tolist().count(32) == 36
+    targets = np.zeros_like(pred.cls_logits)
+    for r in result.summary["qfl"]["positives"]:
+        targets[r["anchor"], r["class"]] = 1
+    focal = lesson.focal_view(pred.cls_logits, targets, pred.strides, 0.25, 2.0, 0.1)
+    grey = np.full_like(pred.image, 128)
+    fg = np.zeros(len(pred.strides), bool)
+    img = focal_maps(grey, pred.strides, fg, focal).astype(int)
+    assert img.shape[0] == 2 * (TILE + 24) + 8
+    bce = focal["bce_per_anchor"]
+
+    def cell_colour(row: int, anchor: int) -> np.ndarray:
+        s = int(pred.strides[anchor])
+        first = int(np.flatnonzero(pred.strides == s)[0])
+        n = -(-192 // s)
+        r, c = divmod(anchor - first, n)
+        x0 = (0, 8, 16, 32).index(s) - 1
+        x = x0 * (TILE + 6) + int((c + 0.5) * TILE / n)
+        y = row * (TILE + 24 + 8) + 24 + int((r + 0.5) * TILE / n)
+        return img[y, x]
+
+    def expected(v: float) -> np.ndarray:
+        colour = colorize(np.array([[v]]), "inferno", 0, 1)[0, 0].astype(float)
+        return 0.35 * 128 + 0.65 * colour
+
+    for row, values in ((0, bce), (1, focal["fl_per_anchor"])):
+        hi = np.log10(values.max())
+        order = np.argsort(values)
+        for anchor in (order[-1], order[0], order[len(order) // 2], order[len(order) // 5]):
+            v = float(np.clip((np.log10(values[anchor]) - (hi - 4)) / 4, 0, 1))
+            assert np.abs(cell_colour(row, int(anchor)) - expected(v)).max() <= 4, (row, anchor, v)
+    assert np.log10(focal["fl_per_anchor"].min()) < np.log10(focal["fl_per_anchor"].max()) - 4  # FL: clipped
+    # positives ringed in white on the real picture (stride 8 has them)
+    shown = result.images["focal_maps"]
+    a = result.summary["qfl"]["positives"][0]["anchor"]
+    n = 24
+    r, c = divmod(a, n)
+    cx, cy = int((c + 0.5) * TILE / n), 24 + int((r + 0.5) * TILE / n)
+    ring = shown[cy - 4:cy + 5, cx - 4:cx + 5].reshape(-1, 3)
+    assert (ring.min(1) > 240).any()
 
 
 def test_share_chart_bars_are_as_long_as_the_shares(result):
