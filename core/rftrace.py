@@ -109,7 +109,13 @@ def _adaptive_axis(axis: Axis, out: int) -> Axis:
     starts = (np.arange(out) * n) // out
     ends = -((-(np.arange(1, out + 1) * n)) // out)  # ceil
     width = int((ends - starts).max())
-    lo, hi = _window(axis, out, starts, np.arange(width))
+    # each bin reads only its own cells starts[o] … ends[o] − 1: a narrower bin must not take the widest
+    # bin's taps (with 5 cells into 3 bins, bin 0 reads cells 0…1, not 0…2)
+    idx = starts[:, None] + np.arange(width)[None, :]
+    inside = idx < ends[:, None]
+    safe = np.clip(idx, 0, n - 1)
+    lo = np.where(inside, axis.lo[safe], _EMPTY).min(axis=1)
+    hi = np.where(inside, axis.hi[safe], -_EMPTY).max(axis=1)
     # the bins overlap unevenly unless n is a multiple of out; the affine form bounds them
     k, s = width, n / out
     return Axis(lo, hi, axis.jump * s, axis.a, axis.b + (k - 1) * axis.jump)
