@@ -167,3 +167,19 @@ def test_model_view_crop_rounds_its_offset_like_torchvision():
     rows = torch.arange(259, dtype=torch.float32)[:, None].expand(259, 256)[None]
     top = int(TF.center_crop(rows, [224, 224])[0, 0, 0])
     assert top == 18 and box == pytest.approx((16.0, 18.0, 240.0, 242.0))
+
+
+def test_traced_box_of_adaptive_pooling_equals_the_gradient_support():
+    """Adaptive pooling of 5 cells into 3 bins: bin i covers floor(5i/3) … ceil(5(i+1)/3) − 1, so the middle
+    bin reads 3 cells (1…3); the tracer's box is exactly where the gradient reaches."""
+    from core import rftrace
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.AdaptiveAvgPool2d(3)).double()
+    x = torch.randn(1, 1, 5, 5, dtype=torch.float64)
+    out, mode = rftrace.trace(net, x)
+    field = mode.field(out)
+    for i, j in ((0, 0), (1, 1), (2, 1), (0, 2)):
+        erf = np.abs(receptive.effective_rf(net, x, (i, j)))
+        ys, xs = np.nonzero(erf.sum(-1) if erf.ndim == 3 else erf)
+        assert field.box(i, j) == (ys.min(), xs.min(), ys.max(), xs.max()), (i, j)
