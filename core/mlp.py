@@ -394,7 +394,7 @@ def run(image: Any, model: str = "resmlp-12-mlp", weights: str = "auto", block: 
         ]),
         "fixed": draw.fixed_picture(views["resmlp"], fixed, (FIELD_GRID, FIELD_GRID),
                                     _cell((FIELD_GRID, FIELD_GRID), qx, qy)),
-        "cost": draw.cost_chart(costs),
+        "cost": draw.cost_chart(costs, net_errors),
     }
     captions = {
         "feeds": f"Who feeds the clicked patch (row {ri[0]}, column {ri[1]} of ResMLP's {res_grid[0]}×"

@@ -3,7 +3,11 @@
 The network is the zoo's ``resmlp-shapes`` (:func:`core.mlp_ops.shapes_resmlp`: timm ``MlpMixer`` with
 ``ResBlock``\\ s, 96-px input, 8-px patches, 12×12 tokens), trained on ShapesWorld scenes (style
 ``"train"``; the first quarter of the run on uncluttered scenes) with random flips and quarter turns.
-Scenes are rendered in a second process a few batches ahead and each is used twice (data echoing).
+Scenes are rendered in a second process a few batches ahead and each is used several times (data
+echoing). A ResMLP has no locality prior and learns slowly from labels alone on a CPU budget, so the
+run distils from LensLab's embedded ResNet (``resnet-shapes``, the same 96-px input): soft targets at
+temperature τ on the scenes the teacher classifies correctly, as the embedded transformers were
+trained (:func:`core.train.classifiers.distillation_loss`).
 
 What the MLP lesson claims from these weights is measured here and printed on the card: held-out
 accuracy, and how *local* each block's cross-patch matrix ``linear_tokens`` became — the share of
@@ -26,7 +30,7 @@ import torch.nn.functional as F
 
 from core.data.shapesworld import CLASSES, ShapesWorld
 from core.mlp_ops import locality_baseline, resmlp_locality
-from core.train.classifiers import EVAL_SCENES, accuracy, heldout_worlds
+from core.train.classifiers import EVAL_SCENES, _teacher, accuracy, distillation_loss, heldout_worlds
 from core.train.common import TrainReport, progress, save_weights, seed_everything, write_card
 from core.train.echo import EchoPool, dihedral
 from core.zoo import _create, get_entry
@@ -39,8 +43,11 @@ WEIGHT_DECAY = 0.05
 WARMUP = 150
 LABEL_SMOOTHING = 0.1
 EASY_FRAC = 0.25
-ECHO = 2
-ECHO_POOL = 4096
+ECHO = 4
+ECHO_POOL = 8192
+TEACHER = "resnet-shapes"
+DISTILL_ALPHA = 0.5
+DISTILL_TAU = 2.0
 PREFETCH = 3
 BUDGET_MIN = 24.0
 
@@ -94,8 +101,14 @@ def train(model: str = MODEL, steps: int | None = None, out: Path | str = Path("
     renderer = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
     queued = deque(render(j) for j in range(min(PREFETCH, n_fresh)))
     pool = EchoPool(ECHO_POOL if not smoke else batch, (size, size, 3), len(CLASSES))
+    teacher, t_entry = _teacher(TEACHER)
+    if t_entry.input_size != size:
+        raise ValueError(f"the teacher {TEACHER} takes {t_entry.input_size} px, the student {size} px")
+
+    def normalise(images: torch.Tensor) -> torch.Tensor:
+        return (images.permute(0, 3, 1, 2).float() / 255 - mean) / std
     start = time.perf_counter()
-    done, rendered, time_limited, running, loads = 0, 0, False, [], []
+    done, rendered, time_limited, running, loads, teacher_right = 0, 0, False, [], [], []
     try:
         for step in progress(range(steps), total=steps, desc=model):
             elapsed = time.perf_counter() - start
@@ -111,13 +124,20 @@ def train(model: str = MODEL, steps: int | None = None, out: Path | str = Path("
                 if ahead < n_fresh:
                     queued.append(render(ahead, frac))
                 rendered += len(images)
-                pool.add(torch.from_numpy(images), torch.from_numpy(labels))
-            images, y, _ = pool.sample(batch, gen)
-            x = dihedral(images, gen, dims=(1, 2))
-            x = (x.permute(0, 3, 1, 2).float() / 255 - mean) / std
+                images = torch.from_numpy(images)
+                with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=not smoke):
+                    t_logits = teacher(normalise(images)).float()  # once per scene, on the upright scene
+                pool.add(images, torch.from_numpy(labels), t_logits)
+            images, y, t_logits = pool.sample(batch, gen)
+            x = normalise(dihedral(images, gen, dims=(1, 2)))  # every class is dihedral-invariant
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not smoke):
                 logits = net(x).float()
             loss = F.cross_entropy(logits, y, label_smoothing=LABEL_SMOOTHING)
+            ok = t_logits.argmax(-1) == y  # a wrong teacher's soft targets would teach its mistake
+            teacher_right.append(float(ok.float().mean()))
+            if ok.any():
+                soft = distillation_loss(logits[ok], t_logits[ok], DISTILL_TAU) * ok.float().mean()
+                loss = (1 - DISTILL_ALPHA) * loss + DISTILL_ALPHA * soft
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -189,11 +209,16 @@ def train(model: str = MODEL, steps: int | None = None, out: Path | str = Path("
               "training style, and render families no training uses)."),
         architecture=("`core.mlp_ops:shapes_resmlp` — timm `MlpMixer` with `ResBlock`s and `Affine` norms: "
                       "8×8 patch embedding to width 128 (12×12 = 144 tokens), 6 blocks, channel MLP ×4, "
-                      "LayerScale 1e-4, average pooling, linear → 8. AdamW (lr "
+                      "LayerScale initialised at 0.1, average pooling, linear → 8. AdamW (lr "
                       f"{LR}, weight decay {WEIGHT_DECAY}, none on biases, Affine and LayerScale), batch "
                       f"{batch}, {WARMUP}-step warm-up then cosine, label smoothing {LABEL_SMOOTHING}, "
                       "gradient clipping 1.0; forward passes in bfloat16 autocast (weights, gradients and "
-                      "optimiser state in float32)."),
+                      f"optimiser state in float32). Soft distillation from `{TEACHER}` (its embedded "
+                      f"weights, the same 96-px input): loss = {1 - DISTILL_ALPHA:g}·CE(labels) + "
+                      f"{DISTILL_ALPHA:g}·τ²·KL(teacher‖student) at τ = {DISTILL_TAU:g}, the soft term only "
+                      "on the scenes the teacher classifies correctly (it was right on "
+                      f"{sum(teacher_right) / max(1, len(teacher_right)):.1%} of the sampled training "
+                      "scenes; the term is scaled by that batch fraction)."),
         steps=done, seed=seed, seconds=train_seconds, metrics=metrics, extra=extra, time_limited=time_limited,
     )
     return TrainReport(model=model, steps=done, seconds=train_seconds, weights=weights, card=card,

@@ -99,7 +99,7 @@ def locality_picture(view: np.ndarray, mats: Sequence[Any], grid: tuple[int, int
     """The clicked patch's ``linear_tokens`` row in every block (each on its own scale), then a bar
     chart of the share of |w| within 3×3 and 5×5 per block against a matrix that prefers no patch."""
     index = cell[0] * grid[1] + cell[1]
-    side = 120 if len(mats) <= 8 else 96
+    side = 120 if len(mats) <= 8 else 112
     tiles = [(_tile(np.asarray(m[index]), grid, cell, side), f"block {b}") for b, m in enumerate(mats)]
     per_row = 6
     rows = [tiles[i:i + per_row] for i in range(0, len(tiles), per_row)]
@@ -209,13 +209,25 @@ def _cost_chart_cached(key: str) -> np.ndarray:
     return _draw_cost_chart(json.loads(key))
 
 
-def cost_chart(costs: dict[str, Any]) -> np.ndarray:
-    """Parameters and MACs of each token mixer against the image side, log–log (matplotlib); drawn
-    once per set of numbers (the costs do not depend on the photo)."""
+def cost_chart(costs: dict[str, Any], errors: dict[str, Any] | None = None) -> np.ndarray:
+    """Parameters and MACs of each token mixer against the image side, log–log (matplotlib; drawn once
+    per set of numbers: the costs do not depend on the photo), and under it what torch says when a
+    layer built for 196 tokens, or the page's ResMLP, gets a larger image."""
     import json
 
-    img = _cost_chart_cached(json.dumps(costs, sort_keys=True, default=str))
-    return img.copy()
+    chart = _cost_chart_cached(json.dumps(costs, sort_keys=True, default=str))
+    width = chart.shape[1]
+    n = (costs["error_size"] // costs["patch"]) ** 2
+    lines = [f"A {costs['error_size']}-px image is {n} tokens. What the layers built for 196 say:"]
+    lines += [f"  {label.split(' ')[0]}: {message}" for label, message in costs["token_layer_errors"].items()
+              if message]
+    for title, entry in (errors or {}).items():
+        if entry and entry.get("error"):
+            name = title.split(" · ")[0]
+            lines.append(f"  the page's {name} on a {entry['size']}-px image: {entry['error']}")
+    lines.append("  CycleMLP and AS-MLP: any size (their layers act on channels; the shifts are fixed)")
+    strips = [caption_bar(text, width, height=24, scale=0.5) for text in lines]
+    return np.concatenate([chart, *strips], axis=0)
 
 
 def _draw_cost_chart(costs: dict[str, Any]) -> np.ndarray:
@@ -235,6 +247,8 @@ def _draw_cost_chart(costs: dict[str, Any]) -> np.ndarray:
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel(f"image side (px), stride {costs['patch']}")
+        ax.set_xticks(sizes, [str(v) for v in sizes])
+        ax.minorticks_off()
         ax.set_title(title, fontsize=10)
         ax.grid(True, which="both", alpha=0.25)
     axes[1].legend(fontsize=7, loc="upper left")
