@@ -37,6 +37,14 @@ def _run(path: str | None, model: str = "yolox-shapes", weights: str = "auto", g
     return (*result.image_list(), summary, _status(summary), frame.save_figures(result, "simota"))
 
 
+def _redraw(path: str | None, *args: Any) -> tuple[Any, ...]:
+    """:func:`_run` again for the language switch, when there is something to redraw."""
+    example = args[-1] if args else "image"
+    if not path and example != "notes":
+        return tuple(gr.skip() for _ in range(10))
+    return _run(path, *args)
+
+
 #: what each checkpoint is, in words: the 0 % one is the random initialisation, not a trained model
 CHECKPOINTS = {
     "yolox-shapes": ("final (100 %)", "最终（100%）"),
@@ -258,16 +266,18 @@ def build() -> gr.Blocks:
             frame.fresh(event)
             event.then(**after).then(**bounds)
 
-        computed(run.click(frame.guard(_run), inputs, outputs, api_name="simota", **frame.RAW_INPUTS))
+        # the figures' text follows the page's language: the radio is every run's last input
+        drawn, lesson = [*inputs, lang], i18n.in_figures(frame.guard(_run))
+        computed(run.click(lesson, drawn, outputs, api_name="simota", **frame.RAW_INPUTS))
         for trigger in (scene_btn.click, scene_no.submit):  # the button, or Enter in the number box
             computed(trigger(frame.guard(_scene), [scene_no, scene_style], [image, gt_boxes],
-                             api_visibility="private").then(frame.guard(_run), inputs, outputs,
+                             api_visibility="private").then(lesson, drawn, outputs,
                                                             api_visibility="private", **frame.RAW_INPUTS))
         for control in (model, preset, assigner, example):
-            computed(control.change(frame.guard(_run), inputs, outputs, api_visibility="private",
-                                    **frame.RAW_INPUTS))
-        rerun = dict(fn=frame.guard(_run), inputs=inputs, outputs=outputs, api_visibility="private",
-                     **frame.RAW_INPUTS)
+            computed(control.change(lesson, drawn, outputs, api_visibility="private", **frame.RAW_INPUTS))
+        rerun = dict(fn=lesson, inputs=drawn, outputs=outputs, api_visibility="private", **frame.RAW_INPUTS)
+        computed(lang.change(i18n.in_figures(frame.guard(_redraw)), drawn, outputs, api_visibility="private",
+                             **frame.RAW_INPUTS))  # what is shown is redrawn in the new language
         computed(focus.release(**rerun))
         computed(gt_boxes.submit(**rerun))
         clear.click(lambda: ("", None), None, [gt_boxes, pending], api_visibility="private",

@@ -20,9 +20,9 @@ from core.viz.draw import _text, put_text
 
 @pytest.fixture(scope="module")
 def templates() -> list[str]:
-    for target in LESSONS.values():  # each lesson registers its figure texts when imported
-        importlib.import_module(target.split(":")[0])
-    return words.chinese_templates()
+    found = fonts.all_templates()  # each lesson and drawing module registers its figure texts on import
+    assert all(importlib.import_module(t.split(":")[0]) for t in LESSONS.values())
+    return found
 
 
 def _ink(text: str, font) -> np.ndarray:
@@ -144,3 +144,22 @@ def test_the_roi_figures_carry_chinese_when_the_page_is_in_chinese(cat_path):
     assert not np.array_equal(en["misalignment"], zh["misalignment"])
     assert not np.array_equal(en["fpn"][:26], zh["fpn"][:26])
     assert np.array_equal(en["fpn"][30:], zh["fpn"][30:])  # the panels themselves are the same
+
+
+def test_the_simota_figures_carry_chinese_when_the_page_is_in_chinese():
+    from apps import detect as page
+
+    demo = page.build()
+    endpoint = next(f for f in demo.fns.values() if f.api_name == "simota")
+    args = [None, "yolox-shapes", "auto", "", "yolox-0.3", "SimOTA", 1, 0.3, "notes"]  # the notes' example
+    en, zh = endpoint.fn(*args, "en"), endpoint.fn(*args, "zh")
+    assert len(en) == len(endpoint.outputs) == 10
+    for a, b in zip(en[:7], zh[:7], strict=True):  # all seven figures have words, and they change
+        assert a.ndim == b.ndim == 3 and not np.array_equal(a, b)
+    with words.language("zh"):
+        title = words.say("before: each GT takes its k cheapest candidates (cell text = cost)")
+    assert fonts.has_cjk(title) and fonts.missing(title) == ""
+    matching = zh[5]  # the matching chart: its first 30 rows are the upper panel's title and nothing else
+    strip = np.full((30, matching.shape[1], 3), 255, np.uint8)
+    put_text(strip, title, (8, 22), 0.6, (20, 20, 20))
+    assert np.array_equal(matching[:30], strip)

@@ -445,50 +445,43 @@ _OVERLAPS = """() => {
 
 @pytest.mark.browser
 @pytest.mark.parametrize("view", [(1280, 720), (1440, 900)], ids=["1280x720", "1440x900"])
-def test_the_classroom_button_covers_nothing_on_any_lesson_page(app_url, view):
+def test_the_classroom_button_covers_nothing_on_any_lesson_page(browser_page, app_url, view):
     """The classroom opener sits in the header row next to the language switch, in space of its own:
     at both projector sizes its box meets no control, link, figure or block of any lesson page, it is
     the only classroom opener shown (Gradio's window-fixed toggle is hidden), and it scrolls away with
     the page instead of floating over what scrolls under it."""
-    from tests.test_browser import CHROMIUM_ARGS, require_chromium
-
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    width, height = view
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_context(viewport={"width": width, "height": height}).new_page()
-        try:
-            for info in PAGES:
-                page.goto(f"{app_url.rstrip('/')}/{info.lesson}", wait_until="domcontentloaded")
-                page.locator("button.lenslab-run").first.wait_for(state="visible", timeout=60_000)
-                opener = page.locator(f"#lenslab-classroom-open-{info.lesson}")
-                opener.wait_for(state="visible", timeout=30_000)
-                page.wait_for_timeout(600)
-                found = page.evaluate(_OVERLAPS)
-                assert [o[0] for o in found["openers"]] == [opener.get_attribute("class")], found["openers"]
-                assert not found["hits"], f"{info.lesson} at {width}×{height}: {found['hits']}"
-                lang = page.locator("#lenslab-lang").bounding_box()
-                box = opener.bounding_box()
-                assert box["y"] + box["height"] <= height / 4 and box["x"] > lang["x"], (box, lang)
-                more = page.get_by_text("More settings", exact=True)  # folded controls, unfolded
-                if more.count():
-                    more.first.click()
-                    page.wait_for_timeout(400)
-                    assert not page.evaluate(_OVERLAPS)["hits"], info.lesson
-                page.mouse.wheel(0, height)
-                page.wait_for_timeout(300)
-                moved = opener.bounding_box()
-                assert moved is None or moved["y"] < box["y"] - 0.5 * height + 1, (box, moved)
-                # it opens the sidebar, whose own toggle then closes it
-                page.evaluate("window.scrollTo(0, 0)")
-                opener.click()
-                side = page.locator(".lenslab-classroom").first
-                page.wait_for_function("el => el.getBoundingClientRect().left >= 0",
-                                       arg=side.element_handle(), timeout=10_000)
-                side.locator(".toggle-button").first.click()
-                page.wait_for_function("el => el.getBoundingClientRect().right <= 1",
-                                       arg=side.element_handle(), timeout=10_000)
-        finally:
-            browser.close()
+    page, (width, height) = browser_page, view
+    page.set_viewport_size({"width": width, "height": height})
+    try:  # the shared tab of this module's browser tests, back at 1280×720 afterwards
+        for info in PAGES:
+            page.goto(f"{app_url.rstrip('/')}/{info.lesson}", wait_until="domcontentloaded")
+            page.locator("button.lenslab-run").first.wait_for(state="visible", timeout=60_000)
+            opener = page.locator(f"#lenslab-classroom-open-{info.lesson}")
+            opener.wait_for(state="visible", timeout=30_000)
+            page.wait_for_timeout(600)
+            found = page.evaluate(_OVERLAPS)
+            assert [o[0] for o in found["openers"]] == [opener.get_attribute("class")], found["openers"]
+            assert not found["hits"], f"{info.lesson} at {width}×{height}: {found['hits']}"
+            lang = page.locator("#lenslab-lang").bounding_box()
+            box = opener.bounding_box()
+            assert box["y"] + box["height"] <= height / 4 and box["x"] > lang["x"], (box, lang)
+            more = page.get_by_text("More settings", exact=True)  # folded controls, unfolded
+            if more.count():
+                more.first.click()
+                page.wait_for_timeout(400)
+                assert not page.evaluate(_OVERLAPS)["hits"], info.lesson
+            page.mouse.wheel(0, height)
+            page.wait_for_timeout(300)
+            moved = opener.bounding_box()
+            assert moved is None or moved["y"] < box["y"] - 0.5 * height + 1, (box, moved)
+            # it opens the sidebar, whose own toggle then closes it
+            page.evaluate("window.scrollTo(0, 0)")
+            opener.click()
+            side = page.locator(".lenslab-classroom").first
+            page.wait_for_function("el => el.getBoundingClientRect().left >= 0",
+                                   arg=side.element_handle(), timeout=10_000)
+            side.locator(".toggle-button").first.click()
+            page.wait_for_function("el => el.getBoundingClientRect().right <= 1",
+                                   arg=side.element_handle(), timeout=10_000)
+    finally:
+        page.set_viewport_size(VIEW)

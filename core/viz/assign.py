@@ -13,7 +13,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from core.viz.draw import PALETTE, add_colorbar, colorize, draw_boxes, label_strip
+from core.viz import fonts, words
+from core.viz.draw import PALETTE, add_colorbar, colorize, draw_boxes, label_strip, put_text, text_size
 from core.viz.palette import BLACK, BLUE, GREEN, GREY, ORANGE, PURPLE, SKY, VERMILLION, YELLOW
 
 DISPLAY = 512  # side of every image panel, whatever the detector's input size
@@ -52,11 +53,11 @@ def _dim(image: np.ndarray, amount: float = 0.45) -> np.ndarray:
 def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float = 0.55,
           colour: tuple[int, int, int] = (20, 20, 20),
           bg: tuple[int, int, int] | None = (255, 255, 255)) -> None:
-    (tw, th), base = cv2.getTextSize(text, FONT, scale, 1)
+    (tw, th), base = text_size(text, scale)
     x, y = org
     if bg is not None:
         cv2.rectangle(img, (x - 3, y - th - 4), (x + tw + 3, y + base), bg, -1)
-    cv2.putText(img, text, (x, y), FONT, scale, colour, 1, cv2.LINE_AA)
+    put_text(img, text, (x, y), scale, colour)
 
 
 def _gt_boxes(img: np.ndarray, gt: np.ndarray, names: Sequence[str], labels: np.ndarray,
@@ -71,9 +72,10 @@ def _legend(width: int, items: Sequence[tuple[str, tuple[int, int, int]]], heigh
     bar = np.full((height, width, 3), 255, np.uint8)
     x = 8
     for text, colour in items:
+        text = words.say(text)
         cv2.circle(bar, (x + 7, height // 2), 7, colour, -1, cv2.LINE_AA)
-        cv2.putText(bar, text, (x + 20, height // 2 + 6), FONT, 0.55, (30, 30, 30), 1, cv2.LINE_AA)
-        x += 20 + cv2.getTextSize(text, FONT, 0.55, 1)[0][0] + 22
+        put_text(bar, text, (x + 20, height // 2 + 6), 0.55, (30, 30, 30))
+        x += 20 + text_size(text, 0.55)[0][0] + 22
     return bar
 
 
@@ -108,7 +110,8 @@ def detections_view(image: np.ndarray, dets: Any, names: Sequence[str], gt: np.n
     for i, box in enumerate(gt):
         x1, y1, x2, y2 = (int(round(v * z)) for v in box)
         _text(img, f"GT {i + 1}", (x1 + 3, min(y2 - 6, img.shape[0] - 6)), 0.5, (255, 255, 255), gt_colour(i))
-    return label_strip(img, f"{len(dets.boxes)} detections, score >= {threshold:.2f}", STRIP)
+    strip = words.say("{n} detections, score >= {t:.2f}", n=len(dets.boxes), t=threshold)
+    return label_strip(img, strip, STRIP)
 
 
 def anchors_view(image: np.ndarray, points: np.ndarray, strides: np.ndarray, res: Any, gt: np.ndarray,
@@ -136,7 +139,8 @@ def anchors_view(image: np.ndarray, points: np.ndarray, strides: np.ndarray, res
                 cv2.circle(img, (x, y), r + 1, (255, 255, 255), -1, cv2.LINE_AA)
             cv2.circle(img, (x, y), r, STATE_COLOURS[state], -1, cv2.LINE_AA)
         n_cand = int(res.candidates[sel].sum())
-        panels.append(label_strip(img, f"stride {int(s)}: {len(sel)} anchors, {n_cand} candidates", 30))
+        strip = words.say("stride {s}: {n} anchors, {c} candidates", s=int(s), n=len(sel), c=n_cand)
+        panels.append(label_strip(img, strip, 30))
     legend = _legend(sum(p.shape[1] for p in panels) + 20 * (len(panels) - 1), [
         ("in box and centre square", STATE_COLOURS["both"]), ("in box only", STATE_COLOURS["box"]),
         ("in centre square only", STATE_COLOURS["centre"]), ("neither", STATE_COLOURS["neither"])])
@@ -196,18 +200,19 @@ def metric_view(image: np.ndarray, points: np.ndarray, strides: np.ndarray, show
                 cv2.rectangle(img, (x - half, y - half), (x + half - 1, y + half - 1), (255, 255, 255), 2)
         img = draw_boxes(img, gt[focus:focus + 1] * z, [f"GT {focus + 1} {names[int(labels[focus])]}"],
                          [gt_colour(focus)], thickness=2)
-        panels.append(label_strip(img, f"stride {int(s)}", 30))
+        panels.append(label_strip(img, words.say("stride {s}", s=int(s)), 30))
     row = _row(panels)
     if shown.method == "SimOTA":
-        row = add_colorbar(row, hi, lo, "viridis", "log cost")
-        note = (f"GT {focus + 1}: cost = cls + 3*(-log IoU); light grey x = outside the "
-                f"{'box and centre square' if shown.preset == 'yolox-0.3' else 'centre square'} "
-                f"(+{shown.penalty:.0e}); white frame = final positives")
+        row = add_colorbar(row, hi, lo, "viridis", words.say("log cost"))
+        where = words.say("box and centre square" if shown.preset == "yolox-0.3" else "centre square")
+        note = words.say(_SIMOTA_NOTE, g=focus + 1, where=where, penalty=shown.penalty)
     else:
         row = add_colorbar(row, lo, hi, cmap, label[:8])
-        what = ("candidates (k nearest per level), threshold = mean + std = "
-                f"{shown.thresholds[focus]:.2f}" if shown.method == "ATSS" else "anchors inside the box")
-        note = f"GT {focus + 1}: {label} on {what}; white frame = its final positives"
+        what = (words.say("candidates (k nearest per level), threshold = mean + std = {t:.2f}",
+                          t=shown.thresholds[focus]) if shown.method == "ATSS"
+                else words.say("anchors inside the box"))
+        note = words.say("GT {g}: {label} on {what}; white frame = its final positives", g=focus + 1,
+                         label=label, what=what)
     return label_strip(row, f"{shown.method}  |  {note}", 30)
 
 
@@ -233,10 +238,10 @@ def positives_view(image: np.ndarray, points: np.ndarray, strides: np.ndarray, r
     img = _gt_boxes(img, gt, names, labels, flagged=[c == 0 for c in counts], z=z)
     for g in np.flatnonzero(counts == 0):
         x1, y1, x2, y2 = (int(round(v * z)) for v in gt[g])
-        _text(img, "no positive anchor!", (x1 + 4, min(y2 + 20, img.shape[0] - 6)), 0.55, (255, 255, 255),
-              CONFLICT)
-    text = title or (f"{res.method}: {int(res.fg_mask.sum())} positives  |  per GT: "
-                     + ", ".join(str(int(c)) for c in counts))
+        _text(img, words.say("no positive anchor!"), (x1 + 4, min(y2 + 20, img.shape[0] - 6)), 0.55,
+              (255, 255, 255), CONFLICT)
+    text = title or words.say("{method}: {n} positives  |  per GT: {counts}", method=res.method,
+                              n=int(res.fg_mask.sum()), counts=", ".join(str(int(c)) for c in counts))
     return label_strip(img, text, 30)
 
 
@@ -247,7 +252,8 @@ def compare_view(image: np.ndarray, points: np.ndarray, strides: np.ndarray, res
         counts = res.positives_per_gt()
         extra = {"SimOTA": getattr(res, "preset", ""), "ATSS": "k=9/level, IoU>=mean+std",
                  "TAL": "t=s*u^6, top 13"}[name]
-        title = f"{name} ({extra}): {int(res.fg_mask.sum())} pos, per GT " + ",".join(map(str, counts))
+        title = words.say("{name} ({extra}): {n} pos, per GT {counts}", name=name, extra=extra,
+                          n=int(res.fg_mask.sum()), counts=",".join(map(str, counts)))
         panel = positives_view(image, points, strides, res, gt, names, labels, title)
         panels.append(cv2.resize(panel, (panel.shape[1] * 3 // 4, panel.shape[0] * 3 // 4),
                                  interpolation=cv2.INTER_AREA))
@@ -277,7 +283,17 @@ def dynamic_k_chart(topk_ious: np.ndarray, dynamic_k: np.ndarray, counts: np.nda
     import matplotlib.pyplot as plt
 
     g = len(dynamic_k)
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * g + 3), 4.4), dpi=110)
+    zh = words.current() == "zh"
+    family = list(fonts.matplotlib_family()) if zh else matplotlib.rcParams["font.family"]
+    with matplotlib.rc_context({"font.family": family}):  # the CJK subset as the fallback for Chinese
+        fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * g + 3), 4.4), dpi=110)
+        _dynamic_k_axes(ax, topk_ious, dynamic_k, counts, title)
+        return _figure_to_array(fig)
+
+
+def _dynamic_k_axes(ax: Any, topk_ious: np.ndarray, dynamic_k: np.ndarray, counts: np.ndarray | None,
+                    title: str) -> None:
+    g = len(dynamic_k)
     for i in range(g):
         bottom = 0.0
         for j, v in enumerate(topk_ious[i]):
@@ -287,18 +303,18 @@ def dynamic_k_chart(topk_ious: np.ndarray, dynamic_k: np.ndarray, counts: np.nda
             bottom += v
         k = int(dynamic_k[i])
         ax.plot([i - 0.42, i + 0.42], [k, k], color="black", linewidth=2.5)
-        label = f"Σ={bottom:.2f}\nk={k}" + (f"\n{int(counts[i])} pos" if counts is not None else "")
+        pos = "\n" + words.say("{n} pos", n=int(counts[i])) if counts is not None else ""
+        label = f"Σ={bottom:.2f}\nk={k}" + pos
         ax.text(i, max(bottom, k) + 0.1, label, ha="center", va="bottom", fontsize=11, fontweight="bold")
     ax.set_xticks(range(g), [f"GT {i + 1}" for i in range(g)])
     ax.set_xlim(-0.7, max(g, 3) - 0.3)
     top = max(2.0, float(topk_ious.sum(1).max()) if g else 1.0)
     ax.set_ylim(0, top + 1.6)
-    ax.set_ylabel("sum of the top-10 IoUs")
-    ax.set_title(title or "dynamic k = max(1, int(Σ of each GT's 10 best IoUs))\n"
-                          "one segment per IoU; black line = k", fontsize=11)
+    ax.set_ylabel(words.say("sum of the top-10 IoUs"))
+    ax.set_title(title or words.say("dynamic k = max(1, int(Σ of each GT's 10 best IoUs))\n"
+                                    "one segment per IoU; black line = k"), fontsize=11)
     ax.spines[["top", "right"]].set_visible(False)
-    fig.subplots_adjust(left=0.11, right=0.98, top=0.86, bottom=0.09)  # fixed: tight_layout is slow
-    return _figure_to_array(fig)
+    ax.figure.subplots_adjust(left=0.11, right=0.98, top=0.86, bottom=0.09)  # fixed: tight_layout is slow
 
 
 def matching_chart(cost: np.ndarray, before: np.ndarray, after: np.ndarray, columns: np.ndarray,
@@ -311,7 +327,7 @@ def matching_chart(cost: np.ndarray, before: np.ndarray, after: np.ndarray, colu
 
     def panel(matrix: np.ndarray, title: str) -> np.ndarray:
         img = np.full((top + g * ch + foot, max(left + max(n, 1) * cw + 10, 720), 3), 255, np.uint8)
-        cv2.putText(img, title, (8, 22), FONT, 0.6, (20, 20, 20), 1, cv2.LINE_AA)
+        put_text(img, title, (8, 22), 0.6, (20, 20, 20))
         for r in range(g):
             y0 = top + r * ch
             cv2.putText(img, f"GT {r + 1}", (6, y0 + ch // 2 + 6), FONT, 0.55, gt_colour(r), 2, cv2.LINE_AA)
@@ -343,10 +359,11 @@ def matching_chart(cost: np.ndarray, before: np.ndarray, after: np.ndarray, colu
                                 (60, 60, 60), 1, cv2.LINE_AA)
         return img
 
-    upper = panel(before, "before: each GT takes its k cheapest candidates (cell text = cost)")
-    lower = panel(after, "after: an anchor claimed by several GTs (red frame) stays with the cheapest")
+    upper = panel(before, words.say("before: each GT takes its k cheapest candidates (cell text = cost)"))
+    lower = panel(after,
+                  words.say("after: an anchor claimed by several GTs (red frame) stays with the cheapest"))
     if n == 0:
-        cv2.putText(upper, "no candidate was selected", (left, top + 24), FONT, 0.6, CONFLICT, 1, cv2.LINE_AA)
+        put_text(upper, words.say("no candidate was selected"), (left, top + 24), 0.6, CONFLICT)
     return _col([upper, np.full((8, upper.shape[1], 3), 255, np.uint8), lower])
 
 
@@ -408,7 +425,7 @@ def _grid_panel(values: np.ndarray, colours: np.ndarray | None, title: str, cmap
         cv2.rectangle(img, (x0 + 1, y0 + 1), (x0 + cell - 2, y0 + cell - 2), colour, -1)
         if marks is not None and marks[j]:
             cv2.rectangle(img, (c * cell, r * cell), (c * cell + cell - 1, r * cell + cell - 1), CONFLICT, 2)
-    return label_strip(img, title, 30)
+    return label_strip(img, words.say(title), 30)
 
 
 def render_notes(ex: dict[str, np.ndarray], m: dict[str, Any], focus: int) -> tuple[dict[str, np.ndarray],
@@ -438,10 +455,11 @@ def render_notes(ex: dict[str, np.ndarray], m: dict[str, Any], focus: int) -> tu
         "anchors": _grid_panel(np.zeros(n), owner_colours(before),
                                "before conflicts: each GT's k cheapest (red frame = taken twice)",
                                marks=conflicts),
-        "cost": _grid_panel(focus_cost, None, f"cost of GT {focus + 1} (bright = cheap, log scale)",
+        "cost": _grid_panel(focus_cost, None,
+                            words.say("cost of GT {g} (bright = cheap, log scale)", g=focus + 1),
                             "viridis", reverse=True),
         "dynamic_k": dynamic_k_chart(m["topk_ious"].numpy(), m["dynamic_k"].numpy(), after.sum(1),
-                                     "the notes' example: top-10 IoU sums 3.77, 4.54, 3.68 -> k = 3, 4, 3"),
+                                     words.say(_NOTES_K)),
         "matching": matching_chart(cost, before, after, cols, [f"#{j + 1}" for j in cols], conflicts),
         "compare": _row([_grid_panel(np.zeros(n), owner_colours(before), "before", marks=conflicts),
                          _grid_panel(np.zeros(n), owner_colours(after), "after", marks=conflicts)]),
@@ -456,3 +474,71 @@ def render_notes(ex: dict[str, np.ndarray], m: dict[str, Any], focus: int) -> tu
         "compare": "Worked example: before / after conflicts",
     }
     return images, captions
+
+
+_SIMOTA_NOTE = ("GT {g}: cost = cls + 3*(-log IoU); light grey x = outside the {where} (+{penalty:.0e}); "
+                "white frame = final positives")
+_NOTES_K = "the notes' example: top-10 IoU sums 3.77, 4.54, 3.68 -> k = 3, 4, 3"
+#: the Chinese of the figures' texts (core.viz.words; the bundled font subset covers them)
+FIGURE_ZH = words.register({
+    '{n} detections, score >= {t:.2f}':
+        '{n} 个检测框，得分 ≥ {t:.2f}',
+    'stride {s}: {n} anchors, {c} candidates':
+        '步长 {s}：{n} 个锚点，{c} 个候选',
+    'stride {s}':
+        '步长 {s}',
+    'in box and centre square':
+        '在框内也在中心方块内',
+    'in box only':
+        '只在框内',
+    'in centre square only':
+        '只在中心方块内',
+    'neither':
+        '都不在',
+    'log cost':
+        'log 代价',
+    'box and centre square':
+        '框和中心方块',
+    'centre square':
+        '中心方块',
+    _SIMOTA_NOTE:
+        'GT {g}：代价 = cls + 3·(−log IoU)；浅灰 × = 在{where}之外（+{penalty:.0e}）；白框 = 最终正样本',
+    'candidates (k nearest per level), threshold = mean + std = {t:.2f}':
+        '候选（每层最近的 k 个），阈值 = 均值 + 标准差 = {t:.2f}',
+    'anchors inside the box':
+        '框内的锚点',
+    'GT {g}: {label} on {what}; white frame = its final positives':
+        'GT {g}：{what}上的 {label}；白框 = 它的最终正样本',
+    'no positive anchor!':
+        '没有正样本锚点！',
+    '{method}: {n} positives  |  per GT: {counts}':
+        '{method}：{n} 个正样本 | 每个 GT：{counts}',
+    '{name} ({extra}): {n} pos, per GT {counts}':
+        '{name}（{extra}）：{n} 个正样本，每个 GT {counts}',
+    '{n} pos':
+        '{n} 个正样本',
+    'sum of the top-10 IoUs':
+        '前 10 个 IoU 之和',
+    "dynamic k = max(1, int(Σ of each GT's 10 best IoUs))\none segment per IoU; black line = k":
+        '动态 k = max(1, int(每个 GT 最好的 10 个 IoU 之和))\n每段是一个 IoU；黑线 = k',
+    'before: each GT takes its k cheapest candidates (cell text = cost)':
+        '之前：每个 GT 取代价最小的 k 个候选（格子里是代价）',
+    'after: an anchor claimed by several GTs (red frame) stays with the cheapest':
+        '之后：被几个 GT 同时选中的锚点（红框）留给代价最小的那个',
+    'no candidate was selected':
+        '没有选中任何候选',
+    '1000 candidates (#1 top-left, row-major): best IoU with any GT':
+        '1000 个候选（#1 在左上，按行排列）：与任一 GT 的最大 IoU',
+    'final positives coloured by GT: GT 1 keeps 2, GT 2 gets 4, GT 3 gets 3':
+        '按 GT 上色的最终正样本：GT 1 留下 2 个，GT 2 得到 4 个，GT 3 得到 3 个',
+    "before conflicts: each GT's k cheapest (red frame = taken twice)":
+        '解决冲突之前：每个 GT 代价最小的 k 个（红框 = 被选了两次）',
+    'cost of GT {g} (bright = cheap, log scale)':
+        'GT {g} 的代价（越亮越便宜，对数刻度）',
+    _NOTES_K:
+        '笔记里的例子：前 10 个 IoU 之和 3.77、4.54、3.68 → k = 3、4、3',
+    'before':
+        '之前',
+    'after':
+        '之后',
+})

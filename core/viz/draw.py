@@ -254,6 +254,16 @@ def put_text(img: np.ndarray, text: str, org: tuple[int, int], scale: float,
         _text(img, text, org, scale, tuple(int(c) for c in color))
 
 
+def text_size(text: str, scale: float) -> tuple[tuple[int, int], int]:
+    """``((width, height), baseline)`` of ``text`` as :func:`put_text` draws it (``cv2.getTextSize``'s
+    answer for ASCII, the Pillow font's for anything else)."""
+    if text.isascii():
+        return cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+    font = fonts.font_for(text, _font_size(scale))
+    _, top, _, bottom = font.getbbox(text, anchor="ls")
+    return (int(round(font.getlength(text))), int(-top)), int(max(bottom, 0))
+
+
 def _font_size(scale: float) -> int:
     return max(8, round(scale * 28))
 

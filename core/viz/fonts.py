@@ -105,18 +105,23 @@ def build_subset(texts: Iterable[str], source: Path = SOURCE, out: Path = CJK_FO
     return out
 
 
-def _all_templates() -> list[str]:
-    """The Chinese templates of every lesson (importing each lesson registers its own)."""
+def all_templates() -> list[str]:
+    """The Chinese figure templates of every lesson: importing each lesson and each ``core.viz`` module
+    registers its own (drawing modules are often imported only when a lesson first draws)."""
     import importlib
+    import pkgutil
 
+    import core.viz
     from core.lesson import LESSONS
     from core.viz import words
 
     for target in LESSONS.values():
         importlib.import_module(target.split(":")[0])
+    for module in pkgutil.iter_modules(core.viz.__path__):
+        importlib.import_module(f"core.viz.{module.name}")
     return words.chinese_templates()
 
 
 if __name__ == "__main__":
-    path = build_subset(_all_templates(), Path(sys.argv[1]) if len(sys.argv) > 1 else SOURCE)
-    print(f"{path}: {path.stat().st_size / 1024:.0f} KiB, {len(characters(_all_templates()))} characters")
+    path = build_subset(all_templates(), Path(sys.argv[1]) if len(sys.argv) > 1 else SOURCE)
+    print(f"{path}: {path.stat().st_size / 1024:.0f} KiB, {len(characters(all_templates()))} characters")
