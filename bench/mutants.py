@@ -46,7 +46,7 @@ ASSIGN = ("tests/test_assign_pictures.py", "tests/test_assign.py")
 IMAGEN = ("tests/test_lesson_numbers.py", "tests/test_imagen.py")
 RF = ("tests/test_lesson_numbers.py", "tests/test_viz_pictures.py", "tests/test_receptive.py")
 ROI = ("tests/test_viz_pictures.py", "tests/test_roi.py")
-REPVGG = ("tests/test_viz_pictures.py", "tests/test_repvgg.py")
+REPVGG = ("tests/test_viz_pictures.py", "tests/test_lesson_numbers.py", "tests/test_repvgg.py")
 REPMLP = ("tests/test_viz_pictures.py", "tests/test_repmlp.py")
 
 
@@ -632,6 +632,7 @@ MUTANTS: list[Mutant] = [
         "p = (size - k + 1) // 2",
         REPMLP,
         "control: a small kernel padded off-centre into the big one",
+        equivalent="pad_kernel refuses an odd size − k first, so (size − k) // 2 == (size − k + 1) // 2",
     ),
     _m(
         "core/viz/repmlp_viz.py",
@@ -980,6 +981,7 @@ MUTANTS: list[Mutant] = [
         "if width * height > MAX_PIXELS + 1:\n            raise",
         IMAGES,
         "a file one pixel over the limit is decoded",
+        equivalent="_from_pil checks the same limit again before it decodes a pixel, with the same message",
     ),
     _m(
         "core/images.py",

@@ -183,3 +183,27 @@ def test_traced_box_of_adaptive_pooling_equals_the_gradient_support():
         erf = np.abs(receptive.effective_rf(net, x, (i, j)))
         ys, xs = np.nonzero(erf.sum(-1) if erf.ndim == 3 else erf)
         assert field.box(i, j) == (ys.min(), xs.min(), ys.max(), xs.max()), (i, j)
+
+
+def test_repvgg_identity_share_and_correlation_are_what_they_say():
+    """The identity branch is an affine copy of the shortcut per channel (|correlation| = 1 on every
+    channel that varies; a constant channel has none and is left out of the mean), and its share is
+    ‖identity‖ / ‖block before the activation‖ = ‖identity‖ / ‖identity + convs‖."""
+    from timm.models.byobnet import RepVggBlock
+
+    from core.repvgg_lesson import _paths
+
+    torch.manual_seed(0)
+    blk = RepVggBlock(6, 6).eval()
+    for bn in (m for m in blk.modules() if isinstance(m, nn.BatchNorm2d)):
+        bn.weight.data.uniform_(0.5, 1.5)
+        bn.running_var.data.uniform_(0.5, 2.0)
+        bn.running_mean.data.uniform_(-0.2, 0.2)
+    x = torch.randn(1, 6, 5, 5)
+    x[:, 2] = 0.7  # a constant channel: no correlation to speak of
+    p = _paths(blk, x, channel=1)
+    assert p["correlation"] == pytest.approx(1.0) and p["correlation_abs_mean"] == pytest.approx(1.0)
+    with torch.inference_mode():
+        ident = blk.identity(x)[0].double()
+        pre = (blk.conv_kxk(x) + blk.conv_1x1(x) + blk.identity(x))[0].double()
+    assert p["identity_share"] == pytest.approx(float(ident.norm() / pre.norm()), rel=1e-6)
