@@ -191,13 +191,16 @@ def build() -> gr.Blocks:
         i18n.on_language(frame.guard(_extras), [summary, model, weights], [status, *figures])
         frame.stale_on_edit(image, model, weights, block, channel, in_channel, speed)
 
-        clicked = run.click(frame.guard(_run), inputs, outputs, api_name="repvgg", **frame.RAW_INPUTS)
+        # the figures' text follows the page's language: the radio is every run's last input
+        clicked = run.click(i18n.in_figures(frame.guard(_run)), [*inputs, lang], outputs, api_name="repvgg",
+                            **frame.RAW_INPUTS)
         frame.fresh(clicked)
         clicked.then(**extras).then(**sheet)
-        rerun = dict(fn=frame.guard(_maybe_run), inputs=inputs, outputs=outputs, api_visibility="private",
-                     trigger_mode="always_last", show_progress="minimal", **frame.RAW_INPUTS)
+        rerun = dict(fn=i18n.in_figures(frame.guard(_maybe_run)), inputs=[*inputs, lang], outputs=outputs,
+                     api_visibility="private", trigger_mode="always_last", show_progress="minimal",
+                     **frame.RAW_INPUTS)
         for event in (image.change, model.change, weights.change, speed.change, block.submit, channel.submit,
-                      in_channel.submit):
+                      in_channel.submit, lang.change):  # a language switch redraws what is shown
             again = event(**rerun)
             frame.fresh(again)
             again.then(**extras).then(**sheet)

@@ -163,3 +163,22 @@ def test_the_simota_figures_carry_chinese_when_the_page_is_in_chinese():
     strip = np.full((30, matching.shape[1], 3), 255, np.uint8)
     put_text(strip, title, (8, 22), 0.6, (20, 20, 20))
     assert np.array_equal(matching[:30], strip)
+
+
+def test_the_repvgg_figures_carry_chinese_when_the_page_is_in_chinese(cat):
+    from core import repvgg_lesson
+    from core.viz import repvgg as pictures
+    from core.viz.draw import caption_bar
+
+    en = repvgg_lesson.run(cat, speed=False).images
+    with words.language("zh"):
+        zh = repvgg_lesson.run(cat, speed=False).images
+        title = caption_bar(words.say("network input"), pictures.TILE, 22, 0.4)
+    assert set(en) == set(zh) and len(en) >= 5
+    for key in en:  # every figure of the page has words, and they change
+        assert not np.array_equal(en[key], zh[key]), key
+    assert fonts.has_cjk(words.ZH["network input"])
+    # the branches picture's first tile is titled in Chinese (the subset's glyphs); its map did not move
+    assert np.array_equal(zh["branches"][:22, :pictures.TILE], title)
+    assert np.array_equal(zh["branches"][22:22 + pictures.TILE, :pictures.TILE],
+                          en["branches"][22:22 + pictures.TILE, :pictures.TILE])

@@ -15,6 +15,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from core.viz import words
 from core.viz.draw import _fit, _ink, _text, add_colorbar, caption_bar, colorize
 
 BLUE, VERMILLION, ORANGE = (0, 114, 178), (213, 94, 0), (230, 159, 0)  # Okabe–Ito
@@ -52,6 +53,7 @@ def diverging_bar(height: int, vmax: float, width: int = 18, label: str = "") ->
     _text(bar, "0", (width + 4, height // 2 + 4), scale)
     _text(bar, f"{-vmax:+.3g}", (width + 4, height - 4), scale)
     if label:
+        label = words.say(label)
         _text(bar, _fit(label, 66, 0.32), (width + 4, height // 2 + 20), 0.32)
     return bar
 
@@ -71,7 +73,7 @@ def _tile(rgb: np.ndarray, title: str, side: int = TILE) -> np.ndarray:
     canvas = np.full((side, side, 3), 255, np.uint8)
     y0, x0 = (side - nh) // 2, (side - nw) // 2
     canvas[y0:y0 + nh, x0:x0 + nw] = small
-    return np.concatenate([caption_bar(title, side, 22, 0.4), canvas], axis=0)
+    return np.concatenate([caption_bar(words.say(title), side, 22, 0.4), canvas], axis=0)
 
 
 def _row(tiles: Sequence[np.ndarray], gap: int = 8) -> np.ndarray:
@@ -164,7 +166,7 @@ def merge_picture(steps: dict[str, Any], channel: int, in_channel: int, groups: 
         bn = r["bn"]
         raw = padded(_kernel_cells(r["raw"], vmax_raw))
         name = r["branch"] + (" (Dirac)" if r["branch"] == "identity" else "")
-        left = _stack([caption_bar(name, k3, 22, 0.42), raw], gap=0)
+        left = _stack([caption_bar(words.say(name), k3, 22, 0.42), raw], gap=0)
         arrow = _label(f"× γ/σ = {bn['scale']:.4g}  →", 150, k3)
         folded = padded(_kernel_cells(r["folded"], vmax))
         text = np.full((k3, 430, 3), 255, np.uint8)
@@ -175,18 +177,20 @@ def merge_picture(steps: dict[str, Any], channel: int, in_channel: int, groups: 
                 f"W' = W·γ/σ;  b' = β − μ·γ/σ = {r['folded_bias']:.4g}")):
             _text(text, t, (8, 26 + 30 * i), 0.42)
         lines.append(_row([left, _stack([caption_bar("", 150, 22), arrow], 0),
-                           _stack([caption_bar(f"folded, {size}×{size}", folded.shape[1], 22, 0.42), folded],
+                           _stack([caption_bar(words.say("folded, {n}×{n}", n=size), folded.shape[1], 22,
+                                               0.42), folded],
                                   0),
                            _stack([caption_bar("", 430, 22), text], 0)]))
     merged = padded(_kernel_cells(steps["merged"], vmax))
     total = np.full((k3, 430, 3), 255, np.uint8)
     _text(total, f"bias = Σ b' = {steps['merged_bias']:.4g}", (8, 40), 0.46)
-    _text(total, f"|Σ of the pieces − merge_branches| = {steps['pieces_max_abs_difference']:.1e}", (8, 74),
-          0.4)
-    _text(total, f"(output {channel} ← input {in_channel}, groups {groups})", (8, 104), 0.4)
-    lines.append(_row([_stack([caption_bar("Σ of the folded kernels", k3 + 8 + 150, 22, 0.42),
+    gap = steps["pieces_max_abs_difference"]
+    _text(total, words.say("|Σ of the pieces − merge_branches| = {d:.1e}", d=gap), (8, 74), 0.4)
+    where = words.say("(output {o} ← input {i}, groups {g})", o=channel, i=in_channel, g=groups)
+    _text(total, where, (8, 104), 0.4)
+    lines.append(_row([_stack([caption_bar(words.say("Σ of the folded kernels"), k3 + 8 + 150, 22, 0.42),
                                _label("", k3 + 8 + 150, k3)], 0),
-                       _stack([caption_bar("merged", merged.shape[1], 22, 0.42), merged], 0),
+                       _stack([caption_bar(words.say("merged"), merged.shape[1], 22, 0.42), merged], 0),
                        _stack([caption_bar("", 430, 22), total], 0)]))
     body = _stack(lines, gap=12)
     bar = diverging_bar(body.shape[0], vmax, label="folded")
@@ -203,9 +207,11 @@ def branches_picture(photo: np.ndarray, inp: np.ndarray, in_channel: int,
     """Row 1: the network's input, the block's input channel, each branch's output channel; row 2: their
     sum, the merged conv's output (one shared signed scale) and |Δ| between the two (cividis)."""
     vin = _sym(inp)
-    first = [_tile(photo, "network input"), _tile(diverging(inp, vin), f"block input, ch {in_channel}")]
+    first = [_tile(photo, "network input"),
+             _tile(diverging(inp, vin), words.say("block input, ch {c}", c=in_channel))]
     vmax = _sym(*[m for _, m in branches], pre, pre_deployed)
-    tiles = [_tile(diverging(m, vmax), f"{name} branch, ch {channel}") for name, m in branches]
+    tiles = [_tile(diverging(m, vmax), words.say("{name} branch, ch {c}", name=words.say(name), c=channel))
+             for name, m in branches]
     row1 = _row(first + tiles)
     dmax = float(delta.max()) if delta.size else 0.0
     dtile = _tile(colorize(delta, "cividis", 0.0, dmax if dmax > 0 else 1.0), "|Δ| (float64)")
@@ -231,9 +237,9 @@ def centre_picture(centre: np.ndarray, groups: int, has_identity: bool, channel:
                       (0, 0, 0), max(1, cell // 6))
     pad = np.full((img.shape[0] + 40, max(img.shape[1], 300), 3), 255, np.uint8)
     pad[:img.shape[0], :img.shape[1]] = img
-    note = (f"{o} outputs × {i} inputs per group" + (f" (first {limit})" if centre.shape[0] > limit
-                                                       or centre.shape[1] > limit else "")
-            + ("; identity on [c, c mod C/g]" if has_identity else "; no identity branch"))
+    note = (words.say("{o} outputs × {i} inputs per group", o=o, i=i)
+            + (words.say(" (first {n})", n=limit) if max(centre.shape[:2]) > limit else "")
+            + words.say("; identity on [c, c mod C/g]" if has_identity else "; no identity branch"))
     _text(pad, _fit(note, pad.shape[1] - 8, 0.4), (4, img.shape[0] + 24), 0.4)
     return _row([pad, diverging_bar(pad.shape[0], vmax, label="centre tap")])
 
@@ -247,7 +253,7 @@ def stem_kernels_picture(stem: Any, source: str, per_row: int = 12) -> np.ndarra
     weight, _ = merge_block(stem, torch.float64)
     w = weight.detach().double().numpy()
     if w.shape[1] != 3:
-        return caption_bar("the stem does not read RGB directly", 360, 40)
+        return caption_bar(words.say("the stem does not read RGB directly"), 360, 40)
     n = w.shape[0]
     scale = 28
     rows = -(-n // per_row)
@@ -261,8 +267,8 @@ def stem_kernels_picture(stem: Any, source: str, per_row: int = 12) -> np.ndarra
         y0, x0 = gap + r * (3 * scale + gap), gap + q * (3 * scale + gap)
         img[y0:y0 + 3 * scale, x0:x0 + 3 * scale] = cv2.resize(rgb, (3 * scale, 3 * scale),
                                                                  interpolation=cv2.INTER_NEAREST)
-    title = ("RANDOM weights: these kernels are not learned" if source == "random"
-             else f"{source} weights: learned kernels")
+    title = (words.say("RANDOM weights: these kernels are not learned") if source == "random"
+             else words.say("{source} weights: learned kernels", source=source))
     return np.concatenate([caption_bar(title, img.shape[1], 26, 0.46), img], axis=0)
 
 
@@ -271,21 +277,22 @@ def placements_picture(paths: dict[str, Any], name: str) -> np.ndarray:
     affinely rescaled), next to what the conv branches add."""
     c = paths["channel"]
     tiles = []
-    for key, title in (("shortcut", f"shortcut x, ch {c}"), ("identity", f"identity branch BN(x), ch {c}"),
-                       ("convs", f"3×3 + 1×1 branches, ch {c}")):
+    for key, title in (("shortcut", words.say("shortcut x, ch {c}", c=c)),
+                       ("identity", words.say("identity branch BN(x), ch {c}", c=c)),
+                       ("convs", words.say("3×3 + 1×1 branches, ch {c}", c=c))):
         vmax = _sym(paths[key])
         tiles.append(_row([_tile(diverging(paths[key], vmax), title), diverging_bar(TILE + 22, vmax)], gap=2))
     text = np.full((TILE + 22, 360, 3), 255, np.uint8)
     corr = paths["correlation"]
-    lines = [f"block {name}, channel {c}",
+    mean = paths["correlation_abs_mean"]
+    lines = [words.say("block {name}, channel {c}", name=name, c=c),
              f"corr(x, BN(x)) = {corr:+.6f}",
              f"BN(x) = {paths['identity_scale']:.4g}·x + {paths['identity_bias']:.4g}",
-             f"|corr| over all channels: {paths['correlation_abs_mean']:.6f}" if paths["correlation_abs_mean"]
-             is not None else "",
-             f"identity's share of the branch sum: {paths['identity_share']:.1%}",
-             "on a shortcut or in a concatenation",
-             "x already reaches the output: the identity",
-             "branch is a second copy (RepConvN drops it)"]
+             words.say("|corr| over all channels: {m:.6f}", m=mean) if mean is not None else "",
+             words.say("identity's share of the branch sum: {s:.1%}", s=paths["identity_share"]),
+             words.say("on a shortcut or in a concatenation"),
+             words.say("x already reaches the output: the identity"),
+             words.say("branch is a second copy (RepConvN drops it)")]
     for i, t in enumerate(lines):
         _text(text, _fit(t, 352, 0.4), (6, 24 + 21 * i), 0.4)
     return _row(tiles + [text])
@@ -298,7 +305,7 @@ FLOOR = 1e-18  # where an exact 0 is drawn on the log axis
 
 
 def _hline_text(img: np.ndarray, text: str, x: int, y: int, scale: float = 0.38) -> None:
-    _text(img, _fit(text, img.shape[1] - x - 4, scale), (x, y), scale)
+    _text(img, _fit(words.say(text), img.shape[1] - x - 4, scale), (x, y), scale)
 
 
 def exactness_chart(rows: Sequence[tuple[str, float | None, float | None]], width: int = 860) -> np.ndarray:
@@ -335,8 +342,8 @@ def exactness_chart(rows: Sequence[tuple[str, float | None, float | None]], widt
     _text(img, "float32", (left + 20, 17), 0.36)
     cv2.rectangle(img, (left + 94, 6), (left + 106, 18), ORANGE, -1)
     _text(img, "float64", (left + 110, 17), 0.36)
-    _text(img, "dashed: 1e−10 and 1e−5", (left + 190, 17), 0.34)
-    _text(img, "max |training-time − deployed|", (left + span // 2 - 90, height - 6), 0.36)
+    _text(img, words.say("dashed: 1e−10 and 1e−5"), (left + 190, 17), 0.34)
+    _text(img, words.say("max |training-time − deployed|"), (left + span // 2 - 90, height - 6), 0.36)
     return img
 
 
@@ -356,7 +363,7 @@ def speed_chart(costs: Sequence[dict[str, Any]], width: int = 1020) -> np.ndarra
         vmax = max(max(v) for v in vals) if vals else 1.0
         vmax = vmax if vmax > 0 else 1.0
         base = height - bottom
-        _text(img, title, (x0, 34), 0.42)
+        _text(img, words.say(title), (x0, 34), 0.42)
         cv2.line(img, (x0, base), (x0 + plot_w, base), INK, 1)
         group = plot_w / max(1, len(costs))
         for i, (c, (a, b)) in enumerate(zip(costs, vals, strict=True)):
@@ -369,18 +376,74 @@ def speed_chart(costs: Sequence[dict[str, Any]], width: int = 1020) -> np.ndarra
                 _text(img, f"{v:.3g}", (bx, base - h - 4), 0.32)
             _text(img, _fit(c["arch"], int(group) - 4, 0.36), (gx, base + 18), 0.36)
             if a > 0:
-                _text(img, f"deployed ×{b / a:.2f}", (gx, base + 36), 0.34)
+                _text(img, words.say("deployed ×{r:.2f}", r=b / a), (gx, base + 36), 0.34)
     threads = costs[0]["threads"] if costs else 1
     size = costs[0]["size"] if costs else 0
     cv2.rectangle(img, (40, height + 6), (52, height + 18), VERMILLION, -1)
-    _text(img, "training-time", (56, height + 17), 0.36)
+    _text(img, words.say("training-time"), (56, height + 17), 0.36)
     cv2.rectangle(img, (170, height + 6), (182, height + 18), BLUE, -1)
-    _text(img, "deployed (one conv + ReLU per block)", (186, height + 17), 0.36)
-    _text(img, f"batch 1, {size}² px, {threads} torch thread(s), this CPU", (500, height + 17), 0.36)
+    _text(img, words.say("deployed (one conv + ReLU per block)"), (186, height + 17), 0.36)
+    setting = words.say("batch 1, {size}² px, {n} torch thread(s), this CPU", size=size, n=threads)
+    _text(img, setting, (500, height + 17), 0.36)
     for i, c in enumerate(costs):
         t, d = c["topology"]["train"], c["topology"]["deployed"]
-        line = (f"{c['arch']}: training-time {t['conv3x3']} 3×3 + {t['conv1x1']} 1×1 convs, {t['batchnorm']} "
-                f"BatchNorms, {t['branch_adds']} branch additions → deployed {d['conv3x3']} 3×3 + "
-                f"{d['conv1x1']} 1×1 convs, {d['batchnorm']} BatchNorms, {d['branch_adds']} additions")
+        line = words.say(_TOPOLOGY, arch=c["arch"], t3=t["conv3x3"], t1=t["conv1x1"], tb=t["batchnorm"],
+                         ta=t["branch_adds"], d3=d["conv3x3"], d1=d["conv1x1"], db=d["batchnorm"],
+                         da=d["branch_adds"])
         _text(img, _fit(line, width - 50, 0.36), (40, height + 40 + 22 * i), 0.36)
     return img
+
+
+_TOPOLOGY = ("{arch}: training-time {t3} 3×3 + {t1} 1×1 convs, {tb} BatchNorms, {ta} branch additions → "
+             "deployed {d3} 3×3 + {d1} 1×1 convs, {db} BatchNorms, {da} additions")
+
+#: the Chinese of the figures' texts (core.viz.words; the bundled font subset covers them)
+FIGURE_ZH = words.register({
+    "folded": "折叠后",
+    "shared": "共用刻度",
+    "input": "输入",
+    "centre tap": "中心抽头",
+    "network input": "网络输入",
+    "block input, ch {c}": "块的输入，通道 {c}",
+    "{name} branch, ch {c}": "{name}分支，通道 {c}",
+    "identity": "恒等",
+    "identity (Dirac)": "恒等（Dirac）",
+    "|Δ| (float64)": "|Δ|（float64）",
+    "Σ branches (train)": "各分支之和（训练时）",
+    "one merged 3×3 (deploy)": "合并后的一个 3×3（部署时）",
+    "folded, {n}×{n}": "折叠后，{n}×{n}",
+    "|Σ of the pieces − merge_branches| = {d:.1e}": "|各部分之和 − merge_branches| = {d:.1e}",
+    "(output {o} ← input {i}, groups {g})": "（输出 {o} ← 输入 {i}，分组 {g}）",
+    "Σ of the folded kernels": "折叠后各卷积核之和",
+    "merged": "合并后",
+    "{o} outputs × {i} inputs per group": "{o} 个输出 × 每组 {i} 个输入",
+    " (first {n})": "（前 {n} 个）",
+    "; identity on [c, c mod C/g]": "；恒等分支在 [c, c mod C/g]",
+    "; no identity branch": "；没有恒等分支",
+    "the stem does not read RGB directly": "stem 不直接读取 RGB",
+    "RANDOM weights: these kernels are not learned": "随机权重：这些卷积核不是学出来的",
+    "{source} weights: learned kernels": "{source} 权重：学到的卷积核",
+    "shortcut x, ch {c}": "捷径 x，通道 {c}",
+    "identity branch BN(x), ch {c}": "恒等分支 BN(x)，通道 {c}",
+    "3×3 + 1×1 branches, ch {c}": "3×3 + 1×1 分支，通道 {c}",
+    "block {name}, channel {c}": "块 {name}，通道 {c}",
+    "|corr| over all channels: {m:.6f}": "所有通道上的 |corr|：{m:.6f}",
+    "identity's share of the branch sum: {s:.1%}": "恒等分支在分支之和中的占比：{s:.1%}",
+    "on a shortcut or in a concatenation": "在捷径上或拼接里",
+    "x already reaches the output: the identity": "x 已经直接到达输出：恒等",
+    "branch is a second copy (RepConvN drops it)": "分支是第二份拷贝（RepConvN 去掉了它）",
+    "this block": "这个块",
+    "whole network (logits)": "整个网络（logits）",
+    "dashed: 1e−10 and 1e−5": "虚线：1e−10 和 1e−5",
+    "max |training-time − deployed|": "最大 |训练时 − 部署时|",
+    "latency (ms)": "延迟（毫秒）",
+    "peak activations (MB)": "激活峰值（MB）",
+    "parameters (M)": "参数量（百万）",
+    "deployed ×{r:.2f}": "部署时 ×{r:.2f}",
+    "training-time": "训练时",
+    "deployed (one conv + ReLU per block)": "部署时（每块一个卷积 + ReLU）",
+    "batch 1, {size}² px, {n} torch thread(s), this CPU":
+        "批大小 1，{size}² 像素，{n} 个 torch 线程，这台 CPU",
+    _TOPOLOGY: "{arch}：训练时 {t3} 个 3×3 + {t1} 个 1×1 卷积、{tb} 个 BatchNorm、{ta} 次分支相加 → "
+               "部署时 {d3} 个 3×3 + {d1} 个 1×1 卷积、{db} 个 BatchNorm、{da} 次相加",
+})
