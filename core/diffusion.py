@@ -24,7 +24,11 @@ from diffusers import DDIMScheduler, DDPMScheduler, SchedulerMixin
 from diffusers.utils.torch_utils import randn_tensor
 
 from core import zoo
-from core.imagen import dynamic_threshold  # noqa: F401 - the API names it here (Imagen's thresholding)
+from core.imagen import (  # noqa: F401 - the page's Imagen endpoints' checks
+    CASCADE_PARAMS,
+    IMAGEN_PARAMS,
+    dynamic_threshold,  # noqa: F401 - the API names it here (Imagen's thresholding)
+)
 from core.images import load_image
 from core.lesson import LessonResult, Param
 
@@ -203,7 +207,7 @@ def sdedit_start(num_inference_steps: int, strength: float) -> int:
 def denoise(unet: torch.nn.Module, scheduler: SchedulerMixin, *, num_inference_steps: int,
             generator: torch.Generator | None = None, init: Any = None, strength: float = 1.0,
             eta: float = 0.0, class_labels: Any = None, guidance_scale: float = 1.0,
-            null_class: int | None = None, batch_size: int = 1) -> Iterator[DenoiseStep]:
+            null_class: int | None = None, batch_size: int = 1, cond: Any = None) -> Iterator[DenoiseStep]:
     """Run the reverse process, yielding every step (see :class:`DenoiseStep`).
 
     The update rule is the scheduler's: a ``DDPMScheduler`` samples DDPM's ancestral steps, a
@@ -217,6 +221,11 @@ def denoise(unet: torch.nn.Module, scheduler: SchedulerMixin, *, num_inference_s
       ``strength`` share of the steps runs, from ``add_noise(init, t_start, ε)``.
     * ``class_labels`` for a class-conditional UNet; with ``guidance_scale != 1`` and ``null_class``,
       classifier-free guidance ε̃ = ε(x) + s · (ε(x, c) − ε(x)) where ε(x) is the null-class prediction.
+    * ``cond`` ``(B, C', H, W)``: extra input channels concatenated to x_t at every step (a cascade's
+      super-resolution model sees its upsampled low-resolution image this way, :mod:`core.cascade`);
+      the sample then has ``in_channels − C'`` channels. With a UNet whose ``class_embed_type`` is
+      ``"timestep"``, ``class_labels`` carries a level (the cascade's noise-augmentation timestep).
+    The same function samples the base model and the super-resolution model: no second sampler.
     """
     if num_inference_steps < 1:
         raise ValueError(f"num_inference_steps must be at least 1; got {num_inference_steps}.")
@@ -230,12 +239,17 @@ def denoise(unet: torch.nn.Module, scheduler: SchedulerMixin, *, num_inference_s
     timesteps = sched.timesteps
     device, dtype = unet.device, unet.dtype
     cfg = unet.config
+    if cond is not None:
+        cond = torch.as_tensor(cond).to(device=device, dtype=dtype)
+        cond = cond if cond.ndim == 4 else cond.unsqueeze(0)
+        batch_size = cond.shape[0]
+    channels = cfg.in_channels - (cond.shape[1] if cond is not None else 0)
     if init is None:
         if strength != 1.0:
             raise ValueError("strength below 1 needs an init image (SDEdit); generation starts at t = T.")
         size = cfg.sample_size
         hw = (size, size) if isinstance(size, int) else tuple(size)
-        sample = randn_tensor((batch_size, cfg.in_channels, *hw), generator=generator, device=device,
+        sample = randn_tensor((batch_size, channels, *hw), generator=generator, device=device,
                               dtype=dtype)
     else:
         x0 = torch.as_tensor(np.asarray(init) if not isinstance(init, torch.Tensor) else init)
@@ -248,7 +262,7 @@ def denoise(unet: torch.nn.Module, scheduler: SchedulerMixin, *, num_inference_s
     total = len(timesteps)
     for i, t in enumerate(timesteps):
         with torch.no_grad():
-            eps = _predict(unet, sample, t, labels, guidance_scale, null_class)
+            eps = _predict(unet, sample, t, labels, guidance_scale, null_class, cond)
             out = sched.step(eps, t, sample, generator=generator, **extra)
         yield DenoiseStep(i, total, int(t), sample.cpu().numpy(), out.prev_sample.cpu().numpy(),
                           out.pred_original_sample.cpu().numpy())
@@ -263,8 +277,10 @@ def _labels(class_labels: Any, batch: int, device: torch.device) -> torch.Tensor
 
 
 def _predict(unet: torch.nn.Module, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor | None,
-             guidance_scale: float, null_class: int | None) -> torch.Tensor:
+             guidance_scale: float, null_class: int | None, cond: torch.Tensor | None = None) -> torch.Tensor:
     """ε_θ(x_t, t[, c]); with guidance, one batched call for the null and the real class."""
+    if cond is not None:
+        x = torch.cat([x, cond], dim=1)
     if labels is None:
         return unet(x, t).sample
     if guidance_scale == 1.0 or null_class is None:

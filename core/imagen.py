@@ -18,7 +18,7 @@ thresholding sits inside it; tests hold it equal to diffusers' ``DDIMScheduler.s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,17 +27,57 @@ import torch
 from diffusers import DDIMScheduler, SchedulerMixin
 from diffusers.utils.torch_utils import randn_tensor
 
+from core.lesson import Param
+from core.zoo import SHAPE_CLASSES
+
 __all__ = [
+    "AUG_MAX",
+    "CASCADE_PARAMS",
+    "IMAGEN_PARAMS",
     "METHODS",
     "SweepResult",
     "ddim_step",
     "dynamic_threshold",
     "static_threshold",
+    "saturation",
     "sweep",
+    "sweep_stream",
     "threshold",
 ]
 
 METHODS = ("none", "static", "dynamic")
+#: The largest noise-augmentation level of the cascade's SR model (a timestep; ᾱ ≈ 0.52 there).
+AUG_MAX = 250
+
+#: Parameters of the guidance sweep (``/diffusion_imagen``) and of the cascade (``/diffusion_cascade``),
+#: run by :mod:`core.imagen_lesson`; the names are distinct from the diffusion lesson's own ``PARAMS``.
+IMAGEN_PARAMS: list[Param] = [
+    Param("shape", "choice", "circle", "Class",
+          "the ShapesWorld class every sample of the sweep is guided to",
+          choices=SHAPE_CLASSES),
+    Param("max_guidance", "float", 10.0, "Largest guidance scale w",
+          "the sweep runs w = 1, 2, 3, 5, 7, 10, 15, 20 up to this value", minimum=1.0, maximum=20.0,
+          step=0.5),
+    Param("percentile", "float", 99.5, "Dynamic threshold percentile p (%)",
+          "s = the p-th percentile of |x̂0| per sample (Imagen: 99.5)", minimum=50.0, maximum=100.0,
+          step=0.1),
+    Param("sweep_steps", "int", 25, "DDIM steps (sweep)", minimum=2, maximum=200, step=1),
+    Param("sweep_seed", "int", 0, "Seed (sweep)", minimum=0, maximum=2**31 - 1, step=1),
+]
+CASCADE_PARAMS: list[Param] = [
+    Param("base_class", "choice", "star", "Base class", "the class of the 32² base sample (ddpm-shapes)",
+          choices=("none", *SHAPE_CLASSES)),
+    Param("aug", "int", 50, "Noise augmentation level",
+          f"how far (a timestep, 0 … {AUG_MAX}) the low-resolution image is noised before the SR model "
+          "sees it",
+          minimum=0, maximum=AUG_MAX, step=5),
+    Param("sr_steps", "int", 20, "SR steps", "DDIM steps of the super-resolution model", minimum=1,
+          maximum=100, step=1),
+    Param("crop", "float", 0.5, "Photo crop",
+          "side of the centre crop of your photo, as a share of its short side",
+          minimum=0.1, maximum=1.0, step=0.05),
+    Param("cascade_seed", "int", 0, "Seed (cascade)", minimum=0, maximum=2**31 - 1, step=1),
+]
 
 
 def dynamic_threshold(x0: Any, ratio: float = 0.995, max_value: float = 1.0) -> torch.Tensor:
@@ -112,6 +152,16 @@ def sweep(unet: torch.nn.Module, scheduler: SchedulerMixin, *, label: int, null_
           scales: Sequence[float], methods: Sequence[str] = METHODS, steps: int = 25, seed: int = 0,
           ratio: float = 0.995, max_value: float = 1.0) -> SweepResult:
     """One DDIM run per (method, scale) from the same initial noise, batched into one UNet call a step."""
+    *_, last = sweep_stream(unet, scheduler, label=label, null_class=null_class, scales=scales,
+                            methods=methods, steps=steps, seed=seed, ratio=ratio, max_value=max_value)
+    return last
+
+
+def sweep_stream(unet: torch.nn.Module, scheduler: SchedulerMixin, *, label: int, null_class: int,
+                 scales: Sequence[float], methods: Sequence[str] = METHODS, steps: int = 25, seed: int = 0,
+                 ratio: float = 0.995, max_value: float = 1.0) -> Iterator[SweepResult]:
+    """:func:`sweep` step by step: after step k, a :class:`SweepResult` whose ``samples`` are the
+    current x_{t_k−1}, whose statistics hold steps 0 … k, and (last) whose ``saturated`` is set."""
     for m in methods:
         if m not in METHODS:
             raise ValueError(f"thresholding must be one of {', '.join(METHODS)}; got {m!r}.")
@@ -143,8 +193,16 @@ def sweep(unet: torch.nn.Module, scheduler: SchedulerMixin, *, label: int, null_
             p_abs[i, :, k] = torch.quantile(flat.abs().float(), ratio, dim=1).numpy()
             outs.append(x_prev)
         x = torch.cat(outs)
-    final = x.reshape(n_m, n_s, *x.shape[1:]).numpy()
-    unit = np.clip(final / 2 + 0.5, 0, 1)
-    saturated = ((unit <= 1 / 255) | (unit >= 254 / 255)).reshape(n_m, n_s, -1).mean(-1)
-    return SweepResult(tuple(methods), tuple(float(s) for s in scales), timesteps, final,
-                       {"beyond": beyond, "p_abs": p_abs}, saturated)
+        current = x.reshape(n_m, n_s, *x.shape[1:]).numpy()
+        stats = {"beyond": beyond[:, :, :k + 1].copy(), "p_abs": p_abs[:, :, :k + 1].copy()}
+        saturated = saturation(current) if k == len(timesteps) - 1 else None
+        yield SweepResult(tuple(methods), tuple(float(s) for s in scales), timesteps, current, stats,
+                          saturated)
+
+
+def saturation(samples: np.ndarray) -> np.ndarray:
+    """Share of each final image's values at the ends of the range (within 1/255) after the pipeline's
+    ``(x / 2 + 0.5).clamp(0, 1)``; ``samples`` ``(…, C, H, W)`` → ``(…)``."""
+    unit = np.clip(samples / 2 + 0.5, 0, 1)
+    flat = unit.reshape(*samples.shape[:-3], -1)
+    return ((flat <= 1 / 255) | (flat >= 254 / 255)).mean(-1)
