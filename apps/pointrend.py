@@ -17,7 +17,7 @@ import gradio as gr
 
 from apps import classroom, frame, i18n
 from core import pointrend
-from core.viz import to_png_bytes
+from core.viz import to_png_bytes, words
 
 P = {p.name: p for p in pointrend.PARAMS}
 WEIGHTS = [(label, value) for label, value in frame.WEIGHT_CHOICES if value in P["weights"].choices]
@@ -43,6 +43,11 @@ def _run(path: str | None, weights: str = "auto", size: int = 256, num_points: i
     return (*result.image_list(), summary, _table(summary)["data"], _status(summary),
             frame.save_figures(result, "pointrend"),
             gr.update(maximum=max(1, len(summary["steps"])), value=summary["shown_step"] or 1))
+
+
+def _redraw(path: str | None, *args: Any) -> tuple[Any, ...]:
+    """:func:`_run` again for the language switch, when a photo is there to redraw."""
+    return _run(path, *args) if path else tuple(gr.skip() for _ in range(10))
 
 
 def _status(summary: dict[str, Any], lang: str = "en") -> str:
@@ -100,8 +105,9 @@ def _step(path: str | None, weights: str, size: Any, num_points: Any, scene: Any
     if not path:
         return gr.skip(), gr.skip()
     image = frame.read_upload(path)
-    picture, caption = pointrend.step_view(image, int(step), weights=weights, size=int(size),
-                                           num_points=int(num_points), scene=int(scene))
+    with words.language(lang):  # the picture's own words in the page's language too
+        picture, caption = pointrend.step_view(image, int(step), weights=weights, size=int(size),
+                                               num_points=int(num_points), scene=int(scene))
     if lang == "zh":
         caption = _STEP_CAPTION.sub(r"第 \1/\2 步：\3×\4，\5 个点", caption).replace("No subdivision step",
                                                                                    "没有细分步")
@@ -231,13 +237,18 @@ def build() -> gr.Blocks:
         status_view = dict(fn=_status_in, inputs=[summary, lang], outputs=[status, table],
                            api_visibility="private", show_progress="hidden")
         frame.stale_on_edit(image, weights, size, num_points)
-        clicked = run.click(frame.guard(_run), run_inputs, run_outputs, api_name="pointrend",
+        # the figures' text follows the page's language: the radio is every run's last input
+        lesson = i18n.in_figures(frame.guard(_run))
+        clicked = run.click(lesson, [*run_inputs, lang], run_outputs, api_name="pointrend",
                             **frame.RAW_INPUTS)
         frame.fresh(clicked)
         clicked.then(**status_view).then(**step_view)
+        redrawn = lang.change(i18n.in_figures(frame.guard(_redraw)), [*run_inputs, lang], run_outputs,
+                              api_visibility="private", **frame.RAW_INPUTS)  # what is shown, redrawn
+        redrawn.then(**status_view)
         for trigger in (scene_btn.click, scene_no.submit):  # the button, or Enter in the number box
             loaded = trigger(frame.guard(_scene), scene_no, [image, scene], api_visibility="private")
-            loaded = loaded.then(frame.guard(_run), run_inputs, run_outputs, api_visibility="private")
+            loaded = loaded.then(lesson, [*run_inputs, lang], run_outputs, api_visibility="private")
             frame.fresh(loaded)
             loaded.then(**status_view).then(**step_view)
         # the step and the training-sampling controls re-draw their own picture at once (from the cached
@@ -245,9 +256,9 @@ def build() -> gr.Blocks:
         step.change(**step_view)
         sampling_inputs = [image, weights, size, num_points, scene, oversample, importance, train_points,
                            seed]
-        for control in (oversample, importance, train_points, seed):
-            control.change(frame.guard(_sampling), sampling_inputs, sampling, api_visibility="private",
-                           trigger_mode="always_last", show_progress="minimal")
+        for control in (oversample, importance, train_points, seed, lang):  # (a switch redraws it too)
+            control.change(i18n.in_figures(frame.guard(_sampling)), [*sampling_inputs, lang], sampling,
+                           api_visibility="private", trigger_mode="always_last", show_progress="minimal")
         i18n.on_language(_status_in, [summary], [status, table])
         i18n.on_language(frame.guard(_step), step_inputs, [step_img, step_caption])
     classroom.attach(demo, "pointrend")  # links, projector layout, predict-then-reveal, slide

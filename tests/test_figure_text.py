@@ -182,3 +182,20 @@ def test_the_repvgg_figures_carry_chinese_when_the_page_is_in_chinese(cat):
     assert np.array_equal(zh["branches"][:22, :pictures.TILE], title)
     assert np.array_equal(zh["branches"][22:22 + pictures.TILE, :pictures.TILE],
                           en["branches"][22:22 + pictures.TILE, :pictures.TILE])
+
+
+def test_the_pointrend_figures_carry_chinese_when_the_page_is_in_chinese(cat):
+    from core import pointrend
+    from core.viz import pointrend as pictures
+
+    en = pointrend.run(cat).images
+    with words.language("zh"):
+        zh = pointrend.run(cat).images
+        legend = pictures.legend(["circle", "square"], pictures.class_colors(3)[1:], 300)
+    for key in en:  # every figure has words (titles, legends), and they change
+        assert not np.array_equal(en[key], zh[key]), key
+    assert words.ZH["circle"] == "圆" and fonts.missing("圆正方形") == ""
+    # the legend of the comparison: the class names in Chinese, drawn in the subset (not the .notdef box)
+    english = pictures.legend(["circle", "square"], pictures.class_colors(3)[1:], 300)
+    assert legend.shape == english.shape and not np.array_equal(legend, english)
+    assert (legend < 100).any(axis=2).sum() > 60

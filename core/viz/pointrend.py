@@ -15,7 +15,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from core.viz.draw import PALETTE, add_colorbar, colorize
+from core.viz import words
+from core.viz.draw import PALETTE, add_colorbar, colorize, put_text, text_size
 from core.viz.palette import SKY, VERMILLION, YELLOW
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -64,8 +65,8 @@ def legend(names: Sequence[str], colors: Sequence[Sequence[int]], width: int, he
     """A white strip of colour swatches and names, wrapped onto several rows if needed."""
     rows: list[list[tuple[str, Sequence[int], int]]] = [[]]
     x = 8
-    for name, color in zip(names, colors, strict=True):
-        (tw, _), _ = cv2.getTextSize(name, FONT, scale, 1)
+    for name, color in zip([words.say(n) for n in names], colors, strict=True):
+        (tw, _), _ = text_size(name, scale)
         item = 24 + tw + 16
         if x + item > width and rows[-1]:
             rows.append([])
@@ -78,13 +79,13 @@ def legend(names: Sequence[str], colors: Sequence[Sequence[int]], width: int, he
         for name, color, x0 in row:
             cv2.rectangle(strip, (x0, y - 8), (x0 + 16, y + 8), tuple(int(c) for c in color), -1)
             cv2.rectangle(strip, (x0, y - 8), (x0 + 16, y + 8), (90, 90, 90), 1)
-            cv2.putText(strip, name, (x0 + 22, y + 6), FONT, scale, INK, 1, cv2.LINE_AA)
+            put_text(strip, name, (x0 + 22, y + 6), scale, INK)
     return strip
 
 
 def title_bar(text: str, width: int, height: int = 36, scale: float = 0.62) -> np.ndarray:
     bar = np.full((height, width, 3), 255, np.uint8)
-    cv2.putText(bar, text, (8, height - 12), FONT, scale, INK, 1, cv2.LINE_AA)
+    put_text(bar, words.say(text), (8, height - 12), scale, INK)
     return bar
 
 
@@ -204,7 +205,8 @@ def sampling_panel(image: np.ndarray, coarse_logits: torch.Tensor, padded_hw: tu
     body = dots(body, cov, COVERAGE_BLUE, r)
     n_pool, n_imp, n_cov = (int(sample.pool.shape[1]), int(sample.importance.shape[1]),
                             int(sample.coverage.shape[1]))
-    key = legend([f"k*N pool: {n_pool}", f"beta*N importance: {n_imp}", f"coverage: {n_cov}"],
+    key = legend([words.say("k*N pool: {n}", n=n_pool), words.say("beta*N importance: {n}", n=n_imp),
+                  words.say("coverage: {n}", n=n_cov)],
                  [POOL_GREY, IMPORTANCE_RED, COVERAGE_BLUE], disp[1])
     return _stack(body, key)
 
@@ -238,9 +240,12 @@ def step_panel(inf: Inference, index: int) -> np.ndarray:
         right = dots(right, cxy, CHANGED_YELLOW, r, ring=cells >= 4)
     n = step.num_points
     frac = 100.0 * n / (step.height * step.width)
-    left = _stack(title_bar(f"2x bilinear to {step.height}x{step.width} + {n} most uncertain ({frac:.3g}%)",
+    head = words.say("2x bilinear to {h}x{w} + {n} most uncertain ({frac:.3g}%)", h=step.height, w=step.width,
+                     n=n, frac=frac)
+    left = _stack(title_bar(head,
                             left.shape[1], scale=0.5), left)
-    right = _stack(title_bar(f"after the point head: {len(changed)} cells changed class", right.shape[1],
+    right = _stack(title_bar(words.say("after the point head: {n} cells changed class", n=len(changed)),
+                             right.shape[1],
                              scale=0.5), right)
     return _row([left, right])
 
@@ -265,7 +270,8 @@ def compare_panel(image: np.ndarray, coarse: np.ndarray, bilinear: np.ndarray, r
         head = title_bar(title, disp[1], 30, 0.6)
         if ious and key in ious:
             m = ious[key]
-            sub = title_bar(f"mIoU {m['miou']:.3f}  boundary {m['boundary_iou']:.3f}", disp[1], 26, 0.5)
+            sub = title_bar(words.say("mIoU {m:.3f}  boundary {b:.3f}", m=m["miou"], b=m["boundary_iou"]),
+                            disp[1], 26, 0.5)
             head = _stack(head, sub)
         elif ious:
             head = _stack(head, title_bar("", disp[1], 26))
@@ -273,3 +279,29 @@ def compare_panel(image: np.ndarray, coarse: np.ndarray, bilinear: np.ndarray, r
     row = _row(tiles)
     return _stack(row, legend(list(names), class_colors(k), row.shape[1]))
 
+
+
+#: the Chinese of the figures' texts (core.viz.words; the bundled font subset covers them)
+FIGURE_ZH = words.register({
+    "background": "背景",
+    "circle": "圆",
+    "square": "正方形",
+    "triangle": "三角形",
+    "pentagon": "五边形",
+    "hexagon": "六边形",
+    "star": "星形",
+    "ring": "圆环",
+    "cross": "十字",
+    "bright = the two best classes are close (uncertain)": "越亮 = 最好的两个类别越接近（不确定）",
+    "k*N pool: {n}": "k·N 候选池：{n}",
+    "beta*N importance: {n}": "β·N 重要点：{n}",
+    "coverage: {n}": "覆盖点：{n}",
+    "the output is the coarse size: nothing to subdivide": "输出就是粗糙尺寸：没有可细分的",
+    "2x bilinear to {h}x{w} + {n} most uncertain ({frac:.3g}%)":
+        "2 倍双线性放大到 {h}×{w}，加上最不确定的 {n} 个点（{frac:.3g}%）",
+    "after the point head: {n} cells changed class": "经过点头之后：{n} 个格子换了类别",
+    "coarse (nearest)": "粗糙（最近邻）",
+    "bilinear upsampling": "双线性上采样",
+    "ground truth": "真值",
+    "mIoU {m:.3f}  boundary {b:.3f}": "mIoU {m:.3f}  边界 {b:.3f}",
+})
