@@ -99,3 +99,23 @@ def test_upscale_uses_the_long_side():
     img = np.zeros((32, 64, 3), np.uint8)
     assert V.upscale(img, 256).shape == (128, 256, 3)  # ×4: the long side reaches 256, not 512
     assert V.upscale(np.zeros((300, 10, 3), np.uint8), 256).shape == (300, 10, 3)
+
+
+def test_schedule_figure_titles_give_the_values_at_t(monkeypatch):
+    """Each panel's title reads 't = t: value' with β_t, ᾱ_t and SNR_t of the chosen schedule at t itself."""
+    from matplotlib.axes import Axes
+
+    titles: list[str] = []
+    original = Axes.set_title
+
+    def record(ax, text, *args, **kwargs):
+        titles.append(text)
+        return original(ax, text, *args, **kwargs)
+
+    monkeypatch.setattr(Axes, "set_title", record)
+    V._schedule_figure.cache_clear()
+    V.schedule_figure("cosine", 300)
+    V._schedule_figure.cache_clear()
+    curves = D.schedule_curves("cosine")
+    values = [curves.beta[300], curves.alpha_bar[300], curves.snr[300]]
+    assert [t.rsplit("\n", 1)[1] for t in titles] == [f"t = 300: {v:.3g}" for v in values]

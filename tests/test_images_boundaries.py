@@ -23,7 +23,7 @@ def test_float_in_unit_range_including_exactly_one_is_scaled_by_255():
 
 
 def test_float_in_byte_range_including_exactly_255_is_kept():
-    assert _gray([0.0, 100.0, 254.6, 255.0], np.float32) == [0, 100, 255, 255]
+    assert _gray([10.0, 100.0, 254.6, 255.0], np.float32) == [10, 100, 255, 255]  # not stretched from 10
     assert _gray([-1.0, 0.0, 1.0, 3.0], np.float32) == [0, 64, 128, 255]  # any other range: stretched
 
 
