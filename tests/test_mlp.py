@@ -463,3 +463,56 @@ def test_browser_click_a_patch_reruns_with_it(app_url, cat_path):
             assert page.locator(".toast-body.error").count() == 0
         finally:
             browser.close()
+
+
+# --------------------------------------------------------------------------------------------- #
+# the embedded ShapesWorld ResMLP: trainer, weights, card, offline default
+
+
+def test_trainer_smoke(tmp_path):
+    from safetensors.torch import load_file
+
+    from core.train import TRAINERS, get_trainer
+
+    assert TRAINERS["resmlp-shapes"] == "core.train.mlp:train"
+    report = get_trainer("resmlp-shapes")("resmlp-shapes", steps=2, out=tmp_path, smoke=True)
+    net = ops.shapes_resmlp()
+    missing, unexpected = net.load_state_dict(load_file(str(report.weights)), strict=False)
+    assert not missing and not unexpected
+    card = report.card.read_text(encoding="utf-8")
+    assert "Locality of the cross-patch layers" in card and "distillation from `resnet-shapes`" in card
+    assert report.metrics["locality_3x3_uniform"] == pytest.approx(ops.locality_baseline((12, 12), 1))
+
+
+def test_embedded_resmlp_is_trained_its_card_is_honest_and_the_offline_page_uses_it(result):
+    import re
+
+    from safetensors import safe_open
+
+    from core import zoo
+    from core.train.classifiers import heldout_worlds
+
+    loaded = zoo.load_model("resmlp-shapes", "embedded")
+    world = heldout_worlds(96)["top1_heldout_scenes"]
+    x, y = world.batch(range(200), loaded.entry.mean, loaded.entry.std)
+    with torch.inference_mode():
+        accuracy = float((loaded.model(x).argmax(-1) == y).float().mean())
+    card = (zoo.WEIGHTS_DIR / "resmlp-shapes.md").read_text(encoding="utf-8")
+    with safe_open(str(zoo.WEIGHTS_DIR / "resmlp-shapes.safetensors"), "pt") as f:
+        meta = f.metadata()
+
+    def stated(name: str) -> float:
+        return float(re.search(rf"\| {name} \| ([\d.]+) \|", card).group(1))
+
+    assert stated("top1_heldout_scenes") == pytest.approx(float(meta["top1_heldout_scenes"]), abs=1e-3)
+    assert abs(stated("top1_heldout_scenes") - accuracy) <= 0.1  # 200 of the card's 1000 scenes
+    assert accuracy > 0.3  # chance is 1/8
+    # the locality the card states is the shipped weights' own
+    loc = ops.resmlp_locality(loaded.model)
+    early = sum(loc[1][:3]) / 3
+    assert stated("locality_3x3_early_blocks") == pytest.approx(early, abs=1e-3)
+    assert stated("locality_3x3_uniform") == pytest.approx(ops.locality_baseline((12, 12), 1), abs=1e-3)
+    s = result.summary  # offline, the page's ResMLP-12 is this model
+    assert s["models"]["resmlp"]["source"] == "embedded" and s["models"]["resmlp"]["arch"] == "resmlp-shapes"
+    assert s["models"]["resmlp"]["grid"] == [12, 12]
+    assert s["resmlp"]["locality_3x3"] == pytest.approx(loc[1], abs=1e-6)
