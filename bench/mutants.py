@@ -398,8 +398,8 @@ MUTANTS: list[Mutant] = [
     _m(
         "core/viz/assign.py",
         "vasg-strip",
-        'f"{len(dets.boxes)} detections, score >= {threshold:.2f}"',
-        'f"{len(dets.boxes)} detections, score >= {threshold:.1f}"',
+        'words.say("{n} detections, score >= {t:.2f}"',
+        'words.say("{n} detections, score >= {t:.1f}"',
         ASSIGN,
         "the detections strip rounds the threshold to one decimal",
     ),
