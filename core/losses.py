@@ -73,7 +73,7 @@ def distribution_focal_loss(logits: torch.Tensor, target: torch.Tensor) -> torch
     ``S = softmax(logits)``, ``i = ⌊y⌋``. At ``y = n`` exactly, ``⌊y⌋ + 1`` is past the last bin; the
     formula's weight on it is ``y − i = 0`` there, so ``i = n − 1`` is used instead, which gives the
     same value (all the weight on ``S_n``) without indexing bin ``n + 1``. (mmdetection avoids the case
-    by clamping targets to ``n − 0.01``.) Out-of-range targets are refused.
+    by clamping targets to ``n − 0.1``, ``bbox2distance``'s ``eps``.) Out-of-range targets are refused.
     """
     logits = torch.as_tensor(logits, dtype=torch.float32)
     y = torch.as_tensor(target, dtype=logits.dtype).reshape(-1)
@@ -109,7 +109,8 @@ def oks(gt: Any, pred: Any, area: float, sigmas: Sequence[float] = COCO_SIGMAS) 
     """COCO's object keypoint similarity over the keypoints with visibility > 0, as pycocotools computes it.
 
     ``area`` is the object's segment area (COCO's ``area`` field; its square root is the scale). With no
-    visible keypoint pycocotools compares against a box of twice the object's size instead; that case
+    visible keypoint pycocotools measures each predicted keypoint's distance to the GT box grown by its
+    width and height on every side (three times as wide and tall; its comment says "double"); that case
     needs the GT box, which this API does not take, so it is refused.
     """
     gt_a, _, _ = _keypoints(gt, pred, sigmas)

@@ -650,8 +650,9 @@ def _losses_easy_share(summary: Summary, params: Mapping[str, Any], rng: random.
     choices, index = _shuffled(rng, right, wrong)
     if len(choices) < 2:
         return None
-    why = (f"Each easy negative keeps (1 − p_t)^γ of its cross-entropy — at p = 0.01 and γ = {g:g} that is "
-           f"{0.01 ** g:.0e} — so thousands of them that carried {bce:.0%} of BCE's total carry {fl:.0%} of "
+    why = (f"Each easy negative keeps (1 − α)(1 − p_t)^γ of its cross-entropy — at p = 0.01, α = {a:g} and "
+           f"γ = {g:g} that is {(1 - a) * 0.01 ** g:.1e} — so thousands of them that carried {bce:.0%} of "
+           f"BCE's total carry {fl:.0%} of "
            "the focal loss's: the total goes back to the positives and the hard negatives.")
     return Question(
         "losses", "easy_share",

@@ -143,8 +143,9 @@ def init_from_yolox(net: YOLOXShapes, path: Path) -> int:
 def gfl_targets(gt: torch.Tensor, points: torch.Tensor, strides: torch.Tensor, reg_max: int) -> torch.Tensor:
     """Edge distances ``(N, 4)`` (left, top, right, bottom) in strides from anchor centres to GT boxes.
 
-    Clamped to ``[0, reg_max − 0.01]`` as mmdetection's GFL head does (``bbox2distance``): an anchor
-    SimOTA takes from the centre region may lie just outside its box (negative distance).
+    Clamped to ``[0, reg_max − 0.01]``, as mmdetection's GFL head clamps (``bbox2distance``, whose ``eps``
+    is 0.1 there: ``reg_max − 0.1``): an anchor SimOTA takes from the centre region may lie just outside
+    its box (negative distance).
     """
     s = strides[:, None]
     d = torch.cat([points - gt[:, :2], gt[:, 2:] - points], 1) / s
