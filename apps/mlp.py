@@ -114,11 +114,12 @@ def build() -> gr.Blocks:
     """The page as a fresh Blocks: the app renders it on its own route, a reload builds it anew."""
     with gr.Blocks(title="LensLab · MLP family") as demo:
         frame.header("The MLP family: mixing tokens without attention",
-                     "MLP-Mixer, ResMLP and gMLP mix patches with learned N×N layers, CycleMLP and AS-MLP "
-                     "with fixed shifts: click a patch and see who feeds it, next to a ViT's attention. "
+                     "ResMLP and gMLP mix patches with learned N×N layers, MLP-Mixer with a learned "
+                     "N → D_S → N MLP, CycleMLP and AS-MLP with fixed shifts: click a patch and see who "
+                     "feeds it, next to a ViT's attention. "
                      "Convolutions merged into an FC: the [RepMLP page](/repmlp).",
                      zh=("MLP 家族：不用注意力混合 token",
-                         "MLP-Mixer、ResMLP 和 gMLP 用学到的 N×N 层混合 patch，"
+                         "ResMLP 和 gMLP 用学到的 N×N 层混合 patch，MLP-Mixer 用学到的 N → D_S → N MLP，"
                          "CycleMLP 和 AS-MLP 用固定的平移：点击一个 patch，看看谁在为它提供输入，"
                          "并与 ViT 的注意力对比。把卷积合并进全连接层："
                          "见 [RepMLP 页面](/repmlp)。"),
@@ -147,7 +148,8 @@ def build() -> gr.Blocks:
                         P["cycle_kernel"], "Cycle FC 的伪卷积核",
                         "CycleMLP 阶梯式偏移的范围：1×k 与 k×1（官方代码：3）。")
                     shift_size = frame.param_slider(P["shift_size"], "AS-MLP 的平移大小",
-                                                    "通道分组，分别平移 −s…+s（论文：5）。")
+                                                    "s 组通道，分别读取 ⌊s/2⌋ … −⌊s/2⌋ 格之外"
+                                                    "（论文：5，即 +2 … −2）。")
                     dilation = frame.param_slider(
                         P["dilation"], "AS-MLP 的膨胀",
                         "每一步平移移动的格数（论文：1；2 或 3 让十字变宽并带空隙）。")

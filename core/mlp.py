@@ -64,7 +64,8 @@ PARAMS: list[Param] = [
           0.0, 1.0, 0.01),
     Param("cycle_kernel", "int", 3, "Cycle FC pseudo-kernel",
           "How far CycleMLP's stepped offsets reach: 1×k and k×1 (the official code: 3).", 1, 9, 2),
-    Param("shift_size", "int", 5, "AS-MLP shift size", "Groups of channels shifted by −s…+s (the paper: 5).",
+    Param("shift_size", "int", 5, "AS-MLP shift size",
+          "s groups of channels, read ⌊s/2⌋ … −⌊s/2⌋ cells away (the paper: 5, i.e. +2 … −2).",
           1, 9, 2),
     Param("dilation", "int", 1, "AS-MLP dilation", "Each shift step moves this many cells (the paper: 1; "
           "2 or 3 widen the cross with gaps).", 1, 4, 1),
