@@ -428,38 +428,46 @@ def test_endpoint_with_only_an_image(client, cat_path):
 
 
 @pytest.mark.browser
-def test_browser_click_a_patch_reruns_with_it(app_url, cat_path):
+def test_browser_click_a_patch_reruns_with_it(app_url, cat_path, tmp_path):
+    """In chromium: Run on the cat, then a click on the first figure's top-left photo moves the patch
+    sliders to the clicked point and re-runs (the figure changes), without an error."""
     from tests.test_browser import CHROMIUM_ARGS, require_chromium
 
     require_chromium()
     from playwright.sync_api import sync_playwright
+
+    from core.viz.attention_viz import GRID_TITLE
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=shutil.which("chromium"), headless=True,
                                      args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         try:
-            page.goto(f"{app_url}mlp", wait_until="networkidle")
-            page.locator("input[type=file]").first.set_input_files(str(cat_path))
-            page.get_by_role("button", name="Run").first.click()
+            page.goto(f"{app_url.rstrip('/')}/mlp", wait_until="domcontentloaded")
+            run = page.locator("button.lenslab-run").first
+            run.wait_for(state="visible", timeout=60_000)
+            photo = tmp_path / "mlp-cat.jpg"
+            shutil.copy(cat_path, photo)
+            page.locator("input[type=file]").first.set_input_files(str(photo))
+            page.locator(f"img[src*='{photo.name}']").first.wait_for(state="visible", timeout=30_000)
+            run.click()
             figure = page.locator(".lenslab-outputs img").first
-            figure.wait_for(state="visible", timeout=180_000)
-            page.wait_for_function("() => document.querySelectorAll('.lenslab-outputs img').length >= 5",
-                                   timeout=180_000)
+            page.wait_for_function("""() => [...document.querySelectorAll('.lenslab-outputs img')]
+                .filter(i => i.complete && i.naturalWidth > 0).length >= 5""", timeout=180_000)
+            assert page.locator(".toast-body.error").count() == 0
             first_src = figure.get_attribute("src")
+            figure.scroll_into_view_if_needed()
             box = figure.bounding_box()
             natural = figure.evaluate("i => [i.naturalWidth, i.naturalHeight]")
             sx, sy = box["width"] / natural[0], box["height"] / natural[1]
-            from core.viz.attention_viz import GRID_TITLE
-
-            # the top-left photo's patch at (x, y) = (0.25, 0.75) of the photo
+            # the top-left photo's point (0.25, 0.75)
             page.mouse.click(box["x"] + 0.25 * draw.SIDE * sx,
                              box["y"] + (GRID_TITLE + 0.75 * draw.SIDE) * sy)
             page.wait_for_function("s => document.querySelector('.lenslab-outputs img').src !== s",
                                    arg=first_src, timeout=180_000)
-            values = page.locator("input[type=number]").evaluate_all("els => els.map(e => e.value)")
-            assert any(abs(float(v) - 0.25) < 0.02 for v in values if v) and any(
-                abs(float(v) - 0.75) < 0.02 for v in values if v)
+            values = [float(v) for v in page.locator("input[type=number]").evaluate_all(
+                "els => els.map(e => e.value)") if v]
+            assert any(abs(v - 0.25) < 0.02 for v in values) and any(abs(v - 0.75) < 0.02 for v in values)
             assert page.locator(".toast-body.error").count() == 0
         finally:
             browser.close()

@@ -8,6 +8,7 @@ weights are still visible and labelled as such by the title.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -230,30 +231,46 @@ def cost_chart(costs: dict[str, Any], errors: dict[str, Any] | None = None) -> n
     return np.concatenate([chart, *strips], axis=0)
 
 
-def _draw_cost_chart(costs: dict[str, Any]) -> np.ndarray:
-    from core.viz.receptive import _plt, _to_array
+_CHART_LOCK = threading.Lock()
 
-    plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), dpi=100)
-    palette = ["#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]
-    for row, colour in zip(costs["rows"], palette, strict=False):
-        sizes = [c["size"] for c in row["costs"]]
-        style = "-" if not row["tied_to_tokens"] else "--"
-        for ax, key in zip(axes, ("params", "macs"), strict=True):
-            ax.plot(sizes, [c[key] for c in row["costs"]], style, marker="o", ms=3, color=colour,
-                    label=row["mixer"] + (" — a new layer per size" if row["tied_to_tokens"] else ""))
-    for ax, title in zip(axes, ("parameters of one token mixer", "multiply-accumulates of one token mixer"),
-                         strict=True):
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel(f"image side (px), stride {costs['patch']}")
-        ax.set_xticks(sizes, [str(v) for v in sizes])
-        ax.minorticks_off()
-        ax.set_title(title, fontsize=10)
-        ax.grid(True, which="both", alpha=0.25)
-    axes[1].legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    return _to_array(fig)
+
+def _draw_cost_chart(costs: dict[str, Any]) -> np.ndarray:
+    """The chart itself: a pyplot-free Figure and plain-text tick labels (matplotlib's mathtext parser,
+    which its default log-axis labels use, is not safe when two requests draw at once), under a lock."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullLocator
+
+    with _CHART_LOCK:
+        fig = Figure(figsize=(11, 3.8), dpi=100)
+        canvas = FigureCanvasAgg(fig)
+        axes = fig.subplots(1, 2)
+        palette = ["#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]
+        sizes: list[int] = []
+        for row, colour in zip(costs["rows"], palette, strict=False):
+            sizes = [c["size"] for c in row["costs"]]
+            style = "-" if not row["tied_to_tokens"] else "--"
+            for ax, key in zip(axes, ("params", "macs"), strict=True):
+                ax.plot(sizes, [c[key] for c in row["costs"]], style, marker="o", ms=3, color=colour,
+                        label=row["mixer"] + (" — a new layer per size" if row["tied_to_tokens"] else ""))
+        plain = FuncFormatter(lambda v, _: f"{v:.0e}".replace("e+0", "e").replace("e+", "e"))
+        titles = ("parameters of one token mixer", "multiply-accumulates of one token mixer")
+        for ax, title in zip(axes, titles, strict=True):
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.xaxis.set_major_locator(FixedLocator(sizes))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}"))
+            ax.xaxis.set_minor_locator(NullLocator())
+            ax.yaxis.set_major_locator(LogLocator(base=10))
+            ax.yaxis.set_major_formatter(plain)
+            ax.yaxis.set_minor_locator(NullLocator())
+            ax.set_xlabel(f"image side (px), stride {costs['patch']}")
+            ax.set_title(title, fontsize=10)
+            ax.grid(True, alpha=0.25)
+        axes[1].legend(fontsize=7, loc="upper left")
+        fig.tight_layout()
+        canvas.draw()
+        return np.ascontiguousarray(np.asarray(canvas.buffer_rgba())[..., :3])
 
 
 def title_strip(text: str, width: int) -> np.ndarray:
