@@ -71,7 +71,7 @@ PAGES: tuple[Page, ...] = (
     Page("repvgg", "Re-parameterisation (RepVGG)", "apps.repvgg",
          "How RepVGG, MobileOne and YOLOv6/v7 train with 3×3, 1×1 and identity branches and deploy one "
          "3×3 conv that computes exactly the same — the merge taken apart on your photo.", family="CNNs"),
-    Page("mlp", "MLP family (Mixer, ResMLP, gMLP, CycleMLP, AS-MLP)", "apps.mlp",
+    Page("mlp", "MLP family", "apps.mlp",
          "How MLPs mix tokens without attention: click a patch and see who feeds it in ResMLP, gMLP and "
          "MLP-Mixer next to a ViT's attention; CycleMLP's and AS-MLP's fixed shifts channel by channel; why "
          "the first ones are tied to one image size.", family="MLPs"),
