@@ -6,6 +6,7 @@ embedded models are parsed from the model cards, so a retrained model cannot lea
 from __future__ import annotations
 
 import inspect
+import math
 import re
 from pathlib import Path
 
@@ -15,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TEXT = ROOT / "core" / "text"
 CARDS = ROOT / "assets" / "weights"
 #: the texts the review owns (receptive, roi and later lessons have their own authors)
-REVIEWED = ("attention", "swin", "repmlp", "pointrend", "simota", "diffusion", "compare", "losses")
+REVIEWED = ("attention", "swin", "repmlp", "pointrend", "simota", "diffusion", "compare", "losses", "mlp")
 CJK = "\u3400-\u4dbf\u4e00-\u9fff"
 
 
@@ -276,3 +277,153 @@ def test_convnext_roadmap_has_every_step_of_the_paper():
         t = text("compare", lang)
         assert all(s in t for s in steps), lang
         assert "28,589,128" in t and "4.47 G" in t
+
+
+# --------------------------------------------------------------------------------------------- #
+# Detection losses (focal loss, GFL, OKS)
+
+
+def test_mmdetection_clamps_dfl_targets_to_reg_max_minus_a_tenth():
+    """mmdetection's bbox2distance / DistancePointBBoxCoder.encode default ``eps=0.1``; the texts once
+    said 0.01 (LensLab's own trainer's value)."""
+    from core import losses
+
+    assert "n − 0.1``" in losses.distribution_focal_loss.__doc__
+    assert "n − 0.01``" not in losses.distribution_focal_loss.__doc__
+    for lang in ("en", "zh"):
+        t = text("losses", lang)
+        assert "mmdetection" in t and "$n - 0.1$" in t and "bbox2distance" in t
+        assert not re.search(r"mmdetection[^$]*\$n - 0\.01\$", t.split("$n - 0.1$")[0])
+
+
+def test_tolerance_circles_are_stated_in_units_of_the_scale_not_a_few_pixels():
+    from core.losses import COCO_KEYPOINTS, COCO_SIGMAS
+    from core.losses_lesson import DEFAULT_AREA_FRACTION, tolerance_radius
+
+    nose, hip = COCO_SIGMAS[COCO_KEYPOINTS.index("nose")], COCO_SIGMAS[COCO_KEYPOINTS.index("left_hip")]
+    assert round(float(tolerance_radius(nose, 1.0)), 2) == 0.06
+    assert round(float(tolerance_radius(hip, 1.0)), 2) == 0.25
+    area = DEFAULT_AREA_FRACTION * 512 * 512  # the default photo, astronaut.jpg, is 512 × 512
+    scale = math.sqrt(area)
+    r_nose, r_hip = float(tolerance_radius(nose, area)), float(tolerance_radius(hip, area))
+    assert (round(scale), round(r_nose), round(r_hip)) == (316, 19, 80)
+    for lang, px in (("en", " px"), ("zh", " 像素")):
+        t = text("losses", lang)
+        assert "0.06\\,s" in t and "0.25\\,s" in t and "s \\approx 316" in t
+        assert f"19{px}" in t and f"80{px}" in t
+    assert "within a few pixels" not in text("losses", "en")
+    assert "几个像素之内" not in text("losses", "zh")
+
+
+def test_qfl_is_zero_at_its_minimum_and_the_text_does_not_call_it_positive():
+    import torch
+
+    from core.losses import quality_focal_loss
+
+    y = torch.tensor([0.0, 0.3, 0.75, 1.0])
+    sigma = y.clamp(1e-6, 1 - 1e-6)
+    assert torch.allclose(quality_focal_loss(torch.logit(sigma), y), torch.zeros(4), atol=1e-6)
+    assert "It is positive and smallest" not in text("losses", "en")
+    assert "它是正数" not in text("losses", "zh")
+    assert "0 exactly at $\\sigma = y$" in text("losses", "en")
+
+
+def test_the_easy_negatives_factor_includes_alpha_in_text_and_classroom_answer():
+    import random
+
+    from core import quiz
+
+    summary = {"focal": {"alpha": 0.25, "gamma": 2.0, "easy_threshold": 0.1,
+                         "total": {"BCE": {"easy negatives": 0.6}, "FL": {"easy negatives": 0.02}}}}
+    q = quiz._losses_easy_share(summary, {}, random.Random(0))
+    assert "(1 − α)(1 − p_t)^γ" in q.why and f"{0.75 * 0.01 ** 2:.1e}" in q.why
+    assert "\\alpha_t = 0.75" in text("losses", "en") and "\\alpha_t = 0.75" in text("losses", "zh")
+    assert "keeps $(0.01)^2 = 10^{-4}$ of its BCE at $\\gamma = 2$; a" not in text("losses", "en")
+
+
+def test_pycocotools_no_visible_keypoint_box_is_three_times_the_gt_box():
+    """What core.losses.oks says about the case it refuses, read against pycocotools itself: with no
+    visible GT keypoint, a predicted keypoint anywhere inside the GT box grown by its width and height on
+    every side costs nothing (so a prediction just inside x0 − w scores 1, just outside less)."""
+    import numpy as np
+    from pycocotools.cocoeval import COCOeval
+
+    from core import losses
+
+    doc = losses.oks.__doc__
+    assert "twice the object's size" not in doc and "three times as wide and tall" in doc
+
+    def computed(x: float) -> float:
+        ev = COCOeval(iouType="keypoints")
+        bbox = [100.0, 100.0, 50.0, 80.0]
+        ev._gts = {(1, 1): [{"keypoints": [0, 0, 0] * 17, "bbox": bbox, "area": 4000.0}]}
+        ev._dts = {(1, 1): [{"keypoints": [x, 150.0, 1] * 17, "score": 1.0}]}
+        return float(np.asarray(ev.computeOks(1, 1))[0, 0])
+
+    assert computed(100.0 - 50.0 + 0.5) == pytest.approx(1.0)  # inside the grown box
+    assert computed(100.0 + 2 * 50.0 - 0.5) == pytest.approx(1.0)
+    assert computed(100.0 - 50.0 - 20.0) < 0.99  # outside it
+
+
+def test_losses_errata_attribute_what_the_notes_took_from_papers_and_code():
+    en, zh = text("losses", "en"), text("losses", "zh")
+    for t in (en, zh):
+        assert "edgeai-yolov5" in t  # the YOLO-pose loss the notes quote is the authors' code
+        assert "a surrogate L1 loss" in t  # the L1 sentence is the YOLO-pose paper's own
+        assert "48.2" in t and "10 FPS" in t  # 10 FPS is GFL's best model, not the R-101 45.0 AP one
+        assert "43.5" in t  # SAPD, named with ATSS in the paper's abstract
+        assert "\\{0, 1\\}" in t  # focal loss supports only the two labels
+    assert "(at 10 FPS, ahead of" not in en and "（10 FPS，高于" not in zh
+    # dropped: the YOLOv6 report's focal-loss sentence is the RetinaNet paper's framing, and the
+    # paper's "infinitely close" is true of a softmax, which never reaches the minimiser
+    assert "Focal loss addresses the imbalance between positive and negative samples" not in en
+    assert "approaches the true value infinitely" not in en
+    assert "infinitely" in en and "无限接近" in zh
+
+
+# --------------------------------------------------------------------------------------------- #
+# MLP family
+
+
+def test_as_mlp_shift_size_help_gives_the_real_range():
+    from core import mlp
+    from core.mlp_ops import axial_offsets
+
+    help_text = {p.name: p.help for p in mlp.PARAMS}["shift_size"]
+    assert "−s…+s" not in help_text and "⌊s/2⌋" in help_text and "+2 … −2" in help_text
+    page = (ROOT / "apps" / "mlp.py").read_text(encoding="utf-8")
+    assert "−s…+s" not in page and "+2 … −2" in page
+    steps = axial_offsets(10, 5, 3)[:, 1].tolist()  # along the width: 5 groups of 2 channels
+    assert steps == [2, 2, 1, 1, 0, 0, -1, -1, -2, -2]
+    for lang in ("en", "zh"):
+        assert "+2 … −2" in text("mlp", lang)
+
+
+def test_the_page_header_does_not_call_the_mixers_token_mlp_an_n_by_n_layer():
+    page = (ROOT / "apps" / "mlp.py").read_text(encoding="utf-8")
+    assert "MLP-Mixer, ResMLP and gMLP mix patches with learned N×N layers" not in page
+    assert "MLP-Mixer、ResMLP 和 gMLP 用学到的 N×N 层" not in page
+    assert page.count("N → D_S → N") == 2
+
+
+def test_resmlp_cross_patch_layer_has_a_bias_in_the_formula():
+    from timm.models.mlp_mixer import ResBlock
+
+    block = ResBlock(dim=8, seq_len=4)
+    assert block.linear_tokens.bias is not None and block.linear_tokens.weight.shape == (4, 4)
+    for lang in ("en", "zh"):
+        assert "A\\,\\mathrm{Aff}(x) + b\\big)" in text("mlp", lang)
+
+
+def test_the_resolution_sentence_names_the_sizes_figure_five_prints():
+    from core.mlp import COST_PATCH, COST_SIZES
+
+    assert (448 // COST_PATCH) ** 2 == 784 and COST_SIZES[-1] == 1024
+    en, zh = text("mlp", "en"), text("mlp", "zh")
+    assert "784 tokens" in en and "1024-px" in en and "patch" in en
+    assert "784 个 token" in zh and "1024 像素" in zh
+    assert "a 448-px image and the token layer fails" not in en.replace("\n", " ")
+
+
+def test_mlp_errata_say_the_notes_call_as_mlps_list_grouped():
+    assert "成组" in text("mlp", "en") and "成组" in text("mlp", "zh")
