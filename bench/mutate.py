@@ -134,6 +134,11 @@ def markdown(outcomes: list[Outcome], source: str, commit: str, total_s: float) 
         per_module[o.mutant.module][1] += 1
         per_module[o.mutant.module][0] += o.result in ("caught", "timeout")
     score = 100.0 * caught / max(len(run), 1)
+    carried = sorted({o.measured_at for o in run if o.measured_at and o.measured_at != commit})
+    n_carried = sum(bool(o.measured_at and o.measured_at != commit) for o in run)
+    note = (f" {n_carried} caught mutants were carried over from the full pass at `{', '.join(carried)}` "
+            "(tests were only added since, and an added test cannot un-catch a mutant); the others ran at "
+            "this commit." if carried else "")
     lines = [
         "# Mutation pass over the lesson code",
         "",
@@ -141,8 +146,8 @@ def markdown(outcomes: list[Outcome], source: str, commit: str, total_s: float) 
         "`bench/mutants.py`). Each mutant is one small bug applied to a temporary copy of the repository; "
         f'its module\'s tests run with `-x -q -m "{MARKERS}"`. Caught = the tests fail.',
         "",
-        f"Source: `{source}` at `{commit}`; {len(run)} mutants run in {total_s / 60:.1f} min, "
-        f"{sum(o.result == 'equivalent' for o in outcomes)} listed as equivalent.",
+        f"Source: `{source}` at `{commit}`; {len(run)} mutants, this pass took {total_s / 60:.1f} min, "
+        f"{sum(o.result == 'equivalent' for o in outcomes)} listed as equivalent.{note}",
         "",
         f"**Score: {caught} / {len(run)} caught ({score:.1f} %).**",
         "",
@@ -205,10 +210,25 @@ def main(argv: list[str] | None = None) -> int:
         "(only a 'caught' can be kept: tests that were only added cannot un-catch a mutant)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy (its path is printed)")
+    parser.add_argument("--report-only", default=None, metavar="JSON",
+                        help="rewrite --out from a JSON record of a pass (no test is run)")
     args = parser.parse_args(argv)
     # a kill (SIGTERM) unwinds like Ctrl-C: the running pytest is stopped and the temporary copy removed
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
+    if args.report_only:
+        by_ident = {m.ident: m for m in MUTANTS}
+        rows = json.loads(Path(args.report_only).read_text())
+        def depth(c: str) -> int:  # the newest commit of the record is the pass's own
+            return int(subprocess.run(["git", "rev-list", "--count", c], cwd=ROOT, capture_output=True,
+                                      text=True).stdout.strip() or 0)
+
+        head = max({r["commit"] for r in rows}, key=depth)
+        outcomes = [Outcome(by_ident[r["ident"]], r["result"], r["seconds"], r["detail"],
+                            "" if r["commit"] == head else r["commit"])
+                    for r in rows if r["ident"] in by_ident]
+        Path(args.out or "docs/mutation.md").write_text(markdown(outcomes, "HEAD", head, 0.0))
+        return 0
     mutants = [m for m in MUTANTS if not args.only or any(w in m.ident or w in m.module for w in args.only)]
     previous = {}
     if args.previous:
