@@ -328,6 +328,39 @@ def test_qfl_is_zero_at_its_minimum_and_the_text_does_not_call_it_positive():
     assert "0 exactly at $\\sigma = y$" in text("losses", "en")
 
 
+def test_edge_distributions_numbers_are_what_the_embedded_detector_gives():
+    """The text once said a clear edge comes out sharp (almost all mass on two bins); the embedded
+    gfl-shapes does not: its numbers on the four example scenes, at blur 0 and σ = 4, are recomputed."""
+    import numpy as np
+    import torch
+
+    from core import losses_lesson
+
+    torch.set_num_threads(1)
+    scenes = sorted((ROOT / "assets" / "images" / "shapesworld").glob("*.png"))
+    assert len(scenes) == 4
+    measured = {}
+    for blur in (0.0, 4.0):
+        two, bits, peaked = [], [], 0
+        for scene in scenes:
+            edges = losses_lesson.run(str(scene), weights="embedded", blur=blur).summary["dfl"]["edges"]
+            for e in edges:
+                pk = np.asarray(e["probabilities"])
+                two.append(float(max(pk[i] + pk[i + 1] for i in range(len(pk) - 1))))
+                bits.append(e["entropy_bits"])
+                peaked += e["shape"] == "two-peaked"
+        assert len(two) == 16
+        measured[blur] = (f"{np.mean(two):.0%}".replace("%", " %"), f"{np.mean(bits):.1f}", peaked)
+    (sharp_mass, sharp_bits, sharp_peaks), (blur_mass, blur_bits, blur_peaks) = measured[0.0], measured[4.0]
+    en, zh = text("losses", "en"), text("losses", "zh")
+    assert f"on average {sharp_mass} of their" in en
+    assert f"({sharp_bits} bits of entropy), and {sharp_peaks}" in en
+    assert f"σ = 4 px, {blur_mass} ({blur_bits} bits) and {blur_peaks} two-peaked" in en.replace("\n", " ")
+    assert f"平均把 {sharp_mass} 的质量" in zh and f"熵 {sharp_bits} 比特），其中 {sharp_peaks} 条" in zh
+    assert f"σ = 4 像素时为 {blur_mass}（{blur_bits} 比特），{blur_peaks} 条双峰" in zh
+    assert "almost all mass on two neighbouring bins), while" not in en
+
+
 def test_the_easy_negatives_factor_includes_alpha_in_text_and_classroom_answer():
     import random
 
