@@ -6,6 +6,7 @@ folder once, at import: the suite's own process is offline for good. Prints one 
 ``python -m tests._hub_scenario pages IMAGE``: every hub-backed lesson's default call (``run(image)``).
 ``python -m tests._hub_scenario fault IMAGE``: ``auto`` and ``hub`` against a broken hub, then a lesson.
 ``python -m tests._hub_scenario prefetch IMAGE``: the background download at start, and a visitor.
+``python -m tests._hub_scenario mlp IMAGE``: the MLP page's default call when the hub serves ResMLP-12.
 """
 
 from __future__ import annotations
@@ -93,10 +94,27 @@ def prefetch(image) -> dict:
             "after": {"source": after.source, "note": after.note}}
 
 
+def mlp(image) -> dict:
+    """``/mlp`` with only an image while the hub serves ResMLP-12, gMLP-S, Mixer-B/16 and ViT-S: the page's
+    ResMLP is the hub's (not the embedded stand-in), and the row it shows is that model's."""
+    from core import mlp as lesson
+    from core import zoo
+
+    result, error, seconds = _time(lambda: lesson.run(image))
+    if result is None:
+        return {"error": error, "s": seconds}
+    s = result.summary
+    res = zoo.load_model("resmlp-12-mlp", "auto").model
+    row = res.blocks[0].linear_tokens.weight[s["patch"]["resmlp"]["index"]].double().tolist()
+    return {"error": None, "s": seconds, "sources": {k: v["source"] for k, v in s["models"].items()},
+            "arch": s["models"]["resmlp"]["arch"], "grid": s["models"]["resmlp"]["grid"],
+            "row_matches": row == list(s["resmlp"]["row"])}
+
+
 if __name__ == "__main__":
     torch.set_num_threads(1)
     from core.images import load_image
 
     scenario, path = sys.argv[1], sys.argv[2]
-    scenarios = {"pages": pages, "fault": fault, "prefetch": prefetch, "first_call": first_call}
+    scenarios = {"pages": pages, "fault": fault, "prefetch": prefetch, "first_call": first_call, "mlp": mlp}
     print(json.dumps(scenarios[scenario](load_image(path))))

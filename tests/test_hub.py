@@ -36,6 +36,11 @@ TIMM_REPOS = {  # hub repo -> (timm architecture, kwargs)
     "timm/convnext_tiny.fb_in1k": "convnext_tiny",
 }
 DDPM_REPO = "google/ddpm-cifar10-32"
+MLP_REPOS = {  # the MLP page's networks besides ViT-S
+    "timm/resmlp_12_224.fb_in1k": "resmlp_12_224",
+    "timm/gmlp_s16_224.ra3_in1k": "gmlp_s16_224",
+    "timm/mixer_b16_224.goog_in21k_ft_in1k": "mixer_b16_224",
+}
 
 
 def _make_repos(root: Path) -> None:
@@ -46,7 +51,7 @@ def _make_repos(root: Path) -> None:
     from core.models.diffusers_models import DDPM_CIFAR10_CONFIG
 
     torch.manual_seed(0)
-    for repo, arch in TIMM_REPOS.items():
+    for repo, arch in {**TIMM_REPOS, **MLP_REPOS}.items():
         model = timm.create_model(arch).half()  # half precision: half the bytes to serve; timm casts back
         save_for_hf(model, str(root / repo), safe_serialization=True)
     unet = UNet2DModel(**DDPM_CIFAR10_CONFIG).half()
@@ -90,6 +95,17 @@ def test_every_default_lesson_call_goes_to_the_hub(server, tmp_path, cat_path):
     for name in ("unet/diffusion_pytorch_model.safetensors", "scheduler/scheduler_config.json"):
         # diffusers asks by commit hash once it knows it
         assert any(p.startswith(f"/{DDPM_REPO}/resolve/") and p.endswith(name) for p in downloaded), name
+
+
+def test_the_mlp_page_default_goes_to_the_hubs_resmlp(server, tmp_path, cat_path):
+    out = _scenario("mlp", server, tmp_path / "hf", cat_path)
+    assert out["error"] is None, out["error"]
+    assert out["sources"]["resmlp"] == "hub" and out["arch"] == "resmlp_12_224" and out["grid"] == [14, 14]
+    assert set(out["sources"].values()) == {"hub"}, out["sources"]  # ViT-S, gMLP-S and Mixer-B/16 too
+    assert out["row_matches"]
+    downloaded = {path for method, path in server.requests if method == "GET"}
+    for repo in MLP_REPOS:
+        assert f"/{repo}/resolve/main/model.safetensors" in downloaded
 
 
 @pytest.mark.parametrize("fault, reason", [
