@@ -460,3 +460,11 @@ def test_the_resolution_sentence_names_the_sizes_figure_five_prints():
 
 def test_mlp_errata_say_the_notes_call_as_mlps_list_grouped():
     assert "成组" in text("mlp", "en") and "成组" in text("mlp", "zh")
+
+
+def test_the_pure_fc_weight_count_is_rounded_not_truncated():
+    n = 3 * 112**2 * 32 * 56**2
+    assert n == 3_776_446_464
+    for lang in ("en", "zh"):
+        assert f"\\approx {n / 1e9:.2f}\\cdot10^9" in text("mlp", lang)
+
