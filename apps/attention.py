@@ -16,6 +16,7 @@ import gradio as gr
 
 from apps import classroom, frame, i18n
 from core import attention, zoo
+from core.viz import words
 from core.viz.attention_viz import grid_click, grid_figure
 
 FIGURES = 2  # the ViT grid (four maps) and the Swin figure (pair + window rows)
@@ -28,12 +29,15 @@ Titles = tuple[str, str]
 def _panel_titles(summary: dict[str, Any]) -> tuple[Titles, Titles, Titles]:
     """Panel titles: (one head, mean of heads), (rollout, clicked patch), (with, without the Swin mask)."""
     cap, swin, roll = summary["captions"], summary["swin"], summary["rollout"]
-    shift = f"shift {swin['shift']}" if swin["shift"] else "no shift"
-    where = f"stage {swin['stage']}, block {swin['block']} ({shift})"
-    rollout = f"rollout · head {roll['fusion']}, discard {roll['discard_ratio']:.2f}"
+    say = words.say  # drawn into the figures: in the page's language (the captions already are)
+    shift = say("shift {shift}", shift=swin["shift"]) if swin["shift"] else say("no shift")
+    where = say("stage {stage}, block {block} ({shift})", stage=swin["stage"], block=swin["block"],
+                shift=shift)
+    rollout = say("rollout · head {fusion}, discard {ratio:.2f}", fusion=roll["fusion"],
+                  ratio=roll["discard_ratio"])
     return ((cap["cls_attention"], cap["head_mean"].split(" · ")[-1]),
             (rollout, cap["patch_attention"]),
-            (f"with the mask · {where}", "without the mask: other regions leak in"))
+            (say("with the mask · {where}", where=where), say("without the mask: other regions leak in")))
 
 
 def _figures(result) -> tuple:
@@ -77,6 +81,11 @@ HEAD_COLUMNS_ZH = ("#", "CLS 熵（比特）", "≈ 关注的 token 数", "最�
 def _extras(summary: dict[str, Any] | None, model, weights, swin_model, swin_weights, path=None, lang="en"):
     if not summary:
         return tuple(gr.skip() for _ in range(7 + FIGURES))
+    with words.language(lang):  # the figures' labels and the entropy chart in the page's language
+        return _extras_in(summary, model, weights, swin_model, swin_weights, path, lang)
+
+
+def _extras_in(summary: dict[str, Any], model, weights, swin_model, swin_weights, path, lang):
     loaded = [zoo.load_model(model, weights), zoo.load_model(swin_model, swin_weights)]
     random = any(item.source == "random" for item in loaded)
     status = gr.update(value=frame.weights_status(loaded, lang), elem_classes=frame.status_class(random))
@@ -222,10 +231,14 @@ def build() -> gr.Blocks:
             frame.fresh(event)
             return event.then(**extras).then(**sheet)
 
-        refresh(run.click(frame.guard(_run), inputs, outputs, api_name="attention", **frame.RAW_INPUTS))
-        rerun = dict(fn=frame.guard(_maybe_run), inputs=inputs, outputs=outputs, api_visibility="private",
-                     trigger_mode="always_last", show_progress="minimal", **frame.RAW_INPUTS)
+        # the figures' text follows the page's language: the radio is every run's last input
+        refresh(run.click(i18n.in_figures(frame.guard(_run)), [*inputs, lang], outputs, api_name="attention",
+                          **frame.RAW_INPUTS))
+        rerun = dict(fn=i18n.in_figures(frame.guard(_maybe_run)), inputs=[*inputs, lang], outputs=outputs,
+                     api_visibility="private", trigger_mode="always_last", show_progress="minimal",
+                     **frame.RAW_INPUTS)
         refresh(image.change(**rerun))
+        refresh(lang.change(**rerun))  # a language switch redraws what is shown
         for control in (layer, head, discard, qx, qy, swin_block, swin_head):
             refresh(control.release(**rerun))
         for control in (fusion, smooth):

@@ -34,9 +34,40 @@ from core import swin as swin_lib
 from core import zoo
 from core.images import load_image
 from core.lesson import LazyFigures, LessonResult, Param
-from core.viz import add_colorbar, colorize, overlay_heatmap
+from core.viz import add_colorbar, colorize, overlay_heatmap, words
 from core.viz.attention_viz import annotated_matrix, draw_cell, draw_lines, title_above
 from core.viz.draw import colorbar_extra
+
+#: the Chinese of the text drawn into the attention figures (the page's panel titles too)
+ZH = words.register({
+    "weight": "权重",
+    "CLS → patches · layer {layer}, head {head}": "CLS → patch · 第 {layer} 层，第 {head} 个头",
+    "CLS → patches · layer {layer}, mean of {heads} heads": "CLS → patch · 第 {layer} 层，{heads} 个头的均值",
+    "Attention rollout over {depth} layers (head {fusion}, discard {ratio:.2f})":
+        "{depth} 层的注意力 rollout（多头融合 {fusion}，丢弃比例 {ratio:.2f}）",
+    "Patch ({row}, {col}) → patches · layer {layer}, head {head}":
+        "patch ({row}, {col}) → patch · 第 {layer} 层，第 {head} 个头",
+    "shift {shift}": "移位 {shift}",
+    "no shift": "不移位",
+    "Swin stage {stage}, block {block} ({shift}): token ({y}, {x}) with the mask":
+        "Swin 第 {stage} 阶段第 {block} 块（{shift}）：token ({y}, {x})，加掩码",
+    "The same row without the mask (keys from other regions leak in)":
+        "同一行不加掩码（其他区域的 key 混了进来）",
+    "Window rows, rolled frame: with mask | without (✕ = other region)":
+        "窗口内的注意力行（滚动后的坐标）：加掩码 | 不加（× = 其他区域）",
+    "with mask": "加掩码",
+    "without mask": "不加掩码",
+    # the page's panel titles (apps/attention.py)
+    "stage {stage}, block {block} ({shift})": "第 {stage} 阶段第 {block} 块（{shift}）",
+    "rollout · head {fusion}, discard {ratio:.2f}": "rollout · 多头融合 {fusion}，丢弃比例 {ratio:.2f}",
+    "with the mask · {where}": "加掩码 · {where}",
+    "without the mask: other regions leak in": "不加掩码：其他区域的 key 混了进来",
+    # the entropy chart (plotly, drawn by the browser)
+    "Entropy of the CLS attention (low = focused)": "CLS 注意力的熵（低 = 集中）",
+    "bits": "比特",
+    "layer %{y}, head %{x}<br>CLS entropy %{z:.2f} bits<br>max weight %{customdata:.3f}":
+        "层 %{y}，头 %{x}<br>CLS 熵 %{z:.2f} 比特<br>最大权重 %{customdata:.3f}",
+})
 
 __all__ = [
     "FUSIONS",
@@ -396,7 +427,7 @@ def run(image: Any, model: str = "vit-small", weights: str = "auto", layer: int 
         img = draw_lines(img, gh, gw, color=(255, 255, 255), alpha=0.18)
         if cell is not None:
             img = draw_cell(img, cell[0], cell[1], gh, gw)
-        return add_colorbar(img, lo, hi, "inferno", label)
+        return add_colorbar(img, lo, hi, "inferno", words.say(label))
 
     images = {
         "cls_attention": overlay(cls_map, "weight"),
@@ -407,12 +438,14 @@ def run(image: Any, model: str = "vit-small", weights: str = "auto", layer: int 
     stats = head_stats(a, prefix)
     all_stats = [head_stats(m, prefix) for m in ex.maps]
     probs = _softmax(ex.logits)
+    say = words.say  # the captions are the page's panel titles: in the page's language
     captions = {
-        "cls_attention": f"CLS → patches · layer {lay}, head {hd}",
-        "head_mean": f"CLS → patches · layer {lay}, mean of {heads} heads",
-        "rollout": f"Attention rollout over {depth} layers (head {args['fusion']}, "
-                   f"discard {args['discard_ratio']:.2f})",
-        "patch_attention": f"Patch ({qr + 1}, {qc + 1}) → patches · layer {lay}, head {hd}",
+        "cls_attention": say("CLS → patches · layer {layer}, head {head}", layer=lay, head=hd),
+        "head_mean": say("CLS → patches · layer {layer}, mean of {heads} heads", layer=lay, heads=heads),
+        "rollout": say("Attention rollout over {depth} layers (head {fusion}, discard {ratio:.2f})",
+                       depth=depth, fusion=args["fusion"], ratio=args["discard_ratio"]),
+        "patch_attention": say("Patch ({row}, {col}) → patches · layer {layer}, head {head}", row=qr + 1,
+                               col=qc + 1, layer=lay, head=hd),
     }
 
     # Swin: the window row of the same clicked point
@@ -432,12 +465,12 @@ def run(image: Any, model: str = "vit-small", weights: str = "auto", layer: int 
     images["swin_unmasked"] = _window_overlay(sview, info, row, row.unmasked, ty, tx, vmax)
     images["swin_rows"] = _window_rows_figure(info, row, vmax)
     blocked = row.regions != row.regions[row.query]
-    shift_text = f"shift {info.shift}" if info.shift else "no shift"
+    shift_text = say("shift {shift}", shift=info.shift) if info.shift else say("no shift")
     captions.update({
-        "swin_masked": f"Swin stage {info.stage}, block {info.block} ({shift_text}): "
-                       f"token ({ty + 1}, {tx + 1}) with the mask",
-        "swin_unmasked": "The same row without the mask (keys from other regions leak in)",
-        "swin_rows": "Window rows, rolled frame: with mask | without (✕ = other region)",
+        "swin_masked": say("Swin stage {stage}, block {block} ({shift}): token ({y}, {x}) with the mask",
+                           stage=info.stage, block=info.block, shift=shift_text, y=ty + 1, x=tx + 1),
+        "swin_unmasked": say("The same row without the mask (keys from other regions leak in)"),
+        "swin_rows": say("Window rows, rolled frame: with mask | without (✕ = other region)"),
     })
 
     summary = {
@@ -517,7 +550,7 @@ def _window_overlay(view: np.ndarray, info: swin_lib.SwinBlockInfo, row: WindowR
     out = draw_lines(out, info.height, info.width, offset=(info.shift, info.shift),
                      cells=(info.window, info.window), color=(255, 255, 0), thickness=2, alpha=0.8)
     out = draw_cell(out, ty, tx, info.height, info.width, color=(0, 255, 255), thickness=2)
-    return add_colorbar(out, 0.0, vmax, "inferno", "weight")
+    return add_colorbar(out, 0.0, vmax, "inferno", words.say("weight"))
 
 
 def _window_rows_figure(info: swin_lib.SwinBlockInfo, row: WindowRow, vmax: float) -> np.ndarray:
@@ -534,10 +567,11 @@ def _window_rows_figure(info: swin_lib.SwinBlockInfo, row: WindowRow, vmax: floa
             x0, y0 = c * cell, r * cell
             cv2.line(tile, (x0 + 3, y0 + 3), (x0 + cell - 4, y0 + cell - 4), (86, 180, 233), 1, cv2.LINE_AA)
             cv2.line(tile, (x0 + cell - 4, y0 + 3), (x0 + 3, y0 + cell - 4), (86, 180, 233), 1, cv2.LINE_AA)
-        tiles.append(title_above(tile, title))
+        tiles.append(title_above(tile, words.say(title)))
     gap = np.full((tiles[0].shape[0], 16, 3), 255, np.uint8)
     # no caption padding: the page draws this under the Swin maps, titled, inside one figure
-    return add_colorbar(np.concatenate([tiles[0], gap, tiles[1]], 1), 0.0, vmax, "inferno", "weight")
+    return add_colorbar(np.concatenate([tiles[0], gap, tiles[1]], 1), 0.0, vmax, "inferno",
+                        words.say("weight"))
 
 
 def entropy_figure(summary: dict[str, Any]) -> Any:
@@ -548,9 +582,9 @@ def entropy_figure(summary: dict[str, Any]) -> Any:
     mw = np.asarray(summary["max_weight"], np.float64)
     fig = go.Figure(go.Heatmap(
         z=z, x=[f"h{i + 1}" for i in range(z.shape[1])], y=[f"L{i + 1}" for i in range(z.shape[0])],
-        customdata=mw, colorscale="Viridis", colorbar=dict(title="bits"),
-        hovertemplate="layer %{y}, head %{x}<br>CLS entropy %{z:.2f} bits<br>max weight %{customdata:.3f}"
-                      "<extra></extra>"))
-    fig.update_layout(title="Entropy of the CLS attention (low = focused)", height=360,
+        customdata=mw, colorscale="Viridis", colorbar=dict(title=words.say("bits")),
+        hovertemplate=words.say("layer %{y}, head %{x}<br>CLS entropy %{z:.2f} bits<br>max weight "
+                                "%{customdata:.3f}") + "<extra></extra>"))
+    fig.update_layout(title=words.say("Entropy of the CLS attention (low = focused)"), height=360,
                       margin=dict(l=40, r=10, t=40, b=30), yaxis=dict(autorange="reversed"))
     return fig

@@ -199,3 +199,32 @@ def test_the_pointrend_figures_carry_chinese_when_the_page_is_in_chinese(cat):
     english = pictures.legend(["circle", "square"], pictures.class_colors(3)[1:], 300)
     assert legend.shape == english.shape and not np.array_equal(legend, english)
     assert (legend < 100).any(axis=2).sum() > 60
+
+
+def test_the_attention_figures_carry_chinese_when_the_page_is_in_chinese(cat):
+    from apps import attention as page
+    from core import attention
+    from core.viz.attention_viz import GRID_GAP, GRID_TITLE
+    from core.viz.draw import caption_bar
+
+    en = attention.run(cat)
+    with words.language("zh"):
+        zh = attention.run(cat)
+        vit, swin = page._figures(zh)
+    for key in en.images:  # the colour bars' "weight" (rollout keeps its name) and the window-rows titles
+        assert np.array_equal(en.images[key], zh.images[key]) == (key == "rollout"), key
+    assert zh.captions["cls_attention"] == "CLS → patch · 第 4 层，第 1 个头"
+    # the window-rows table: its first tile's title is "加掩码" drawn alone, in the subset's glyphs
+    m = zh.summary["swin"]["window"]
+    width = max(24, 280 // m) * m
+    title = np.full((30, width, 3), 255, np.uint8)
+    put_text(title, "加掩码", (6, 21), 0.6, (30, 30, 30))
+    rows = zh.images["swin_rows"]
+    assert np.array_equal(rows[:30, :width], title) and (title < 128).any(axis=2).sum() > 40
+    assert np.array_equal(rows[30:, :width], en.images["swin_rows"][30:, :width])  # the cells did not move
+    # the page's grid: the Swin pair's right panel is titled in Chinese
+    right = swin[:GRID_TITLE, attention.PANEL_WIDTH + GRID_GAP:2 * attention.PANEL_WIDTH + GRID_GAP]
+    expected = caption_bar("不加掩码：其他区域的 key 混了进来", attention.PANEL_WIDTH, GRID_TITLE, 0.7)
+    assert np.array_equal(right, expected)
+    assert vit.shape == page._figures(en)[0].shape
+

@@ -13,7 +13,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from core.viz.draw import PALETTE, add_colorbar, caption_bar, colorize
+from core.viz.draw import PALETTE, add_colorbar, caption_bar, colorize, put_text
 
 __all__ = [
     "annotated_matrix",
@@ -228,7 +228,7 @@ def grid_click(x: float, y: float, panel_width: int, panel_height: int,
 def title_above(image: np.ndarray, text: str, height: int = 30, scale: float = 0.6) -> np.ndarray:
     """A white title bar above an image (for composite figures that are also downloaded)."""
     bar = np.full((height, image.shape[1], 3), 255, np.uint8)
-    cv2.putText(bar, text, (6, height - 9), FONT, scale, (30, 30, 30), 1, cv2.LINE_AA)
+    put_text(bar, text, (6, height - 9), scale, (30, 30, 30))  # OpenCV for ASCII, the CJK subset for 中文
     return np.concatenate([bar, image], axis=0)
 
 
