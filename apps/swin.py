@@ -14,6 +14,7 @@ import gradio as gr
 
 from apps import classroom, frame, i18n
 from core import swin, zoo
+from core.viz import words
 
 IMAGE_KEYS = ("window_grid", "shifted_regions", "region_map", "window_mask", "position_index", "bias_tables",
               "query_bias", "v2_coords", "v2_bias")
@@ -86,7 +87,8 @@ def _extras(summary: dict[str, Any] | None, model, weights, lang="en"):
 
 
 def _teach(height, width, window, shift, mask_window, lang="en"):
-    result = swin.teaching_case(height, width, window, shift, mask_window)
+    with words.language(lang):  # the colour bars' and the heatmaps' words in the page's language
+        result = swin.teaching_case(height, width, window, shift, mask_window)
     captions = _teach_captions_zh(result.summary) if lang == "zh" else result.captions
     images = [gr.update(value=result.images[k], label=captions[k]) for k in TEACH_KEYS]
     return (*images, result.figures["window_mask"], result.figures["position_index"],
@@ -94,7 +96,8 @@ def _teach(height, width, window, shift, mask_window, lang="en"):
 
 
 def _teach_figures(height, width, window, shift, mask_window, lang="en"):
-    result = swin.teaching_case(height, width, window, shift, mask_window)
+    with words.language(lang):
+        result = swin.teaching_case(height, width, window, shift, mask_window)
     return (result.figures["window_mask"], result.figures["position_index"],
             _counts_table(result.summary, lang))
 
@@ -242,14 +245,19 @@ def build() -> gr.Blocks:
         figures = dict(fn=frame.guard(_teach_figures), inputs=[*teach_inputs, lang],
                        outputs=[mask_plot, index_plot, counts], api_visibility="private",
                        show_progress="hidden")
-        clicked = run.click(frame.guard(_run), inputs, outputs, api_name="swin", **frame.RAW_INPUTS)
+        # the figures' text follows the page's language: the radio is every run's last input
+        clicked = run.click(i18n.in_figures(frame.guard(_run)), [*inputs, lang], outputs, api_name="swin",
+                            **frame.RAW_INPUTS)
         frame.fresh(clicked)
         clicked.then(**extras).then(**figures).then(**sheet)
-        rerun = dict(fn=frame.guard(_maybe_run), inputs=inputs, outputs=outputs, api_visibility="private",
-                     trigger_mode="always_last", show_progress="minimal", **frame.RAW_INPUTS)
-        changed = image.change(**rerun)
-        frame.fresh(changed)
-        changed.then(**extras).then(**figures).then(**sheet)
+        rerun = dict(fn=i18n.in_figures(frame.guard(_maybe_run)), inputs=[*inputs, lang], outputs=outputs,
+                     api_visibility="private", trigger_mode="always_last", show_progress="minimal",
+                     **frame.RAW_INPUTS)
+        for event in (image.change, lang.change):  # a language switch redraws what is shown
+            changed = event(**rerun)
+            frame.fresh(changed)
+            changed.then(**extras).then(**figures).then(**sheet)
+        lang.change(**teach)  # the teaching case too (it is drawn without a photo)
         for control in (block, qrow, qcol, v2w):
             released = control.release(**rerun)
             frame.fresh(released)

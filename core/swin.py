@@ -26,7 +26,7 @@ import torch
 from core import zoo
 from core.images import load_image
 from core.lesson import LessonResult, Param
-from core.viz import add_colorbar, colorize, montage
+from core.viz import add_colorbar, colorize, fonts, montage, words
 from core.viz.attention_viz import (
     annotated_matrix,
     draw_lines,
@@ -35,6 +35,26 @@ from core.viz.attention_viz import (
     tint_labels,
     title_above,
 )
+
+#: the Chinese of the text drawn into the Swin figures (colour bars, tile titles, the v2 chart, the heatmaps)
+ZH = words.register({
+    "mask": "掩码",
+    "index": "索引",
+    "bias": "偏置",
+    "head {n}": "第 {n} 个头",
+    "trained window {m}: {n}x{n}": "训练时的窗口 {m}：{n}×{n}",
+    "window {m}: {n}x{n}": "窗口 {m}：{n}×{n}",
+    "linear: Δ/(M_train−1)": "线性：Δ/(M_train−1)",
+    "log-spaced: sign·log2(1+8|Δ|/(M_train−1))/3": "对数间隔：sign·log2(1+8|Δ|/(M_train−1))/3",
+    "offsets seen in training (window {m})": "训练时见过的偏移（窗口 {m}）",
+    "relative offset Δ (tokens)": "相对偏移 Δ（token）",
+    "CPB-MLP input": "CPB-MLP 的输入",
+    "Mask of window {k} (0 = attend, −100 = blocked)": "窗口 {k} 的掩码（0 = 可关注，−100 = 屏蔽）",
+    "Relative position index, M = {m}": "相对位置索引，M = {m}",
+    "query %{y}, key %{x}: %{z}": "query %{y}，key %{x}：%{z}",
+    "query token": "query 的 token 序号",
+    "key token": "key 的 token 序号",
+})
 
 __all__ = [
     "PARAMS",
@@ -294,13 +314,14 @@ def teaching_case(height: int = 8, width: int = 8, window: int = 4, shift: int =
     if k >= n_win:
         raise ValueError(f"There are {n_win} windows (0..{n_win - 1}); window {k} does not exist.")
     index = relative_position_index(m)
+    say = words.say  # the words drawn into the figures, in the page's language
     cell = int(np.clip(420 // max(h, w), 10, 52))
     region_img = label_image(ids, cell=cell, window=m)
     mcell = int(np.clip(440 // (m * m), 3, 40))
     mask_img = annotated_matrix(mask[k], cell=mcell, cmap="cividis", fmt="{:.0f}", vmin=MASK_VALUE, vmax=0.0,
-                                annotate=False, blocks=m, label="mask")
+                                annotate=False, blocks=m, label=words.say("mask"))
     icell = int(np.clip(440 // (m * m), 3, 40))
-    index_img = annotated_matrix(index, cell=icell, cmap="viridis", blocks=m, label="index")
+    index_img = annotated_matrix(index, cell=icell, cmap="viridis", blocks=m, label=words.say("index"))
     grid_r, grid_c = h // m, w // m
     summary = {
         "height": h, "width": w, "window": m, "shift": s, "windows": n_win,
@@ -314,9 +335,10 @@ def teaching_case(height: int = 8, width: int = 8, window: int = 4, shift: int =
         images={"region_map": pad_top(region_img), "window_mask": pad_top(mask_img),
                 "position_index": pad_top(index_img)},
         summary=summary,
-        figures={"window_mask": _heatmap(mask[k], f"Mask of window {k} (0 = attend, −100 = blocked)",
+        figures={"window_mask": _heatmap(mask[k], say("Mask of window {k} (0 = attend, −100 = blocked)", k=k),
                                          "cividis", m),
-                 "position_index": _heatmap(index, f"Relative position index, M = {m}", "viridis", m)},
+                 "position_index": _heatmap(index, say("Relative position index, M = {m}", m=m), "viridis",
+                                            m)},
         captions={
             "region_map": f"Region ids after the shift ({h}×{w}, M = {m}, s = {s}); black lines = windows",
             "window_mask": f"Window {k}: M²×M² mask (dark = −100), {int(counts[k])} masked entries",
@@ -371,13 +393,14 @@ def run(image: Any, model: str = "swin-tiny", weights: str = "auto", stage: int 
     vmax = float(np.abs(bias).max()) or 1.0
     tiles = [annotated_matrix(b, cell=max(8, 300 // (2 * m - 1)), cmap="coolwarm", vmin=-vmax, vmax=vmax,
                               annotate=False, colorbar=False) for b in bias[:12]]
-    bias_img = add_colorbar(montage(tiles, [f"head {i + 1}" for i in range(len(tiles))],
-                                    cols=min(4, len(tiles)), tile=220), -vmax, vmax, "coolwarm", "bias")
+    heads = [words.say("head {n}", n=i + 1) for i in range(len(tiles))]
+    bias_img = add_colorbar(montage(tiles, heads, cols=min(4, len(tiles)), tile=220), -vmax, vmax, "coolwarm",
+                            words.say("bias"))
     rtiles = [annotated_matrix(r, cell=max(12, 220 // m), cmap="coolwarm", vmin=-vmax, vmax=vmax,
                                fmt="{:.2f}", annotate=m <= 7, colorbar=False) for r in received[:12]]
     rtiles = [_mark_cell(t, qr, qc, m) for t in rtiles]
-    received_img = add_colorbar(montage(rtiles, [f"head {i + 1}" for i in range(len(rtiles))],
-                                        cols=min(4, len(rtiles)), tile=220), -vmax, vmax, "coolwarm", "bias")
+    received = montage(rtiles, heads[:len(rtiles)], cols=min(4, len(rtiles)), tile=220)
+    received_img = add_colorbar(received, -vmax, vmax, "coolwarm", words.say("bias"))
 
     # 4. Swin v2: linear vs log-spaced coordinates, CPB bias at the trained and at an enlarged window
     v2_weights = weights if weights != "embedded" else "auto"  # swinv2-tiny has no embedded weights
@@ -394,10 +417,10 @@ def run(image: Any, model: str = "swin-tiny", weights: str = "auto", stage: int 
     size = 300
     left = _square(colorize(b_small, "magma", lo, hi), size)
     right = _square(colorize(b_big, "magma", lo, hi), size)
-    left = title_above(left, f"trained window {trained}: {2 * trained - 1}x{2 * trained - 1}")
-    right = title_above(right, f"window {big}: {2 * big - 1}x{2 * big - 1}")
+    left = title_above(left, words.say("trained window {m}: {n}x{n}", m=trained, n=2 * trained - 1))
+    right = title_above(right, words.say("window {m}: {n}x{n}", m=big, n=2 * big - 1))
     v2_img = add_colorbar(np.concatenate([left, np.full((left.shape[0], 12, 3), 255, np.uint8), right], 1),
-                          lo, hi, "magma", "bias")
+                          lo, hi, "magma", words.say("bias"))
 
     teach = teaching_case(height, width, window, shift, mask_window)
     calc = complexity(info.height, info.width, int(loaded.model.layers[stage - 1].blocks[0].norm1
@@ -488,18 +511,27 @@ def _coords_plot(trained: int, big: int) -> np.ndarray:
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100)
+    zh = words.current() == "zh"
+    family = list(fonts.matplotlib_family()) if zh else matplotlib.rcParams["font.family"]
+    with matplotlib.rc_context({"font.family": family}):  # the CJK subset as the fallback for Chinese
+        fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100)
+        return _draw_coords(fig, ax, plt, trained, big)
+
+
+def _draw_coords(fig: Any, ax: Any, plt: Any, trained: int, big: int) -> np.ndarray:
     try:
         m = max(trained, big)
         d = np.arange(-(m - 1), m)
         lin = d / max(trained - 1, 1) * 8.0
         log = np.sign(lin) * np.log2(np.abs(lin) + 1.0) / math.log2(8)
-        ax.plot(d, lin / 8.0, "-", color="#0072B2", marker=".", label="linear: Δ/(M_train−1)")
-        ax.plot(d, log, "-", color="#D55E00", marker=".", label="log-spaced: sign·log2(1+8|Δ|/(M_train−1))/3")
+        say = words.say
+        ax.plot(d, lin / 8.0, "-", color="#0072B2", marker=".", label=say("linear: Δ/(M_train−1)"))
+        ax.plot(d, log, "-", color="#D55E00", marker=".",
+                label=say("log-spaced: sign·log2(1+8|Δ|/(M_train−1))/3"))
         ax.axvspan(-(trained - 1), trained - 1, color="#999999", alpha=0.12,
-                   label=f"offsets seen in training (window {trained})")
-        ax.set_xlabel("relative offset Δ (tokens)")
-        ax.set_ylabel("CPB-MLP input")
+                   label=say("offsets seen in training (window {m})", m=trained))
+        ax.set_xlabel(say("relative offset Δ (tokens)"))
+        ax.set_ylabel(say("CPB-MLP input"))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="lower right")
         fig.tight_layout()
@@ -517,11 +549,12 @@ def _heatmap(values: np.ndarray, title: str, scale: str, block: int) -> Any:
 
     n = values.shape[0]
     fig = go.Figure(go.Heatmap(z=values, colorscale=scale.capitalize() if scale != "cividis" else "Cividis",
-                               hovertemplate="query %{y}, key %{x}: %{z}<extra></extra>"))
+                               hovertemplate=words.say("query %{y}, key %{x}: %{z}") + "<extra></extra>"))
     line = dict(color="white", width=1)
     for k in range(block, n, block):
         fig.add_shape(type="line", x0=k - 0.5, x1=k - 0.5, y0=-0.5, y1=n - 0.5, line=line)
         fig.add_shape(type="line", x0=-0.5, x1=n - 0.5, y0=k - 0.5, y1=k - 0.5, line=line)
     fig.update_layout(title=title, height=420, margin=dict(l=40, r=10, t=40, b=40),
-                      yaxis=dict(autorange="reversed", title="query token"), xaxis=dict(title="key token"))
+                      yaxis=dict(autorange="reversed", title=words.say("query token")),
+                      xaxis=dict(title=words.say("key token")))
     return fig

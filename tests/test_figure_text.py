@@ -228,3 +228,23 @@ def test_the_attention_figures_carry_chinese_when_the_page_is_in_chinese(cat):
     assert np.array_equal(right, expected)
     assert vit.shape == page._figures(en)[0].shape
 
+
+def test_the_swin_figures_carry_chinese_when_the_page_is_in_chinese(cat):
+    from core import swin
+
+    en = swin.run(cat)
+    with words.language("zh"):
+        zh = swin.run(cat)
+    wordless = ("window_grid", "shifted_regions", "region_map")  # photos and region ids: no words in them
+    for key in en.images:  # colour bars, head titles, the v2 chart and tile titles change
+        assert np.array_equal(en.images[key], zh.images[key]) == (key in wordless), key
+    assert "掩码" in zh.figures["window_mask"].layout.title.text
+    # Swin v2's left tile is titled "训练时的窗口 8：15×15", drawn alone in the subset; its map did not move
+    trained = zh.summary["v2"]["trained_window"]
+    v2, v2_en = zh.images["v2_bias"], en.images["v2_bias"]
+    top = v2.shape[0] - 330  # pad_top's white strip, then the 30-row title above the 300-px tiles
+    title = np.full((30, 300, 3), 255, np.uint8)
+    n = 2 * trained - 1
+    put_text(title, f"训练时的窗口 {trained}：{n}×{n}", (6, 21), 0.6, (30, 30, 30))
+    assert np.array_equal(v2[top:top + 30, :300], title) and (title < 128).any(axis=2).sum() > 60
+    assert np.array_equal(v2[top + 30:, :300], v2_en[top + 30:, :300])
