@@ -469,3 +469,13 @@ def test_the_pure_fc_weight_count_is_rounded_not_truncated():
     for lang in ("en", "zh"):
         assert f"\\approx {n / 1e9:.2f}\\cdot10^9" in text("mlp", lang)
 
+
+def test_the_mlp_text_does_not_say_imagenet_is_enough_for_an_fc_to_learn_locality():
+    """The notes' RepMLP chapter counts ImageNet as the limited data with which an FC hardly learns
+    locality; ResMLP's token layer did learn it there. The text once said locality 'takes ImageNet-sized
+    training', as if that sufficed."""
+    assert "ImageNet-sized training" not in text("mlp", "en")
+    assert "ImageNet 规模的训练" not in text("mlp", "zh")
+    assert "they count ImageNet as\nlimited" in text("mlp", "en")
+    assert "把 ImageNet 也算作有限" in text("mlp", "zh")
+
