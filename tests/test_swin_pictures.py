@@ -152,21 +152,18 @@ def test_bias_colour_bar_is_symmetric_about_zero(grey_run):
 
 
 def test_v2_maps_share_one_colour_scale(grey_run):
-    """Both CPB maps are coloured on one scale from the smaller to the larger of their ranges: the trained
-    window's minimum is then not the darkest colour when the enlarged window goes lower."""
-    from core import zoo
-
+    """Both CPB maps are coloured on one scale from the smaller to the larger of their ranges: when the
+    enlarged window goes lower, the trained window's minimum is not the darkest colour — its map shows
+    the colour of its minimum on the shared scale and nowhere the scale's darkest colour."""
     v2 = grey_run.summary["v2"]
     lo = min(v2["bias_range_trained"][0], v2["bias_range_enlarged"][0])
     hi = max(v2["bias_range_trained"][1], v2["bias_range_enlarged"][1])
-    attn = zoo.load_model(swin.V2_MODEL, "auto").model.layers[0].blocks[1].attn
-    trained = int(attn.window_size[0])
-    small = swin.cpb_bias(attn, trained)[0]
-    assert float(small.min()) == pytest.approx(v2["bias_range_trained"][0]) and float(small.min()) > lo
+    assert v2["bias_range_trained"][0] > lo  # the enlarged window reaches lower
     img = grey_run.images["v2_bias"]
     top = max(36, round(0.09 * img.shape[1])) + 30  # pad_top, then the map's title
-    cell = 300 / small.shape[0]
-    i, j = np.unravel_index(int(small.argmin()), small.shape)
-    got = img[top + int((i + 0.5) * cell), int((j + 0.5) * cell)].astype(int)
-    want = draw.colorize(np.array([[small.min()]]), "magma", lo, hi)[0, 0].astype(int)
-    assert np.abs(got - want).max() <= 1 and not np.array_equal(want, draw._colour_table("magma")[0])
+    left = img[top:top + 300, :300].reshape(-1, 3).astype(int)
+    darkest = draw._colour_table("magma")[0].astype(int)
+    own_min = draw.colorize(np.array([[v2["bias_range_trained"][0]]]), "magma", lo, hi)[0, 0].astype(int)
+    assert not np.array_equal(own_min, darkest)
+    assert (np.abs(left - own_min).max(-1) == 0).any()
+    assert not (np.abs(left - darkest).max(-1) == 0).any()
