@@ -202,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=None, help="write the Markdown report here (e.g. docs/mutation.md)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the unmutated run of each selection")
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
+    parser.add_argument("--baseline-only", action="store_true",
+                        help="only run every selection once unmutated (each must pass) and exit")
     parser.add_argument("--json", default=None, help="also write every outcome as JSON here")
     parser.add_argument(
         "--previous",
@@ -249,16 +251,21 @@ def main(argv: list[str] | None = None) -> int:
         if problems:
             print("Stale mutants (fix bench/mutants.py):\n  " + "\n  ".join(problems), file=sys.stderr)
             return 2
-        if not args.no_baseline:
+        if not args.no_baseline or args.baseline_only:
+            failing = 0
             for cmd in sorted({tuple(pytest_command(m)) for m in mutants if not m.equivalent}):
                 rc, secs, tail = run_tests(list(cmd), tree, args.timeout)
                 print(f"baseline {secs:6.1f}s rc={rc} {' '.join(cmd[3:])}: {tail}", flush=True)
-                if rc != 0:
+                failing += rc != 0
+                if rc != 0 and not args.baseline_only:
                     print(
                         "An unmutated selection fails: every mutant would look caught. Stopping.",
                         file=sys.stderr,
                     )
                     return 3
+            if args.baseline_only:
+                print(f"{failing} selection(s) fail unmutated" if failing else "every selection passes")
+                return 3 if failing else 0
         outcomes: list[Outcome] = []
         for i, m in enumerate(mutants, 1):
             if m.equivalent:
