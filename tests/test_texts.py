@@ -400,14 +400,28 @@ def test_pycocotools_no_visible_keypoint_box_is_three_times_the_gt_box():
 
 
 def test_losses_errata_attribute_what_the_notes_took_from_papers_and_code():
+    import numpy as np
+
+    from core.losses import COCO_SIGMAS, keypoint_similarity
+
+    # the quoted code's exponent d / (s·4σ²) with s = w·h, against COCO's (core.losses = pycocotools)
+    gt = np.zeros((17, 3))
+    gt[:, 2] = 2
+    pred = np.full((17, 2), 7.0)
+    area, w, h = 6000.0, 80.0, 120.0
+    coco = -np.log(keypoint_similarity(gt, pred, area))
+    code = (pred**2).sum(1) / (w * h * 4 * COCO_SIGMAS**2)
+    assert np.allclose(code / coco, 2 * area / (w * h))
     en, zh = text("losses", "en"), text("losses", "zh")
     for t in (en, zh):
         assert "edgeai-yolov5" in t  # the YOLO-pose loss the notes quote is the authors' code
+        assert "2\\,\\text{area}/(w\\,h)" in t  # its exponent vs COCO's: the factor 2 and the box area
         assert "a surrogate L1 loss" in t  # the L1 sentence is the YOLO-pose paper's own
         assert "48.2" in t and "10 FPS" in t  # 10 FPS is GFL's best model, not the R-101 45.0 AP one
         assert "43.5" in t  # SAPD, named with ATSS in the paper's abstract
         assert "\\{0, 1\\}" in t  # focal loss supports only the two labels
     assert "(at 10 FPS, ahead of" not in en and "（10 FPS，高于" not in zh
+    assert "stricter loss" not in en and "更严" not in zh  # the box area can undo the factor 2
     # dropped: the YOLOv6 report's focal-loss sentence is the RetinaNet paper's framing, and the
     # paper's "infinitely close" is true of a softmax, which never reaches the minimiser
     assert "Focal loss addresses the imbalance between positive and negative samples" not in en
