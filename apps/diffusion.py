@@ -14,12 +14,15 @@ from typing import Any
 import gradio as gr
 
 from apps import classroom, frame, i18n
-from core import diffusion
+from core import diffusion, imagen_lesson
 
 P = {p.name: p for p in diffusion.PARAMS}
 F = {p.name: p for p in diffusion.FORWARD_PARAMS}
+IM = {p.name: p for p in diffusion.IMAGEN_PARAMS}
+CA = {p.name: p for p in diffusion.CASCADE_PARAMS}
 MODELS = list(diffusion.MODELS)
 CONCURRENCY = 2
+CASCADE_VIEWS = ("cascade", "photo", "sr_film")
 def _params(model: str, weights: str, sampler: str, steps: Any, eta: Any, seed: Any, every: Any,
             label: str, guidance: Any, strength: Any, mode: str) -> dict[str, Any]:
     return dict(model=model, weights=weights, sampler=sampler, steps=int(steps), eta=float(eta),
@@ -175,9 +178,143 @@ def _forward_live(path: str | None, t: int, schedule: str, seed: int) -> tuple[A
     return _forward(path, t, schedule, seed)
 
 
+def _imagen_status(summary: dict[str, Any], lang: str = "en") -> str:
+    """The Imagen tab's lines: the model(s) used, where the run is, and (at the end) what it showed."""
+    zh = lang == "zh"
+    lines = [frame.model_line(summary["weights_status"].split(" · ")[0], summary["weights_source"], lang)]
+    if "sr_weights_source" in summary:
+        lines.append(frame.model_line(summary["sr_weights_status"].split(" · ")[0],
+                                      summary["sr_weights_source"], lang))
+    stage = {"base": i18n.pick(lang, "base model", "基础模型"),
+             "sr": i18n.pick(lang, "super-resolution", "超分辨率"),
+             None: i18n.pick(lang, "guidance sweep", "引导强度扫描")}[summary.get("stage")]
+    count = f"**{summary['step']} / {summary['total_steps']}**"
+    lines.append(f"{_bar(summary['progress'])} {stage} · 第 {count} 步" if zh
+                 else f"{_bar(summary['progress'])} {stage} · step {count}")
+    sat = summary.get("saturated")
+    if sat:
+        top = summary["guidance_scales"][-1]
+        shares = " · ".join(f"{m} {100 * sat[m][0]:.0f} % → {100 * sat[m][-1]:.0f} %"
+                            for m in summary["methods"])
+        lines.append(f"饱和像素（w = 1 → w = {top:g}）：{shares}" if zh
+                     else f"saturated pixels (w = 1 → w = {top:g}): {shares}")
+    if "photo_psnr_sr" in summary:
+        a, b = summary["photo_psnr_bicubic"], summary["photo_psnr_sr"]
+        lines.append(f"你的裁剪：双三次 {a:.1f} dB，超分辨率 {b:.1f} dB（PSNR，越高越接近原图）" if zh
+                     else f"your crop: bicubic {a:.1f} dB, SR {b:.1f} dB (PSNR, higher = closer to the "
+                          "original)")
+    return frame.status_text(lines, [summary["weights_status"]], lang)
+
+
+def _imagen(shape: str = "circle", max_guidance: float = 10.0, percentile: float = 99.5,
+            sweep_steps: int = 25,
+            sweep_seed: int = 0, progress: gr.Progress = gr.Progress()) -> Iterator[Any]:
+    result = None
+    for result in imagen_lesson.sweep_stream(shape=shape, max_guidance=float(max_guidance),
+                                             percentile=float(percentile), sweep_steps=int(sweep_steps),
+                                             sweep_seed=int(sweep_seed)):
+        s = result.summary
+        progress((s["step"], s["total_steps"]), desc="guidance sweep")
+        yield (result.images["sweep"], result.images.get("stats", gr.skip()), _imagen_status(s),
+               result.to_json(), None)
+    if result is not None:  # the last result again, with its figure sheet
+        yield (result.images["sweep"], result.images["stats"], _imagen_status(result.summary),
+               result.to_json(), frame.save_figures(result, "diffusion-imagen"))
+
+
+def _cascade(path: str | None, model: str = "ddpm-shapes", weights: str = "auto", base_class: str = "star",
+             guidance: float = 2.0, aug: int = 50, sr_steps: int = 20, crop: float = 0.5,
+             cascade_seed: int = 0,
+             progress: gr.Progress = gr.Progress()) -> Iterator[Any]:
+    image = frame.read_upload(path)
+    result = None
+    for result in imagen_lesson.cascade_stream(image, model=model, weights=weights, base_class=base_class,
+                                               guidance=float(guidance), aug=int(aug), sr_steps=int(sr_steps),
+                                               crop=float(crop), cascade_seed=int(cascade_seed)):
+        s = result.summary
+        progress((s["step"], s["total_steps"]), desc=s["stage"])
+        yield (*(result.images.get(k, gr.skip()) for k in CASCADE_VIEWS), _imagen_status(s), result.to_json(),
+               None)
+    if result is not None:  # the last result again, with its figure sheet
+        yield (*(result.images[k] for k in CASCADE_VIEWS), _imagen_status(result.summary), result.to_json(),
+               frame.save_figures(result, "diffusion-cascade"))
+
+
+def _imagen_localized(summary: dict[str, Any] | None, lang: str) -> Any:
+    if not summary or "total_steps" not in summary:
+        return gr.skip()
+    return _imagen_status(summary, lang)
+
+
 def _view(label: str, height: int = 300) -> gr.Image:
     return gr.Image(label=label, type="numpy", height=height, interactive=False, format="png",
                     buttons=["download", "fullscreen"])
+
+
+def _imagen_tab() -> dict[str, Any]:
+    """The ④ tab's controls and figures: the guidance × thresholding sweep, then the cascade."""
+    c: dict[str, Any] = {}
+    frame.markdown("**Guidance sweep** — one seed, one class, guidance w from 1 up; rows: no thresholding, "
+                   "static clipping of x̂₀ to [−1, 1], dynamic thresholding (percentile p)",
+                   "**引导强度扫描**：同一个种子、同一个类别，引导强度 w 从 1 往上；三行分别是："
+                   "不做阈值化、把 x̂₀ 静态截断到 [−1, 1]、动态阈值化（百分位 p）")
+    with gr.Row():
+        c["shape"] = i18n.tr(gr.Dropdown(list(IM["shape"].choices), value=IM["shape"].default,
+                                         label=IM["shape"].label, info=IM["shape"].help, min_width=120),
+                             "类别", "扫描里每个样本都被引导到这个 ShapesWorld 类别")
+        c["max_guidance"] = frame.param_slider(IM["max_guidance"], "最大引导强度 w",
+                                               "扫描 w = 1、2、3、5、7、10、15、20，直到这个值",
+                                               min_width=160)
+        c["percentile"] = frame.param_slider(IM["percentile"], "动态阈值的百分位 p（%）",
+                                             "s = 每个样本 |x̂₀| 的第 p 百分位（Imagen 用 99.5）",
+                                             min_width=160)
+    with gr.Row():
+        c["sweep_steps"] = frame.param_slider(IM["sweep_steps"], "DDIM 步数（扫描）", min_width=120)
+        c["sweep_seed"] = i18n.tr(gr.Number(IM["sweep_seed"].default, precision=0, minimum=0,
+                                            maximum=IM["sweep_seed"].maximum, label=IM["sweep_seed"].label,
+                                            min_width=100), "种子（扫描）")
+        c["run_sweep"] = i18n.tr(gr.Button("Run guidance sweep", variant="primary", size="lg"),
+                                 value="运行引导扫描")
+    c["status"] = i18n.tr(gr.Markdown("Press **Run guidance sweep** or **Run cascade**.",
+                                      elem_classes=["lenslab-status"]),
+                          value="请按**运行引导扫描**或**运行级联**。")
+    c["sweep"] = frame.figure("methods × guidance scales (share of saturated values under each)",
+                              "方法 × 引导强度（每格下方是饱和像素的比例）", type="numpy", format="png")
+    c["stats"] = frame.figure("saturation and x̂₀ statistics per step", "饱和度与每一步 x̂₀ 的统计",
+                              type="numpy", format="png")
+    frame.markdown("**Cascade** — a 32² base sample, then the super-resolution model (32² → 64²) that "
+                   "sees the low-resolution image noised to the **augmentation level**; below, the same "
+                   "model on a crop of your photo next to bicubic upsampling",
+                   "**级联**：先生成 32² 的基础样本，再由超分辨率模型（32² → 64²）放大，"
+                   "它看到的低分辨率图先被加噪到"
+                   "**增强强度**；下方是同一个模型放大你照片的一块裁剪，与双三次插值对比")
+    with gr.Row():
+        c["base_class"] = i18n.tr(gr.Dropdown(list(CA["base_class"].choices), value=CA["base_class"].default,
+                                              label=CA["base_class"].label, info=CA["base_class"].help,
+                                              min_width=120),
+                                  "基础类别", "32² 基础样本的类别（ddpm-shapes）")
+        c["aug"] = frame.param_slider(CA["aug"], "噪声增强强度",
+                                      "低分辨率图在给超分辨率模型之前加噪到多远（一个时间步）", min_width=160)
+        c["crop"] = frame.param_slider(CA["crop"], "照片裁剪", "照片中心裁剪的边长，占短边的比例",
+                                       min_width=140)
+    with gr.Row():
+        c["sr_steps"] = frame.param_slider(CA["sr_steps"], "超分辨率步数", "超分辨率模型的 DDIM 步数",
+                                           min_width=120)
+        c["cascade_seed"] = i18n.tr(gr.Number(CA["cascade_seed"].default, precision=0, minimum=0,
+                                              maximum=CA["cascade_seed"].maximum,
+                                              label=CA["cascade_seed"].label, min_width=100), "种子（级联）")
+        c["run_cascade"] = i18n.tr(gr.Button("Run cascade", variant="primary", size="lg"), value="运行级联")
+    c["cascade"] = frame.figure("base 32² → bicubic → SR at aug 0 → SR at the chosen aug",
+                                "基础 32² → 双三次 → 增强为 0 的超分辨率 → 所选增强的超分辨率", type="numpy",
+                                format="png")
+    c["photo"] = frame.figure("your crop: original 64², its 32², bicubic, SR",
+                              "你的裁剪：原图 64²、32²、双三次、超分辨率", type="numpy", format="png")
+    c["sr_film"] = frame.figure("SR trajectory: x_t (top) and x̂₀ (bottom)", "超分辨率轨迹：上 x_t，下 x̂₀",
+                                type="numpy", format="png")
+    c["download"] = frame.download_button()
+    with i18n.tr(gr.Accordion("Imagen (JSON)", open=False), "Imagen（JSON）"):
+        c["json"] = i18n.tr(gr.JSON(label="Imagen (JSON)"), "Imagen（JSON）")
+    return c
 
 
 def build() -> gr.Blocks:
@@ -263,6 +400,9 @@ def build() -> gr.Blocks:
                             sd_xt = _view(VIEW_LABELS["x_t"][0], height=260)
                             sd_x0 = _view(VIEW_LABELS["x0_pred"][0], height=260)
                         sd_result = _view(VIEW_LABELS["result"][0], height=260)
+                    with i18n.tr(gr.Tab("④ Imagen", id="imagen"),
+                                 "④ Imagen 技巧"):
+                        im = _imagen_tab()
                 frame.markdown("**Trajectory filmstrip** — the sample x_t (top row) and the model's guess "
                                "x̂₀ "
                                "(bottom row), every k steps, left to right",
@@ -313,6 +453,25 @@ def build() -> gr.Blocks:
         fwd_json.change(_facts_in, [fwd_json, lang], [facts, fwd_xt], api_visibility="private", queue=False,
                         show_progress="hidden")
         i18n.on_language(_facts_in, [fwd_json], [facts, fwd_xt])
+        to_imagen = dict(fn=lambda: gr.Tabs(selected="imagen"), inputs=None, outputs=tabs,
+                         api_visibility="private", queue=False)
+        sweep_inputs = [im[k] for k in ("shape", "max_guidance", "percentile", "sweep_steps", "sweep_seed")]
+        ran = im["run_sweep"].click(**to_imagen).then(
+            frame.guard(_imagen), sweep_inputs, [im["sweep"], im["stats"], im["status"], im["json"],
+                                                 im["download"]],
+            api_name="diffusion_imagen", **streaming)
+        frame.fresh(ran)
+        cascade_inputs = [image, model, weights, im["base_class"], guidance, im["aug"], im["sr_steps"],
+                          im["crop"], im["cascade_seed"]]
+        ran = im["run_cascade"].click(**to_imagen).then(
+            frame.guard(_cascade), cascade_inputs,
+            [im["cascade"], im["photo"], im["sr_film"], im["status"], im["json"], im["download"]],
+            api_name="diffusion_cascade", **streaming, **frame.RAW_INPUTS)
+        frame.fresh(ran)
+        frame.stale_on_edit(*sweep_inputs, *cascade_inputs[3:])
+        im["json"].change(_imagen_localized, [im["json"], lang], [im["status"]], api_visibility="private",
+                          queue=False, show_progress="hidden", trigger_mode="always_last")
+        i18n.on_language(_imagen_localized, [im["json"]], [im["status"]])
     classroom.attach(demo, "diffusion")  # links, projector layout, predict-then-reveal, slide
     return demo
 

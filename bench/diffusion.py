@@ -115,6 +115,8 @@ def default_run_row(repeat: int) -> Row:
 
 
 def run(quick: bool = False) -> list[Row]:
+    from bench import imagen  # the Imagen tab: thresholding overhead and the cascade's default call
+
     threads = int(os.environ.get("LENSLAB_BENCH_THREADS", "2"))
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
@@ -123,9 +125,9 @@ def run(quick: bool = False) -> list[Row]:
         rows = loop_rows(repeat, steps=20 if quick else 50)
         rows.append(unet_step_row(repeat))
         rows.append(default_run_row(2 if quick else 5))
-        return rows
     finally:
         torch.set_num_threads(previous)
+    return rows + imagen.run(quick)
 
 
 if __name__ == "__main__":

@@ -49,3 +49,30 @@ DDPM_CIFAR10 = register(ModelEntry(
     fallback="ddpm-shapes", input_size=32, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5),
     description="The original DDPM CIFAR-10 model (35.7 M parameters, unconditional), from the Hub.",
 ))
+
+#: The cascade's super-resolution stage (Imagen §2.5 in miniature): a 64² UNet that sees x_t and the
+#: (noise-augmented, bicubic-upsampled) 32² image as 3 + 3 input channels and predicts the clean residual
+#: over bicubic (core.cascade); the augmentation level (a timestep of the same β schedule) enters through
+#: a timestep-type class embedding.
+SR_SHAPES_CONFIG = dict(
+    sample_size=64,
+    in_channels=6,
+    out_channels=3,
+    layers_per_block=1,
+    block_out_channels=(32, 64, 96),
+    down_block_types=("DownBlock2D", "DownBlock2D", "DownBlock2D"),
+    up_block_types=("UpBlock2D", "UpBlock2D", "UpBlock2D"),
+    norm_num_groups=8,
+    add_attention=False,
+    class_embed_type="timestep",
+)
+
+SR_SHAPES = register(ModelEntry(
+    name="sr-shapes", task="diffuse", title="SR UNet 32²→64² · ShapesWorld", family="ddpm",
+    arch="UNet2DModel", builder="diffusers-unet", kwargs=SR_SHAPES_CONFIG,
+    embedded="sr-shapes.safetensors", labels="shapes", input_size=64,
+    mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5),
+    description="The cascade's super-resolution diffusion model (32² → 64²), conditioned on the "
+                "upsampled low-resolution image and on its noise-augmentation level; trained by LensLab "
+                "on ShapesWorld with noise conditioning augmentation.",
+))

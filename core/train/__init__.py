@@ -19,6 +19,7 @@ TRAINERS: dict[str, str] = {
     "yolox-shapes": "core.train.detector:train",
     "gfl-shapes": "core.train.detector:train",
     "ddpm-shapes": "core.train.diffusion:train",
+    "sr-shapes": "core.train.cascade:train",
     "repmlp-locality": "core.train.repmlp:train",
     "repvgg-shapes": "core.train.repvgg:train",
     "resmlp-shapes": "core.train.mlp:train",
