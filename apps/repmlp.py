@@ -28,6 +28,11 @@ def _run(path: str | None, channels: int = 3, partition_h: int = 6, partition_w:
     return (*result.image_list(), result.to_json(), sheet, frame.KEPT.keep(result))
 
 
+def _redraw(path: str | None, *args: Any) -> tuple[Any, ...]:
+    """:func:`_run` again for the language switch, when a photo is there to redraw."""
+    return _run(path, *args) if path else tuple(gr.skip() for _ in range(13))  # 10 pictures and 3 more
+
+
 def _extras(token: str | None, lang: str = "en") -> tuple[Any, Any, str, str]:
     result = frame.KEPT.get(token)
     if result is None:
@@ -205,10 +210,15 @@ def build() -> gr.Blocks:
         inputs = [image, channels, partition_h, partition_w, parts, kernels, groups, seed, pixel_row,
                   pixel_col, weights]
         frame.stale_on_edit(*inputs)
-        clicked = run.click(frame.guard(_run), inputs, [*images, summary, download, state], api_name="repmlp",
-                            **frame.RAW_INPUTS)
+        # the figures' text follows the page's language: the radio is every run's last input
+        run_outputs = [*images, summary, download, state]
+        clicked = run.click(i18n.in_figures(frame.guard(_run)), [*inputs, lang], run_outputs,
+                            api_name="repmlp", **frame.RAW_INPUTS)
         frame.fresh(clicked)
         clicked.then(_extras, [state, lang], [plot, bn_table, status, gloss], api_visibility="private")
+        redrawn = lang.change(i18n.in_figures(frame.guard(_redraw)), [*inputs, lang], run_outputs,
+                              api_visibility="private", **frame.RAW_INPUTS)  # what is shown, redrawn
+        redrawn.then(_extras, [state, lang], [plot, bn_table, status, gloss], api_visibility="private")
         i18n.on_language(_extras, [state], [plot, bn_table, status, gloss])
         calc_inputs = [c_in, size_in, c_out, size_out, calc_parts, calc_groups]
         for box in calc_inputs:

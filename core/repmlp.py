@@ -55,6 +55,7 @@ from core.repmlp_ops import (  # the algebra lives in core.repmlp_ops; its names
     pad_kernel,
     parameter_calculator,
 )
+from core.viz import fonts, words
 
 __all__ = [
     "LOCALITY_CHANNELS",
@@ -93,6 +94,48 @@ NOTES_EXAMPLES = (
     ("layer 1 cut into four 56×56 partitions (shared FC)", 3, 112, 32, 56, 2),
 )
 KERNEL_CHOICES = ("none", "1", "1,3", "1,3,5", "1,3,5,7", "3,5,7")
+#: the Chinese of the text drawn into the RepMLP figures (tile names, titles, the captions above the maps)
+ZH = words.register({
+    "your photo, shrunk": "你的照片（缩小后）",
+    "in: {n}": "输入：{n}",
+    "gray": "灰度",
+    "edges": "边缘",
+    "out {i}": "输出 {i}",
+    "|diff| ch {i}": "|差值|，通道 {i}",
+    "features ch 0": "特征的通道 0",
+    "train-time out ch 0": "训练时的输出，通道 0",
+    "deployed out ch 0": "部署后的输出，通道 0",
+    "merged FC (what is deployed)": "合并后的 FC（部署的就是它）",
+    "FC (+BN folded)": "FC（已折叠 BN）",
+    "merged = sum": "合并 = 求和",
+    "conv {k}×{k} (+BN) as FC": "conv {k}×{k}（+BN）写成 FC",
+    "plain FC": "纯 FC",
+    "FC + conv 1/3/5/7, merged": "FC + conv 1/3/5/7，合并后",
+    "FC + conv, merged": "FC + conv，合并后",
+    "{label}: {p:.0f}% of |w| in the 7x7 box": "{label}：{p:.0f}% 的 |w| 在 7×7 框内",
+    "all 6400 outputs: {p:.0f}% in 7x7 windows (even: {q:.0f}%)":
+        "全部 6400 个输出：{p:.0f}% 在 7×7 窗口内（均匀分布：{q:.0f}%）",
+    "{label}: mean |w| over all 512 channel pairs": "{label}：全部 512 对通道的平均 |w|",
+    "{p:.0f}% of it in the 7x7 box (even spread: {q:.0f}%)":
+        "其中 {p:.0f}% 在 7×7 框内（均匀分布：{q:.0f}%）",
+    "Upload shrunk to {H}×{W}, {c} channel(s), {p}×{p} partitions of {h}×{w}":
+        "上传的图缩小到 {H}×{W}，{c} 个通道，{p}×{p} 个 {h}×{w} 的分块",
+    "Training-time block: FC+BN plus conv+BN branches (eval mode)":
+        "训练时的块：FC+BN 加上 conv+BN 分支（eval 模式）",
+    "Deployed block: one grouped FC (after locality_injection)":
+        "部署的块：一个分组 FC（locality_injection 之后）",
+    "|train − deploy|, max {a:.2e} (float32), {b:.1e} (float64)":
+        "|训练 − 部署|，最大 {a:.2e}（float32），{b:.1e}（float64）",
+    "Trained 64×10×10 block on your photo: before/after merging, max |Δ| {d:.1e}":
+        "训练好的 64×10×10 块作用在你的照片上：合并前后对比，最大 |Δ| {d:.1e}",
+    # the FC-structure chart (plotly, drawn by the browser)
+    "FC matrix — {name}": "FC 矩阵 — {name}",
+    "weight": "权重",
+    "out %{y} · in %{x}<br>w = %{z:.4f}": "输出 %{y} · 输入 %{x}<br>w = %{z:.4f}",
+    "input index c·h·w + y·w + x": "输入序号 c·h·w + y·w + x",
+    "output index o·h·w + y·w + x": "输出序号 o·h·w + y·w + x",
+})
+
 FEATURE_NAMES = {1: ("gray",), 2: ("gray", "edges"), 3: ("R", "G", "B"), 4: ("R", "G", "B", "edges")}
 
 PARAMS: list[Param] = [
@@ -291,29 +334,35 @@ def run(image: Any, channels: int = 3, partition_h: int = 6, partition_w: int = 
     lim = float(max(y_train.abs().max(), 1e-6))
     images: dict[str, np.ndarray] = {}
     captions: dict[str, str] = {}
-    photo = map_strip(np.zeros((1, H, W)), ["your photo, shrunk"], (h, w), tile=220)
+    say = words.say  # the words drawn into the figures, in the page's language
+    photo = map_strip(np.zeros((1, H, W)), [say("your photo, shrunk")], (h, w), tile=220)
     photo[22:] = cv2.resize(downscale(image, H, W), (photo.shape[1], photo.shape[0] - 22),
                             interpolation=cv2.INTER_NEAREST)
     images["input_map"] = tiles_row(
-        [photo, map_strip(x_np, [f"in: {n}" for n in names], (h, w), tile=220, cmap="viridis", colorbar="x")],
+        [photo, map_strip(x_np, [say("in: {n}", n=say(n)) for n in names], (h, w), tile=220, cmap="viridis",
+                          colorbar="x")],
         ["", ""], height=photo.shape[0])
-    captions["input_map"] = (f"Upload shrunk to {H}×{W}, {channels} channel(s), {parts}×{parts} partitions "
-                             f"of {h}×{w}")
-    images["output_train"] = map_strip(_numpy(y_train[0]), [f"out {i}" for i in range(channels)], (h, w),
+    captions["input_map"] = say("Upload shrunk to {H}×{W}, {c} channel(s), {p}×{p} partitions of {h}×{w}",
+                                H=H, W=W, c=channels, p=parts, h=h, w=w)
+    outs = [say("out {i}", i=i) for i in range(channels)]
+    images["output_train"] = map_strip(_numpy(y_train[0]), outs, (h, w),
                                        tile=220, vmin=-lim, vmax=lim, signed=True, colorbar="y")
-    captions["output_train"] = "Training-time block: FC+BN plus conv+BN branches (eval mode)"
-    images["output_deploy"] = map_strip(_numpy(y_deploy[0]), [f"out {i}" for i in range(channels)], (h, w),
+    captions["output_train"] = say("Training-time block: FC+BN plus conv+BN branches (eval mode)")
+    images["output_deploy"] = map_strip(_numpy(y_deploy[0]), outs, (h, w),
                                         tile=220, vmin=-lim, vmax=lim, signed=True, colorbar="y")
-    captions["output_deploy"] = "Deployed block: one grouped FC (after locality_injection)"
+    captions["output_deploy"] = say("Deployed block: one grouped FC (after locality_injection)")
     dmax = max(max_delta, 1e-12)
-    images["difference"] = map_strip(_numpy(delta[0]), [f"|diff| ch {i}" for i in range(channels)], (h, w),
+    diffs = [say("|diff| ch {i}", i=i) for i in range(channels)]
+    images["difference"] = map_strip(_numpy(delta[0]), diffs, (h, w),
                                      tile=220, cmap="magma", vmin=0.0, vmax=dmax, colorbar="|diff|")
-    captions["difference"] = f"|train − deploy|, max {max_delta:.2e} (float32), {max_delta64:.1e} (float64)"
+    captions["difference"] = say("|train − deploy|, max {a:.2e} (float32), {b:.1e} (float64)", a=max_delta,
+                                 b=max_delta64)
     block_size = h * w
-    images["fc_merged"] = matrix_image(matrices["merged"], block_size, title="merged FC (what is deployed)")
+    images["fc_merged"] = matrix_image(matrices["merged"], block_size,
+                                       title=say("merged FC (what is deployed)"))
     captions["fc_merged"] = f"Merged FC matrix {matrices['merged'].shape[0]}×{matrices['merged'].shape[1]}"
-    titles = {"fc": "FC (+BN folded)", "merged": "merged = sum"}
-    titles.update({f"conv{k}": f"conv {k}×{k} (+BN) as FC" for k in kernel_sizes})
+    titles = {"fc": say("FC (+BN folded)"), "merged": say("merged = sum")}
+    titles.update({f"conv{k}": say("conv {k}×{k} (+BN) as FC", k=k) for k in kernel_sizes})
     figure = fc_structure_figure(matrices, block_size, titles)
 
     # 2. the trained locality experiment
@@ -326,17 +375,18 @@ def run(image: Any, channels: int = 3, partition_h: int = 6, partition_w: int = 
     for variant, label in (("fc", "plain FC"), ("rep", "FC + conv 1/3/5/7, merged")):
         source = trained[variant].source
         images[f"locality_{variant}"] = locality_image(
-            maps[variant], box, pixel, f"{label}: {100 * mass[variant]:.0f}% of |w| in the 7x7 box",
-            subtitle=(f"all 6400 outputs: {100 * shares[variant]:.0f}% in 7x7 windows "
-                      f"(even: {100 * shares['chance']:.0f}%)"))
+            maps[variant], box, pixel, say("{label}: {p:.0f}% of |w| in the 7x7 box", label=say(label),
+                                           p=100 * mass[variant]),
+            subtitle=say("all 6400 outputs: {p:.0f}% in 7x7 windows (even: {q:.0f}%)",
+                         p=100 * shares[variant], q=100 * shares["chance"]))
         captions[f"locality_{variant}"] = (f"Trained {label} ({source} weights): output (ch 0, {pixel}) → "
                                            "input ch 0")
     for variant, label in (("fc", "plain FC"), ("rep", "FC + conv, merged")):
         mean_map = _mean_weight_map(trained[f"{variant}_weight"], pixel)
         images[f"locality_{variant}_mean"] = locality_image(
-            mean_map, box, pixel, f"{label}: mean |w| over all 512 channel pairs",
-            subtitle=f"{100 * mass_inside(mean_map, box):.0f}% of it in the 7x7 box (even spread: "
-                     f"{100 * inside_cells / LOCALITY_SIDE ** 2:.0f}%)")
+            mean_map, box, pixel, say("{label}: mean |w| over all 512 channel pairs", label=say(label)),
+            subtitle=say("{p:.0f}% of it in the 7x7 box (even spread: {q:.0f}%)",
+                         p=100 * mass_inside(mean_map, box), q=100 * inside_cells / LOCALITY_SIDE ** 2))
         captions[f"locality_{variant}_mean"] = (f"Trained {label}: output pixel {pixel} → every input pixel, "
                                                 "|w| averaged over the 64 x 8 channel pairs")
     from core.zoo import preprocess
@@ -351,16 +401,17 @@ def run(image: Any, channels: int = 3, partition_h: int = 6, partition_w: int = 
         logits = {v: trained[v].model(inp)[0] for v in ("fc", "rep")}
     f0 = _numpy(feats[0, 0])
     images["trained_check"] = tiles_row(
-        [map_strip(f0[None], ["features ch 0"], (10, 10), tile=200, colorbar="x"),
-         map_strip(_numpy(out_train[0, :1]), ["train-time out ch 0"], (10, 10), tile=200, signed=True,
+        [map_strip(f0[None], [say("features ch 0")], (10, 10), tile=200, colorbar="x"),
+         map_strip(_numpy(out_train[0, :1]), [say("train-time out ch 0")], (10, 10), tile=200, signed=True,
                    colorbar="y"),
-         map_strip(_numpy(out_deploy[0, :1]), ["deployed out ch 0"], (10, 10), tile=200, signed=True,
+         map_strip(_numpy(out_deploy[0, :1]), [say("deployed out ch 0")], (10, 10), tile=200, signed=True,
                    colorbar="y")],
         ["", "", ""], height=222)
-    captions["trained_check"] = (f"Trained 64×10×10 block on your photo: before/after merging, max |Δ| "
-                                 f"{trained_delta:.1e}")
+    captions["trained_check"] = say(
+        "Trained 64×10×10 block on your photo: before/after merging, max |Δ| {d:.1e}", d=trained_delta)
 
-    captions = {k: ascii_text(v) for k, v in captions.items()}  # OpenCV fonts draw ASCII only
+    # the English captions as before (OpenCV's ASCII); Chinese ones are drawn in the bundled CJK subset
+    captions = {k: v if fonts.has_cjk(v) else ascii_text(v) for k, v in captions.items()}
     for key in ("input_map", "output_train", "output_deploy", "difference", "trained_check"):
         images[key] = label_strip(images[key], captions[key], height=28)
     labels = trained["rep"].labels or tuple(str(i) for i in range(8))

@@ -248,3 +248,23 @@ def test_the_swin_figures_carry_chinese_when_the_page_is_in_chinese(cat):
     put_text(title, f"训练时的窗口 {trained}：{n}×{n}", (6, 21), 0.6, (30, 30, 30))
     assert np.array_equal(v2[top:top + 30, :300], title) and (title < 128).any(axis=2).sum() > 60
     assert np.array_equal(v2[top + 30:, :300], v2_en[top + 30:, :300])
+
+
+def test_the_repmlp_figures_carry_chinese_when_the_page_is_in_chinese(cat):
+    from core import repmlp
+    from core.viz.draw import caption_bar
+
+    en = repmlp.run(cat)
+    with words.language("zh"):
+        zh = repmlp.run(cat)
+    for key in en.images:  # every picture has words (captions, tile names, titles), and they change
+        assert not np.array_equal(en.images[key], zh.images[key]), key
+    # the training-time outputs: the caption above them is the Chinese sentence drawn alone, the tile names
+    # below it are Chinese, and the maps themselves did not move
+    picture, english = zh.images["output_train"], en.images["output_train"]
+    caption = "训练时的块：FC+BN 加上 conv+BN 分支（eval 模式）"
+    assert zh.captions["output_train"] == caption and fonts.missing(caption) == ""
+    assert np.array_equal(picture[:28], caption_bar(caption, picture.shape[1], 28, 0.5))
+    assert not np.array_equal(picture[28:50], english[28:50])  # "输出 0" instead of "out 0"
+    assert np.array_equal(picture[50:], english[50:])
+    assert zh.figures["fc_structure"].layout.title.text.startswith("FC 矩阵 — ")

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 import cv2
 import numpy as np
 
+from core.viz import words
 from core.viz.draw import add_colorbar, colorize, label_strip
 
 _INK = (30, 30, 30)
@@ -142,8 +143,9 @@ def fc_structure_figure(matrices: Mapping[str, np.ndarray], block: int, titles: 
         fig.add_trace(go.Heatmap(
             z=m, zmin=-top, zmax=top, zmid=0.0, colorscale="RdBu", reversescale=True,
             visible=(i == len(names) - 1),
-            name=titles.get(name, name), colorbar=dict(title="weight"),
-            hovertemplate="out %{y} · in %{x}<br>w = %{z:.4f}<extra>" + titles.get(name, name) + "</extra>",
+            name=titles.get(name, name), colorbar=dict(title=words.say("weight")),
+            hovertemplate=words.say("out %{y} · in %{x}<br>w = %{z:.4f}") + "<extra>" + titles.get(name, name)
+            + "</extra>",
         ))
     n = next(iter(matrices.values())).shape[0]
     lines = [dict(type="line", x0=k - 0.5, x1=k - 0.5, y0=-0.5, y1=n - 0.5, line=dict(color="#999", width=1))
@@ -152,13 +154,14 @@ def fc_structure_figure(matrices: Mapping[str, np.ndarray], block: int, titles: 
               for k in range(block, n, block)]
     buttons = [dict(label=titles.get(name, name), method="update",
                     args=[{"visible": [j == i for j in range(len(names))]},
-                          {"title.text": f"FC matrix — {titles.get(name, name)}"}])
+                          {"title.text": words.say("FC matrix — {name}", name=titles.get(name, name))}])
                for i, name in enumerate(names)]
     fig.update_layout(
-        title=dict(text=f"FC matrix — {titles.get(names[-1], names[-1])}", y=0.98, yanchor="top"),
+        title=dict(text=words.say("FC matrix — {name}", name=titles.get(names[-1], names[-1])), y=0.98,
+                   yanchor="top"),
         shapes=lines, height=660, margin=dict(l=60, r=20, t=110, b=50),
-        xaxis=dict(title="input index c·h·w + y·w + x", constrain="domain"),
-        yaxis=dict(title="output index o·h·w + y·w + x", autorange="reversed", scaleanchor="x"),
+        xaxis=dict(title=words.say("input index c·h·w + y·w + x"), constrain="domain"),
+        yaxis=dict(title=words.say("output index o·h·w + y·w + x"), autorange="reversed", scaleanchor="x"),
         updatemenus=[dict(type="buttons", direction="right", buttons=buttons, x=0.0, y=1.09,
                           xanchor="left", yanchor="top", active=len(names) - 1)],
     )
