@@ -64,7 +64,7 @@ def test_diffusion_loss_is_the_simple_loss_on_the_schedulers_target(prediction):
     t = torch.randint(0, 1000, (3,), generator=g)
     noise = torch.randn(x0.shape, generator=g)
     xt = sched.add_noise(x0, noise, t)
-    with torch.autocast("cpu", dtype=torch.bfloat16):
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
         pred = unet(torch.cat([xt, cond], 1), t, class_labels=aug).sample.float()
     target = {"epsilon": noise, "sample": x0, "v_prediction": sched.get_velocity(x0, noise, t)}[prediction]
     assert float(loss.detach()) == pytest.approx(float(F.mse_loss(pred, target)), rel=1e-6)
