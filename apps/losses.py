@@ -232,10 +232,14 @@ def build() -> gr.Blocks:
             frame.fresh(event)
             event.then(**extras).then(**sheet)
 
-        computed(run.click(frame.guard(_run), inputs, outputs, api_name="losses", **frame.RAW_INPUTS))
-        rerun = dict(fn=frame.guard(_maybe_run), inputs=inputs, outputs=outputs, api_visibility="private",
-                     trigger_mode="always_last", show_progress="minimal", **frame.RAW_INPUTS)
+        # the figures' text follows the page's language: the radio is every run's last input
+        computed(run.click(i18n.in_figures(frame.guard(_run)), [*inputs, lang], outputs, api_name="losses",
+                           **frame.RAW_INPUTS))
+        rerun = dict(fn=i18n.in_figures(frame.guard(_maybe_run)), inputs=[*inputs, lang], outputs=outputs,
+                     api_visibility="private", trigger_mode="always_last", show_progress="minimal",
+                     **frame.RAW_INPUTS)
         computed(image.change(**rerun))
+        computed(lang.change(**rerun))  # a language switch redraws what is shown
         for control in (gamma, alpha, easy, beta, score, blur):
             computed(control.release(**rerun))
         computed(weights.change(**rerun))

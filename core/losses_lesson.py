@@ -36,6 +36,7 @@ from core.losses import (
     oks,
     quality_focal_loss,
 )
+from core.viz import words
 
 __all__ = ["DEFAULT_AREA_FRACTION", "DEFAULT_KEYPOINTS", "MODEL", "PARAMS", "Prediction", "add_keypoint",
            "blur_photo", "edge_report", "focal_view", "oks_view", "parse_keypoints", "predict", "qfl_view",
@@ -421,17 +422,19 @@ def run(image: Any, weights: str = "auto", gamma: float = 2.0, alpha: float = 0.
     if len(pred.keep):
         which = min(p["detection"], len(pred.keep)) - 1
         anchor = int(pred.keep[which])
-        det_note = f"detection {which + 1} of {len(pred.keep)} (score {float(pred.scores[which]):.2f})"
+        shown = ("detection {i} of {n} (score {score:.2f})",
+                 dict(i=which + 1, n=len(pred.keep), score=float(pred.scores[which])))
     else:
         anchor = int(np.argmax(pred.cls_logits.max(1)))
-        det_note = "the best-scoring anchor (no detection above the threshold)"
+        shown = ("the best-scoring anchor (no detection above the threshold)", {})
+    det_note = shown[0].format(**shown[1])  # the summary's words stay English (the API's)
     edges = edge_report(pred, anchor)
     keypoints = oks_view(gt_kp, pred_kp, obj_area)
 
     images, captions, views_meta = views.render_lesson(
         rgb=rgb, pred=pred, gt=gt, gt_labels=gt_labels, names=names, fg=fg, matched=sim.matched_gt,
-        focal=focal, qfl=qfl, edges=edges, det_note=det_note, gt_kp=gt_kp, pred_kp=pred_kp,
-        keypoints=keypoints)
+        focal=focal, qfl=qfl, edges=edges, det_note=words.say(shown[0], **shown[1]), gt_kp=gt_kp,
+        pred_kp=pred_kp, keypoints=keypoints)
     summary = {
         "model": {"name": MODEL, "title": loaded.entry.title, "source": loaded.source,
                   "learned": loaded.source != "random", "note": getattr(loaded, "note", "")},

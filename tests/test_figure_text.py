@@ -293,3 +293,22 @@ def test_the_compare_cards_carry_chinese_when_the_page_is_in_chinese(cat):
     assert not np.array_equal(card[gap + 30:gap + 52], english[gap + 30:gap + 52])
     assert np.array_equal(card[gap:gap + 28], english[gap:gap + 28])  # the title row is the same
     assert "延迟" in zh.figures["cost"].layout.yaxis.title.text
+
+
+def test_the_losses_figures_carry_chinese_when_the_page_is_in_chinese(cat):
+    from core import losses_lesson
+
+    en = losses_lesson.run(cat)
+    with words.language("zh"):
+        zh = losses_lesson.run(cat)
+    for key in en.images:  # every figure has words (legends, axes, notes), and they change
+        assert not np.array_equal(en.images[key], zh.images[key]), key
+    assert zh.summary["dfl"]["detection"] == en.summary["dfl"]["detection"]  # the API's words stay English
+    # the loss-share chart's legend: "正样本" (positives) drawn alone right of its colour swatch
+    chart, english = zh.images["loss_shares"], en.images["loss_shares"]
+    alone = np.full((30, 300, 3), 255, np.uint8)
+    _text(alone, "正样本", (166, 21), 0.38)
+    assert np.array_equal(chart[:30, 163:300], alone[:, 163:300]) and (alone < 128).any(axis=2).sum() > 30
+    assert np.array_equal(chart[:30, :163], english[:30, :163])  # the swatch did not move
+    assert words.ZH["left_knee"] == "左膝" and fonts.missing("左膝") == ""
+

@@ -16,8 +16,56 @@ import cv2
 import numpy as np
 
 from core.losses import COCO_KEYPOINTS
+from core.viz import words
 from core.viz.draw import _fit, _text, add_colorbar, colorize, label_strip
 from core.viz.palette import BLUE, GREEN, GREY, ORANGE, PURPLE, SKY, VERMILLION, YELLOW, categorical
+
+say = words.say  # every text drawn below, in the page's language (English outside words.language)
+
+#: the Chinese of the text drawn into the losses figures (core.viz.words; the font subset covers them)
+ZH = words.register({
+    "{name} · stride {s} · easy neg. {share:.0%}": "{name} · 步长 {s} · 简单负样本 {share:.0%}",
+    "positives": "正样本",
+    "hard negatives": "困难负样本",
+    "easy negatives": "简单负样本",
+    "stride {s}": "步长 {s}",
+    "all anchors": "全部锚点",
+    "α = {alpha:g}, γ = {gamma:g}; easy negative: p < {t:g}":
+        "α = {alpha:g}，γ = {gamma:g}；简单负样本：p < {t:g}",
+    "well-classified": "已分对",
+    "probability of the true class p_t": "真实类别的概率 p_t",
+    " (chosen)": "（当前）",
+    "one-hot target": "one-hot 目标",
+    "QFL target = IoU": "QFL 目标 = IoU",
+    "predicted score σ": "预测分数 σ",
+    "{n} positives ({m} shown) · mean QFL {soft:.3f} with the IoU target, {hard:.3f} with the one-hot target "
+    "(β = {beta:g})": "{n} 个正样本（显示 {m} 个）· 平均 QFL：IoU 目标 {soft:.3f}，one-hot 目标 {hard:.3f}"
+                      "（β = {beta:g}）",
+    "no positives: SimOTA assigned no anchor (no GT box)": "没有正样本：SimOTA 没有分配锚点（没有 GT 框）",
+    "no positives": "没有正样本",
+    "left": "左",
+    "top": "上",
+    "right": "右",
+    "bottom": "下",
+    "sharp": "尖锐",
+    "two-peaked": "双峰",
+    "flat": "平坦",
+    "{edge}: {shape}, max p {p:.2f}": "{edge}：{shape}，最大 p {p:.2f}",
+    "{label} · {note} · stride {s:g}": "{label} · {note} · 步长 {s:g}",
+    "detection {i} of {n} (score {score:.2f})": "第 {i} 个检测，共 {n} 个（分数 {score:.2f}）",
+    "the best-scoring anchor (no detection above the threshold)": "得分最高的锚点（没有检测超过阈值）",
+    "{edge}: E = {e:.2f} strides = {px:.1f} px · {shape} · H = {h:.2f} bits":
+        "{edge}：E = {e:.2f} 个步长 = {px:.1f} 像素 · {shape} · H = {h:.2f} 比特",
+    "bin (distance in strides of {s:g} px)": "bin（以 {s:g} 像素的步长计的距离）",
+    "OKS {oks:.3f} · loss 1 − OKS {loss:.3f} · s = √area = {s:.0f} px":
+        "OKS {oks:.3f} · 损失 1 − OKS {loss:.3f} · s = √面积 = {s:.0f} 像素",
+    "not labelled (v = 0)": "未标注（v = 0）",
+    # COCO's keypoints (core.losses.COCO_KEYPOINTS)
+    "nose": "鼻子", "left_eye": "左眼", "right_eye": "右眼", "left_ear": "左耳", "right_ear": "右耳",
+    "left_shoulder": "左肩", "right_shoulder": "右肩", "left_elbow": "左肘", "right_elbow": "右肘",
+    "left_wrist": "左腕", "right_wrist": "右腕", "left_hip": "左髋", "right_hip": "右髋",
+    "left_knee": "左膝", "right_knee": "右膝", "left_ankle": "左踝", "right_ankle": "右踝",
+})
 
 WHITE, INK, GRID = (255, 255, 255), (30, 30, 30), (215, 215, 215)
 TILE = 224  # side of one stride's heatmap tile
@@ -63,8 +111,8 @@ def focal_maps(image: np.ndarray, strides: np.ndarray, fg: np.ndarray, focal: di
                 centre = (int((c + 0.5) * cell), int((r + 0.5) * cell))
                 cv2.circle(tile, centre, max(3, int(cell * 0.35)), WHITE, 2, cv2.LINE_AA)
             share = focal["per_stride"][str(s)][name]["easy negatives"]
-            tiles.append(label_strip(tile, f"{name} · stride {s} · easy neg. {share:.0%}", height=24,
-                                     scale=0.42))
+            tiles.append(label_strip(tile, say("{name} · stride {s} · easy neg. {share:.0%}", name=name, s=s,
+                                               share=share), height=24, scale=0.42))
         row = np.concatenate([np.concatenate([t, np.full((t.shape[0], 6, 3), 255, np.uint8)], 1)
                               for t in tiles], 1)
         rows.append(add_colorbar(row, lo, hi, "inferno", label=f"log10 {name}"))
@@ -76,7 +124,8 @@ def share_chart(focal: dict[str, Any], width: int = 760) -> np.ndarray:
     """Stacked bars: which anchors carry the total loss — positives, hard negatives, easy negatives —
     under BCE and under focal loss, per stride and over all anchors, with the percentages written."""
     groups = ("positives", "hard negatives", "easy negatives")
-    rows = [(f"stride {s}", focal["per_stride"][str(s)]) for s in STRIDES] + [("all anchors", focal["total"])]
+    rows = ([(say("stride {s}", s=s), focal["per_stride"][str(s)]) for s in STRIDES]
+            + [(say("all anchors"), focal["total"])])
     left, top, bar_h = 150, 40, 18
     height = top + len(rows) * (2 * bar_h + 16) + 30
     img = np.full((height, width, 3), 255, np.uint8)
@@ -84,7 +133,7 @@ def share_chart(focal: dict[str, Any], width: int = 760) -> np.ndarray:
     x = left
     for g in groups:
         cv2.rectangle(img, (x, 10), (x + 12, 22), GROUP_COLOURS[g], -1)
-        _text(img, g, (x + 16, 21), 0.38)
+        _text(img, say(g), (x + 16, 21), 0.38)
         x += 150
     for i, (name, data) in enumerate(rows):
         y = top + i * (2 * bar_h + 16)
@@ -100,9 +149,8 @@ def share_chart(focal: dict[str, Any], width: int = 760) -> np.ndarray:
                     if w > 34:
                         _text(img, f"{data[loss][g]:.0%}", (x0 + 3, yy + 13), 0.33, INK)
                 x0 += w
-    _text(img, f"α = {focal['alpha']:g}, γ = {focal['gamma']:g}; easy negative: p < "
-               f"{focal['easy_threshold']:g}",
-          (left, height - 10), 0.36)
+    _text(img, say("α = {alpha:g}, γ = {gamma:g}; easy negative: p < {t:g}", alpha=focal["alpha"],
+                   gamma=focal["gamma"], t=focal["easy_threshold"]), (left, height - 10), 0.36)
     return img
 
 
@@ -124,7 +172,7 @@ def fl_curves(gamma: float, width: int = 560, height: int = 360) -> np.ndarray:
 
     x6 = xy(0.6, 0)[0]
     img[top:top + ph, x6:left + pw] = (245, 245, 235)
-    _text(img, "well-classified", (x6 + 6, top + 16), 0.36)
+    _text(img, say("well-classified"), (x6 + 6, top + 16), 0.36)
     for v in range(0, 6):
         y = xy(0, v)[1]
         cv2.line(img, (left, y), (left + pw, y), GRID, 1)
@@ -132,7 +180,7 @@ def fl_curves(gamma: float, width: int = 560, height: int = 360) -> np.ndarray:
     for p in (0, 0.2, 0.4, 0.6, 0.8, 1.0):
         x = xy(p, 0)[0]
         _text(img, f"{p:g}", (x - 8, top + ph + 18), 0.36)
-    _text(img, "probability of the true class p_t", (left + pw // 2 - 110, height - 6), 0.38)
+    _text(img, say("probability of the true class p_t"), (left + pw // 2 - 110, height - 6), 0.38)
     ps = np.linspace(0.005, 1.0, 240)
     curves = [(g, categorical(i), 2) for i, g in enumerate(FL_GAMMAS)]
     if not any(abs(gamma - g) < 1e-9 for g in FL_GAMMAS):
@@ -143,7 +191,7 @@ def fl_curves(gamma: float, width: int = 560, height: int = 360) -> np.ndarray:
         cv2.polylines(img, [pts], False, INK if chosen else colour, thick + (1 if chosen else 0), cv2.LINE_AA)
         ly = top + 14 + 20 * i
         cv2.line(img, (left + pw + 12, ly - 4), (left + pw + 34, ly - 4), INK if chosen else colour, 3)
-        _text(img, f"γ = {g:g}" + (" (chosen)" if chosen else ""), (left + pw + 38, ly), 0.36)
+        _text(img, f"γ = {g:g}" + (say(" (chosen)") if chosen else ""), (left + pw + 38, ly), 0.36)
     cv2.rectangle(img, (left, top), (left + pw, top + ph), INK, 1)
     return img
 
@@ -188,17 +236,18 @@ def qfl_chart(image: np.ndarray, points: np.ndarray, fg: np.ndarray, gt: np.ndar
     for k, (name, colour) in enumerate((("one-hot target", GREY), ("QFL target = IoU", BLUE),
                                         ("predicted score σ", ORANGE))):
         cv2.rectangle(chart, (left + 150 * k, 8), (left + 150 * k + 12, 20), colour, -1)
-        _text(chart, name, (left + 150 * k + 16, 19), 0.34)
+        _text(chart, say(name), (left + 150 * k + 16, 19), 0.34)
     if rows:
         mean_soft = float(np.mean([r["qfl_soft"] for r in rows]))
         mean_hard = float(np.mean([r["qfl_onehot"] for r in rows]))
-        note = (f"{len(rows)} positives ({len(shown)} shown) · mean QFL {mean_soft:.3f} with the IoU target, "
-                f"{mean_hard:.3f} with the one-hot target (β = {qfl['beta']:g})")
+        note = say("{n} positives ({m} shown) · mean QFL {soft:.3f} with the IoU target, {hard:.3f} with the "
+                   "one-hot target (β = {beta:g})", n=len(rows), m=len(shown), soft=mean_soft, hard=mean_hard,
+                   beta=qfl["beta"])
     else:
-        note = "no positives: SimOTA assigned no anchor (no GT box)"
+        note = say("no positives: SimOTA assigned no anchor (no GT box)")
     _text(chart, _fit(note, width - 10, 0.34), (6, side - 14), 0.34)
     if not rows:
-        _text(chart, "no positives", (width // 2 - 40, side // 2), 0.5)
+        _text(chart, say("no positives"), (width // 2 - 40, side // 2), 0.5)
     return np.concatenate([pic, np.full((side, 8, 3), 255, np.uint8), chart], 1)
 
 
@@ -246,9 +295,11 @@ def dfl_view(image: np.ndarray, edges: dict[str, Any], reg_max: int, label: str,
     y = 18
     for k, e in enumerate(edges["edges"]):
         cv2.rectangle(pic, (6, y - 10), (18, y + 2), EDGE_COLOURS[k], -1)
-        _text(pic, f"{e['edge']}: {e['shape']}, max p {e['max_probability']:.2f}", (22, y), 0.38, INK)
+        _text(pic, say("{edge}: {shape}, max p {p:.2f}", edge=say(e["edge"]), shape=say(e["shape"]),
+                       p=e["max_probability"]), (22, y), 0.38, INK)
         y += 18
-    out = label_strip(pic, _fit(f"{label} · {note} · stride {edges['stride']:g}", DFL_DISPLAY - 12, 0.42),
+    title = say("{label} · {note} · stride {s:g}", label=say(label), note=note, s=edges["stride"])
+    out = label_strip(pic, _fit(title, DFL_DISPLAY - 12, 0.42),
                       height=26, scale=0.42)
     meta = {"factor": f, "strip": 26, "bins_display": drawn}
     return out, meta
@@ -278,11 +329,11 @@ def dfl_bins(edges: dict[str, Any], reg_max: int, width: int = 820) -> np.ndarra
                 _text(img, f"{i}", (x0 + 2, base + 13), 0.3)
         xe = left + int(round((e["expectation_strides"] + 0.5) * bw))
         cv2.line(img, (xe, top - 4), (xe, base), INK, 2)
-        _text(img, _fit(f"{e['edge']}: E = {e['expectation_strides']:.2f} strides = "
-                        f"{e['expectation_strides'] * s:.1f} px · {e['shape']} · "
-                        f"H = {e['entropy_bits']:.2f} bits",
+        _text(img, _fit(say("{edge}: E = {e:.2f} strides = {px:.1f} px · {shape} · H = {h:.2f} bits",
+                            edge=say(e["edge"]), e=e["expectation_strides"], px=e["expectation_strides"] * s,
+                            shape=say(e["shape"]), h=e["entropy_bits"]),
                         panel_w - 10, 0.36), (ox + 6, oy + 18), 0.36)
-        _text(img, f"bin (distance in strides of {s:g} px)", (left + pw // 2 - 90, base + 28), 0.32)
+        _text(img, say("bin (distance in strides of {s:g} px)", s=s), (left + pw // 2 - 90, base + 28), 0.32)
     return img
 
 
@@ -320,8 +371,8 @@ def keypoint_view(rgb: np.ndarray, gt: np.ndarray, pred: np.ndarray,
         _text(pic, str(i + 1), (x + 6, y - 6), 0.36, WHITE)
     value = keypoints["oks"]
     cv2.rectangle(pic, (0, 0), (min(pic.shape[1], 330), 24), (30, 30, 30), -1)
-    _text(pic, _fit(f"OKS {value:.3f} · loss 1 − OKS {1 - value:.3f} · s = √area = "
-                    f"{keypoints['scale']:.0f} px",
+    _text(pic, _fit(say("OKS {oks:.3f} · loss 1 − OKS {loss:.3f} · s = √area = {s:.0f} px", oks=value,
+                        loss=1 - value, s=keypoints["scale"]),
                     320, 0.4), (6, 17), 0.4, WHITE)
     return pic, {"factor": 1 / f, "circles": circles}
 
@@ -344,10 +395,10 @@ def oks_chart(keypoints: dict[str, Any], width: int = 620) -> np.ndarray:
         _text(img, f"{v:g}", (x - 6, height - 12), 0.34)
     for i, r in enumerate(rows):
         y = top + i * row_h
-        name = f"{i + 1} {r['keypoint']} σ={r['sigma']:.3f}"
+        name = f"{i + 1} {say(r['keypoint'])} σ={r['sigma']:.3f}"
         _text(img, name, (6, y + 14), 0.34, INK if r["similarity"] is not None else GREY)
         if r["similarity"] is None:
-            _text(img, "not labelled (v = 0)", (left + 4, y + 14), 0.32, GREY)
+            _text(img, say("not labelled (v = 0)"), (left + 4, y + 14), 0.32, GREY)
             continue
         w = int(round(r["similarity"] * span))
         colour = GREEN if r["similarity"] >= 0.5 else VERMILLION
