@@ -136,9 +136,9 @@ def markdown(outcomes: list[Outcome], source: str, commit: str, total_s: float) 
     score = 100.0 * caught / max(len(run), 1)
     carried = sorted({o.measured_at for o in run if o.measured_at and o.measured_at != commit})
     n_carried = sum(bool(o.measured_at and o.measured_at != commit) for o in run)
-    note = (f" {n_carried} caught mutants were carried over from the full pass at `{', '.join(carried)}` "
-            "(tests were only added since, and an added test cannot un-catch a mutant); the others ran at "
-            "this commit." if carried else "")
+    note = (f" {n_carried} outcomes were carried over from earlier passes at `{'`, `'.join(carried)}` "
+            "(their snippets unchanged; tests were only added since, and an added test cannot un-catch a "
+            "mutant); the others ran at this commit." if carried else "")
     lines = [
         "# Mutation pass over the lesson code",
         "",
@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         "--previous",
         default=None,
         help="JSON of an earlier pass: with --only, the mutants not rerun keep the outcome recorded there "
-        "(only a 'caught' can be kept: tests that were only added cannot un-catch a mutant)",
+        "(when their snippet is unchanged; tests that were only added cannot un-catch a mutant)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy (its path is printed)")
     parser.add_argument("--report-only", default=None, metavar="JSON",
@@ -307,10 +307,11 @@ def main(argv: list[str] | None = None) -> int:
                 kept.append(next(o for o in outcomes if o.mutant.ident == m.ident))
             elif m.equivalent:
                 kept.append(Outcome(m, "equivalent", 0.0, m.equivalent))
-            elif row and row["result"] in ("caught", "timeout") and (row["old"], row["new"]) == same:
+            elif row and row["result"] != "error" and (row["old"], row["new"]) == same:
+                # a survivor is carried as a survivor (pessimistic: rerun it to see if new tests catch it)
                 kept.append(Outcome(m, row["result"], row["seconds"], row["detail"], row["commit"]))
             else:
-                print(f"  not measured: {m.ident} (rerun it; an earlier survivor is never carried over)")
+                print(f"  not measured: {m.ident} (its snippet changed or it is new: rerun it)")
         outcomes = kept
     report = markdown(outcomes, args.source, commit, total)
     run = [o for o in outcomes if o.result != "equivalent"]
