@@ -206,17 +206,22 @@ def build() -> gr.Blocks:
             frame.fresh(event)
             event.then(**texts).then(**sheet)
 
-        computed(run.click(frame.guard(_run), inputs, outputs, api_name="receptive", **frame.RAW_INPUTS))
-        rerun = dict(fn=frame.guard(_maybe_run), inputs=inputs, outputs=outputs, api_visibility="private",
-                     trigger_mode="always_last", show_progress="minimal", **frame.RAW_INPUTS)
+        # the figures' text follows the page's language: the radio is every run's last input
+        computed(run.click(i18n.in_figures(frame.guard(_run)), [*inputs, lang], outputs, api_name="receptive",
+                           **frame.RAW_INPUTS))
+        rerun = dict(fn=i18n.in_figures(frame.guard(_maybe_run)), inputs=[*inputs, lang], outputs=outputs,
+                     api_visibility="private", trigger_mode="always_last", show_progress="minimal",
+                     **frame.RAW_INPUTS)
         computed(image.change(**rerun))
+        computed(lang.change(**rerun))  # a language switch redraws what is shown
         computed(erf_img.select(_click, [models], [query_x, query_y], api_visibility="private").then(**rerun))
         for control in (stage, query_x, query_y, block_channels, block_size):
             computed(control.release(**rerun))
         for control in (scale, random_init, weights):
             computed(control.change(**rerun))
-        roadmap_btn.click(frame.guard(_roadmap), None, roadmap_img, api_visibility="private",
-                          concurrency_limit=1)
+        # the roadmap is drawn in the page's language too
+        roadmap_btn.click(i18n.in_figures(frame.guard(_roadmap)), [lang], roadmap_img,
+                          api_visibility="private", concurrency_limit=1)
     classroom.attach(demo, "receptive")  # links, projector layout, predict-then-reveal, slide
     return demo
 

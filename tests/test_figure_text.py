@@ -312,3 +312,18 @@ def test_the_losses_figures_carry_chinese_when_the_page_is_in_chinese(cat):
     assert np.array_equal(chart[:30, :163], english[:30, :163])  # the swatch did not move
     assert words.ZH["left_knee"] == "左膝" and fonts.missing("左膝") == ""
 
+
+def test_the_receptive_figures_carry_chinese_when_the_page_is_in_chinese(cat):
+    from core import receptive_lesson
+    from core.viz.draw import caption_bar
+
+    en = receptive_lesson.run(cat)
+    with words.language("zh"):
+        zh = receptive_lesson.run(cat)
+    for key in en.images:  # ERF captions and legend, the growth charts, the block costs, HRNet's streams
+        assert not np.array_equal(en.images[key], zh.images[key]), key
+    assert zh.summary == en.summary  # the API's numbers and words are the same
+    # HRNet: the photo under the streams diagram is titled "输入" (input), drawn alone; the photo did not move
+    hrnet, english = zh.images["hrnet"], en.images["hrnet"]
+    assert np.array_equal(hrnet[-204:-180, :180], caption_bar("输入", 180, 24, 0.42))
+    assert np.array_equal(hrnet[-180:, :180], english[-180:, :180])

@@ -14,9 +14,66 @@ from typing import Any
 import cv2
 import numpy as np
 
+from core.viz import fonts, words
 from core.viz.attention_viz import grid_figure
 from core.viz.draw import add_colorbar, caption_bar, colorbar_extra, colorize
 from core.viz.palette import BLACK, BLUE, GREEN, ORANGE, PURPLE, SKY, VERMILLION, YELLOW
+
+say = words.say  # every text drawn below, in the page's language (English outside words.language)
+
+#: the Chinese of the text drawn into the receptive-field figures (core.viz.words)
+ZH = words.register({
+    "global": "全局",
+    "{n:.0f} px": "{n:.0f} 像素",
+    "stage {stage} (/{stride:g}) · reach {size} · ERF90 {erf} px":
+        "阶段 {stage}（/{stride:g}）· 可达 {size} · ERF90 {erf} 像素",
+    "RANDOM init": "随机初始化",
+    "embedded": "内置",
+    "package": "PyPI 包",
+    "theoretical RF (conv)": "理论感受野（卷积）",
+    "Swin window reach": "Swin 窗口可达范围",
+    "ViT: whole image": "ViT：整张图",
+    "ERF 50 % square": "ERF 50% 方框",
+    "ERF 90 % square": "ERF 90% 方框",
+    "colours": "颜色说明",
+    "{name} ({size}² input)": "{name}（{size}² 输入）",
+    "stage / stride": "阶段 / 步长",
+    "side ÷ input side": "边长 ÷ 输入边长",
+    "theoretical (∞ drawn at the top)": "理论值（∞ 画在最上方）",
+    "random init": "随机初始化",
+    "plain 3×3 stack at init: n vs √n": "初始化时的纯 3×3 堆叠：n 对 √n",
+    "depth n (log)": "深度 n（对数）",
+    "pixels": "像素",
+    "theoretical 1 + 2n": "理论值 1 + 2n",
+    "ERF 90 % side, random": "ERF 90% 边长，随机",
+    "4σ all-ones = 4√(2n/3)": "4σ 全 1 权重 = 4√(2n/3)",
+    "4σ random ≈ {c:.2f}√n": "4σ 随机 ≈ {c:.2f}√n",
+    " {si} · out {c} ch · RF {rf}": " {si} · 输出 {c} 个通道 · 感受野 {rf}",
+    "parameters": "参数量",
+    "multiply-adds at {c}×{s}×{s}": "{c}×{s}×{s} 输入的乘加次数",
+    "whole image": "整张图",
+    "RF {rf:.0f} px": "感受野 {rf:.0f} 像素",
+    "stride {s}: {h}×{w}, {reach}": "步长 {s}：{h}×{w}，{reach}",
+    "input": "输入",
+    "stride {s}": "步长 {s}",
+    "HRNet streams (C×H×W); arrows: the exchange unit at the end of stages 2–4 sums every stream into every "
+    "stream": "HRNet 的各分支（C×H×W）；箭头：阶段 2–4 末尾的交换单元把每个分支加到每个分支上",
+    "{top1:.2f} · {params:.1f} M · {gmacs:.2f} G (paper {gflops:.2f} GFLOPs)":
+        "{top1:.2f} · {params:.1f} M · {gmacs:.2f} G（论文 {gflops:.2f} GFLOPs）",
+    "ImageNet-1K top-1 % reported by Liu et al. 2022, Table 10 (hatched: not adopted)":
+        "Liu 等（2022）表 10 报告的 ImageNet-1K top-1 %（斜线：未采用）",
+    "{key}\nERF 90 %: {n} px": "{key}\nERF 90%：{n} 像素",
+    "log10 ERF/max · stage 3 (stride 16) · at init": "log10 ERF/max · 阶段 3（步长 16）· 初始化时",
+})
+
+
+def _matplotlib_language() -> Any:
+    """matplotlib's font family for the current language: the CJK subset as DejaVu's fallback in 中文."""
+    import matplotlib
+
+    zh = words.current() == "zh"
+    family = list(fonts.matplotlib_family()) if zh else matplotlib.rcParams["font.family"]
+    return matplotlib.rc_context({"font.family": family})
 
 # Okabe–Ito (RGB), from the shared palette
 OKABE_ITO = (ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILLION, PURPLE, BLACK)
@@ -68,12 +125,16 @@ def erf_panel(m: Any, scale: str) -> np.ndarray:
     cv2.drawMarker(out, (px, py), (0, 0, 0), cv2.MARKER_CROSS, 16, 4, cv2.LINE_AA)
     cv2.drawMarker(out, (px, py), (255, 255, 255), cv2.MARKER_CROSS, 14, 2, cv2.LINE_AA)
     size = (
-        "global"
+        say("global")
         if r.size is not None and math.isinf(r.size)
-        else (f"{r.size:.0f} px" if r.size is not None else "n/a")
+        else (say("{n:.0f} px", n=r.size) if r.size is not None else "n/a")
     )
     bar = caption_bar(
-        f"stage {m.stage} (/{m.stride:g}) · reach {size} · ERF90 {m.side(m.r90)} px", VIEW, 22, 0.4
+        say("stage {stage} (/{stride:g}) · reach {size} · ERF90 {erf} px", stage=m.stage, stride=m.stride,
+            size=size, erf=m.side(m.r90)),
+        VIEW,
+        22,
+        0.4,
     )
     out[-22:] = (0.25 * out[-22:] + 0.75 * bar).astype(np.uint8)
     label = "log10 ERF/max" if scale == "log" else "ERF / max"
@@ -103,7 +164,7 @@ def _rect(
 
 def panel_title(m: Any) -> str:
     src = {"random": "RANDOM init"}.get(m.loaded.source, m.loaded.source)
-    return f"{m.loaded.name} · {src}"
+    return f"{m.loaded.name} · {say(src)}"
 
 
 def legend(width: int) -> np.ndarray:
@@ -123,7 +184,7 @@ def legend(width: int) -> np.ndarray:
         x, y = 8 + c * 200, 6 + r * 30
         cv2.rectangle(bar, (x, y + 6), (x + 22, y + 20), colour, -1)
         cv2.rectangle(bar, (x, y + 6), (x + 22, y + 20), (0, 0, 0), 1)
-        bar[y : y + 26, x + 26 : x + 196] = caption_bar(text, 170, 26, 0.42)
+        bar[y : y + 26, x + 26 : x + 196] = caption_bar(say(text), 170, 26, 0.42)
     return bar
 
 
@@ -131,7 +192,7 @@ def erf_grid(rows: Sequence[Sequence[Any]], scale: str) -> np.ndarray:
     """One row per model: trained weights | random initialisation (clicks map back via grid_click)."""
     panels = [[(erf_panel(m, scale), panel_title(m)) for m in row] for row in rows]
     width = max(len(r) for r in panels) * (PANEL_WIDTH + 16) - 16
-    panels.append([(legend(max(width, 2 * PANEL_WIDTH)), "colours")])
+    panels.append([(legend(max(width, 2 * PANEL_WIDTH)), say("colours"))])
     return grid_figure(panels)
 
 
@@ -180,7 +241,7 @@ class LogChart:
         self.x_range, self.y_range, self.x_log = x_range, y_range, x_log
         self.legend_top, self.entries = height - 72, 0
         x0, y0, x1, y1 = self.box
-        self.draw.text((8, 6), title, fill=(20, 20, 20), font=_font(13))
+        self.draw.text((8, 6), title, fill=(20, 20, 20), font=_face(title, 13))
         self.draw.rectangle(self.box, outline=(120, 120, 120))
         lo, hi = math.floor(math.log10(y_range[0])), math.ceil(math.log10(y_range[1]))
         for e in range(lo, hi + 1):
@@ -191,8 +252,8 @@ class LogChart:
                     self.draw.line([(x0, y), (x1, y)], fill=(225, 225, 225) if m > 1 else (200, 200, 200))
                     if m == 1 or hi - lo <= 2:
                         self.draw.text((x0 - 6, y), _tick(v), fill=(60, 60, 60), font=_font(10), anchor="rm")
-        self.draw.text((x1, y1 + 32), xlabel, fill=(60, 60, 60), font=_font(10), anchor="ra")
-        self.draw.text((8, y0 - 16), ylabel, fill=(60, 60, 60), font=_font(10))
+        self.draw.text((x1, y1 + 32), xlabel, fill=(60, 60, 60), font=_face(xlabel, 10), anchor="ra")
+        self.draw.text((8, y0 - 16), ylabel, fill=(60, 60, 60), font=_face(ylabel, 10))
 
     def px(self, v: float) -> float:
         a, b = self.x_range
@@ -252,7 +313,7 @@ class LogChart:
                 self.draw.line([(lx, y), (lx + 22, y)], fill=c, width=2)
             else:
                 _dash(self.draw, (lx, y), (lx + 22, y), c, 3 if style == "dotted" else 7)
-            self.draw.text((lx + 28, y), label, fill=(40, 40, 40), font=_font(10), anchor="lm")
+            self.draw.text((lx + 28, y), label, fill=(40, 40, 40), font=_face(label, 10), anchor="lm")
 
     def array(self) -> np.ndarray:
         return np.asarray(self.img)
@@ -282,6 +343,11 @@ def _font(size: int) -> Any:
     return font(size)
 
 
+def _face(text: str, size: int) -> Any:
+    """:func:`_font`, or the bundled CJK subset for a Chinese text (DejaVu Sans has no Chinese)."""
+    return fonts.pil_font(size, cjk=True) if fonts.has_cjk(text) else _font(size)
+
+
 def growth_figure(rows: Sequence[Sequence[Any]], plain: dict[str, Any]) -> np.ndarray:
     """Small multiples: per model, sizes per stage as a fraction of its input side (theoretical,
     ERF 90 % and 50 % squares, trained and random); last, the plain stack at init: n against √n."""
@@ -293,19 +359,19 @@ def growth_figure(rows: Sequence[Sequence[Any]], plain: dict[str, Any]) -> np.nd
         chart = LogChart(
             420,
             380,
-            f"{first.loaded.name} ({first.size}² input)",
+            say("{name} ({size}² input)", name=first.loaded.name, size=first.size),
             (0.6, len(ks) + 0.4),
             (0.01, 12.0),
-            xlabel="stage / stride",
-            ylabel="side ÷ input side",
+            xlabel=say("stage / stride"),
+            ylabel=say("side ÷ input side"),
         )
         chart.hline(1.0, (150, 150, 150))
         for k, s in zip(ks, first.per_stage, strict=True):
             chart.xtick(k, f"{k}\n/{s['stride']:g}")
         theo = [None if v is None else (12.0 if math.isinf(v) else v / first.size) for v in values]
-        chart.series(ks, theo, BLACK, "theoretical (∞ drawn at the top)")
+        chart.series(ks, theo, BLACK, say("theoretical (∞ drawn at the top)"))
         for m, colour in zip(row, (BLUE, VERMILLION), strict=False):
-            tag = "random init" if m.loaded.source == "random" else m.loaded.source
+            tag = say("random init" if m.loaded.source == "random" else m.loaded.source)
             chart.series(
                 ks,
                 [s["erf_side90"] / m.size for s in m.per_stage],
@@ -327,22 +393,23 @@ def growth_figure(rows: Sequence[Sequence[Any]], plain: dict[str, Any]) -> np.nd
     chart = LogChart(
         420,
         380,
-        "plain 3×3 stack at init: n vs √n",
+        say("plain 3×3 stack at init: n vs √n"),
         (1, max(d)),
         (1, 100),
         x_log=True,
-        xlabel="depth n (log)",
-        ylabel="pixels",
+        xlabel=say("depth n (log)"),
+        ylabel=say("pixels"),
     )
     for v in (1, 2, 5, 10, 20):
         if v <= max(d):
             chart.xtick(v, str(v))
     sigma = np.asarray(plain["sigma_random"])
     c = float((sigma * np.sqrt(d)).sum() / np.sum(d))
-    chart.series(d, plain["theoretical"], BLACK, "theoretical 1 + 2n", marker="")
-    chart.series(d, plain["side90_random"], BLUE, "ERF 90 % side, random", "dashed", "s")
-    chart.series(d, [4 * v for v in plain["sigma_ones"]], VERMILLION, "4σ all-ones = 4√(2n/3)", "dotted", "")
-    chart.series(d, list(4 * sigma), GREEN, f"4σ random ≈ {4 * c:.2f}√n", "solid", "o")
+    chart.series(d, plain["theoretical"], BLACK, say("theoretical 1 + 2n"), marker="")
+    chart.series(d, plain["side90_random"], BLUE, say("ERF 90 % side, random"), "dashed", "s")
+    chart.series(d, [4 * v for v in plain["sigma_ones"]], VERMILLION, say("4σ all-ones = 4√(2n/3)"), "dotted",
+                 "")
+    chart.series(d, list(4 * sigma), GREEN, say("4σ random ≈ {c:.2f}√n", c=4 * c), "solid", "o")
     charts.append(chart.array())
     cols = min(len(charts), 3)
     h, w = charts[0].shape[:2]
@@ -361,11 +428,12 @@ def _frac(size: float | None, side: int) -> float:
 
 def blocks_figure(rows: Sequence[dict[str, Any]], channels: int, size: int) -> np.ndarray:
     """Parameters and multiply-adds per block (log scale), with output channels and one block's RF."""
-    key = (channels, size, tuple((r["key"], r["params"], r["macs"]) for r in rows))
+    key = (words.current(), channels, size, tuple((r["key"], r["params"], r["macs"]) for r in rows))
     if key not in _BLOCK_FIGURES:
         if len(_BLOCK_FIGURES) > 16:
             _BLOCK_FIGURES.clear()
-        _BLOCK_FIGURES[key] = _blocks_figure(rows, channels, size)
+        with _matplotlib_language():
+            _BLOCK_FIGURES[key] = _blocks_figure(rows, channels, size)
         _BLOCK_FIGURES[key].flags.writeable = False
     return _BLOCK_FIGURES[key]
 
@@ -385,7 +453,7 @@ def _blocks_figure(rows: Sequence[dict[str, Any]], channels: int, size: int) -> 
     a2.barh(y, macs, color=colours, edgecolor="black", lw=0.5)
     for yy, r in zip(y, rows, strict=True):
         rf = (
-            "global"
+            say("global")
             if r["rf"] is not None and math.isinf(r["rf"])
             else (f"{r['rf']:.0f}" if r["rf"] is not None else "?")
         )
@@ -393,12 +461,12 @@ def _blocks_figure(rows: Sequence[dict[str, Any]], channels: int, size: int) -> 
         a2.text(
             r["macs"],
             yy,
-            f" {_si(r['macs'])} · out {r['out_channels']} ch · RF {rf}",
+            say(" {si} · out {c} ch · RF {rf}", si=_si(r["macs"]), c=r["out_channels"], rf=rf),
             va="center",
             fontsize=7,
         )
     a1.set_yticks(y, names, fontsize=7.5)
-    for ax, title in ((a1, "parameters"), (a2, f"multiply-adds at {channels}×{size}×{size}")):
+    for ax, title in ((a1, say("parameters")), (a2, say("multiply-adds at {c}×{s}×{s}", c=channels, s=size))):
         ax.set_xscale("log")
         ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3, axis="x", which="both")
@@ -425,12 +493,13 @@ def hrnet_figure(h: dict[str, Any]) -> np.ndarray:
     for fmap, rf in zip(h["maps"], h["stream_rf"], strict=True):
         tile = cv2.resize(colorize(fmap, "viridis"), (side, side), interpolation=cv2.INTER_NEAREST)
         tile = add_colorbar(tile, float(fmap.min()), float(fmap.max()), "viridis", "mean |a|")
-        reach = "whole image" if rf["rf"] is None else f"RF {rf['rf']:.0f} px"
+        reach = say("whole image") if rf["rf"] is None else say("RF {rf:.0f} px", rf=rf["rf"])
         tiles.append(
             np.concatenate(
                 [
                     caption_bar(
-                        f"stride {rf['stride']}: {fmap.shape[0]}×{fmap.shape[1]}, {reach}",
+                        say("stride {s}: {h}×{w}, {reach}", s=rf["stride"], h=fmap.shape[0], w=fmap.shape[1],
+                            reach=reach),
                         tile.shape[1],
                         24,
                         0.42,
@@ -441,7 +510,7 @@ def hrnet_figure(h: dict[str, Any]) -> np.ndarray:
             )
         )
     photo = cv2.resize(h["input"], (side, side), interpolation=cv2.INTER_AREA)
-    photo = np.concatenate([caption_bar("input", side, 24, 0.42), photo], 0)
+    photo = np.concatenate([caption_bar(say("input"), side, 24, 0.42), photo], 0)
     gap = np.full((photo.shape[0], 10, 3), 255, np.uint8)
     row = np.concatenate(sum(([t, gap] for t in [photo, *tiles]), [])[:-1], 1)
     width = max(row.shape[1], diagram.shape[1])
@@ -452,10 +521,11 @@ def hrnet_figure(h: dict[str, Any]) -> np.ndarray:
 
 def hrnet_diagram(structure: dict[str, Any]) -> np.ndarray:
     """The streams as boxes (C×H×W) per stage and the exchange arrows (cached: architecture only)."""
-    key = repr(structure)
+    key = words.current() + repr(structure)
     if key not in _DIAGRAMS:
         _DIAGRAMS.clear()
-        _DIAGRAMS[key] = _hrnet_diagram(structure)
+        with _matplotlib_language():
+            _DIAGRAMS[key] = _hrnet_diagram(structure)
         _DIAGRAMS[key].flags.writeable = False
     return _DIAGRAMS[key]
 
@@ -499,10 +569,10 @@ def _hrnet_diagram(structure: dict[str, Any]) -> np.ndarray:
     ax.set_xlim(-0.6, len(streams) - 0.4)
     ax.set_ylim(-5.6, -0.4)
     ax.set_xticks(range(len(streams)), names)
-    ax.set_yticks([-1, -2, -3, -4, -5], ["stride 2", "stride 4", "stride 8", "stride 16", "stride 32"])
+    ax.set_yticks([-1, -2, -3, -4, -5], [say("stride {s}", s=2 ** k) for k in range(1, 6)])
     ax.set_title(
-        "HRNet streams (C×H×W); arrows: the exchange unit at the end of stages 2–4 sums every "
-        "stream into every stream",
+        say("HRNet streams (C×H×W); arrows: the exchange unit at the end of stages 2–4 sums every "
+            "stream into every stream"),
         fontsize=9,
     )
     for spine in ax.spines.values():
@@ -519,6 +589,11 @@ def _pad_to(img: np.ndarray, width: int) -> np.ndarray:
 
 def roadmap_figure(steps: Sequence[dict[str, Any]]) -> np.ndarray:
     """Top-1 per step (paper), measured params and GFLOPs; ERF at initialisation of each step below."""
+    with _matplotlib_language():
+        return _roadmap_figure(steps)
+
+
+def _roadmap_figure(steps: Sequence[dict[str, Any]]) -> np.ndarray:
     plt = _plt()
     fig = plt.figure(figsize=(12, 8.2), dpi=100)
     grid = fig.add_gridspec(2, 1, height_ratios=(1.35, 1.0))
@@ -533,8 +608,8 @@ def roadmap_figure(steps: Sequence[dict[str, Any]]) -> np.ndarray:
         ax.text(
             s["paper_top1"] + 0.05,
             yy,
-            f"{s['paper_top1']:.2f} · {s['params'] / 1e6:.1f} M · "
-            f"{s['gmacs']:.2f} G (paper {s['paper_gflops']:.2f} GFLOPs)",
+            say("{top1:.2f} · {params:.1f} M · {gmacs:.2f} G (paper {gflops:.2f} GFLOPs)",
+                top1=s["paper_top1"], params=s["params"] / 1e6, gmacs=s["gmacs"], gflops=s["paper_gflops"]),
             va="center",
             fontsize=7,
         )
@@ -543,7 +618,7 @@ def roadmap_figure(steps: Sequence[dict[str, Any]]) -> np.ndarray:
     ax.set_yticks(y, [s["title"] for s in steps], fontsize=7.5)
     ax.set_xlim(75.5, 85.5)
     ax.set_xlabel(
-        "ImageNet-1K top-1 % reported by Liu et al. 2022, Table 10 (hatched: not adopted)", fontsize=8
+        say("ImageNet-1K top-1 % reported by Liu et al. 2022, Table 10 (hatched: not adopted)"), fontsize=8
     )
     ax.grid(alpha=0.3, axis="x")
     per_row = (len(steps) + 1) // 2
@@ -554,12 +629,13 @@ def roadmap_figure(steps: Sequence[dict[str, Any]]) -> np.ndarray:
         if "erf" in s:
             e = np.log10(np.maximum(s["erf"] / max(float(s["erf"].max()), 1e-30), 1e-3))
             image = a.imshow(e, cmap="inferno", vmin=-3, vmax=0)
-            a.set_title(f"{s['key']}\nERF 90 %: {2 * s['erf_r90'] + 1} px", fontsize=6.5)
+            a.set_title(say("{key}\nERF 90 %: {n} px", key=s["key"], n=2 * s["erf_r90"] + 1), fontsize=6.5)
         a.set_xticks([])
         a.set_yticks([])
     if image is not None:
         fig.colorbar(
-            image, cax=fig.add_subplot(sub[:, per_row]), label="log10 ERF/max · stage 3 (stride 16) · at init"
+            image, cax=fig.add_subplot(sub[:, per_row]),
+            label=say("log10 ERF/max · stage 3 (stride 16) · at init"),
         )
     fig.subplots_adjust(left=0.2, right=0.92, top=0.97, bottom=0.03, hspace=0.35)
     return _to_array(fig)
