@@ -180,17 +180,21 @@ def build() -> gr.Blocks:
         i18n.on_language(frame.guard(_extras), [summary, model, weights], [status, *figures])
         frame.stale_on_edit(*inputs)
 
-        clicked = run.click(frame.guard(_run), inputs, outputs, api_name="mlp", **frame.RAW_INPUTS)
+        # the figures' text follows the page's language: the radio is every run's last input
+        clicked = run.click(i18n.in_figures(frame.guard(_run)), [*inputs, lang], outputs, api_name="mlp",
+                            **frame.RAW_INPUTS)
         frame.fresh(clicked)
         clicked.then(**extras).then(**sheet)
-        rerun = dict(fn=frame.guard(_maybe_run), inputs=inputs, outputs=outputs, api_visibility="private",
-                     trigger_mode="always_last", show_progress="minimal", **frame.RAW_INPUTS)
+        rerun = dict(fn=i18n.in_figures(frame.guard(_maybe_run)), inputs=[*inputs, lang], outputs=outputs,
+                     api_visibility="private", trigger_mode="always_last", show_progress="minimal",
+                     **frame.RAW_INPUTS)
 
         def computed(event: Any) -> None:
             frame.fresh(event)
             event.then(**extras).then(**sheet)
 
-        for event in (image.change, model.change, weights.change, block.submit):
+        # a language switch redraws what is shown too
+        for event in (image.change, model.change, weights.change, block.submit, lang.change):
             computed(event(**rerun))
         for control in (query_x, query_y, cycle_kernel, shift_size, dilation, channels):
             computed(control.release(**rerun))

@@ -312,6 +312,7 @@ def run(image: Any, model: str = "resmlp-12-mlp", weights: str = "auto", block: 
     from core.images import load_image
     from core.viz import mlp as draw
     from core.viz.repvgg import denormalised
+    from core.viz.words import say  # the figures' titles in the page's language
 
     values = dict(model=model, weights=weights, block=block, query_x=query_x, query_y=query_y,
                   cycle_kernel=cycle_kernel, shift_size=shift_size, dilation=dilation, channels=channels)
@@ -375,10 +376,10 @@ def run(image: Any, model: str = "resmlp-12-mlp", weights: str = "auto", block: 
     views = {"resmlp": denormalised(x_res[0], res), "gmlp": denormalised(x_g[0], gm),
              "mixer": denormalised(x_m[0], mx), "vit": denormalised(x_v[0], vt)}
     feeds = [
-        ("resmlp", f"ResMLP {rb}: weights", res_row, res_grid, ri, "weight"),
-        ("gmlp", f"gMLP {gb}: gate weights", g_mat[g_index].numpy(), g_grid, gi, "weight"),
-        ("mixer", f"Mixer {mb}: Jacobian", jac_row_mean, m_grid, mi, "∂y/∂u"),
-        ("vit", f"ViT {vb}: attention", attn_row, v_grid, vi, "attention"),
+        ("resmlp", say("ResMLP {b}: weights", b=rb), res_row, res_grid, ri, "weight"),
+        ("gmlp", say("gMLP {b}: gate weights", b=gb), g_mat[g_index].numpy(), g_grid, gi, "weight"),
+        ("mixer", say("Mixer {b}: Jacobian", b=mb), jac_row_mean, m_grid, mi, "∂y/∂u"),
+        ("vit", say("ViT {b}: attention", b=vb), attn_row, v_grid, vi, "attention"),
     ]
     learned = {"resmlp": res, "gmlp": gm, "mixer": mx, "vit": vt}
     images = {
@@ -386,12 +387,12 @@ def run(image: Any, model: str = "resmlp-12-mlp", weights: str = "auto", block: 
         "locality": draw.locality_picture(views["resmlp"], res_mats, res_grid, ri, loc,
                                           {r: locality_baseline(res_grid, r) for r in (1, 2)}, res.source),
         "matrices": draw.matrices_picture([
-            (f"ResMLP {rb}: learned", res_mats[rb].numpy()),
-            (f"gMLP {gb}: learned", g_mat.numpy()),
-            (f"Mixer {mb}: Jacobian (photo)", jac_mean.numpy()),
-            (f"CycleMLP k={p['cycle_kernel']}: fixed", fixed["cyclemlp"]["matrix"]),
-            (f"AS-MLP s={p['shift_size']} d={p['dilation']}: fixed", fixed["asmlp"]["matrix"]),
-            (f"ViT {vb}: attention (photo)", attn_patches),
+            (say("ResMLP {b}: learned", b=rb), res_mats[rb].numpy()),
+            (say("gMLP {b}: learned", b=gb), g_mat.numpy()),
+            (say("Mixer {b}: Jacobian (photo)", b=mb), jac_mean.numpy()),
+            (say("CycleMLP k={k}: fixed", k=p["cycle_kernel"]), fixed["cyclemlp"]["matrix"]),
+            (say("AS-MLP s={s} d={d}: fixed", s=p["shift_size"], d=p["dilation"]), fixed["asmlp"]["matrix"]),
+            (say("ViT {b}: attention (photo)", b=vb), attn_patches),
         ]),
         "fixed": draw.fixed_picture(views["resmlp"], fixed, (FIELD_GRID, FIELD_GRID),
                                     _cell((FIELD_GRID, FIELD_GRID), qx, qy)),

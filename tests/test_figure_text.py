@@ -327,3 +327,24 @@ def test_the_receptive_figures_carry_chinese_when_the_page_is_in_chinese(cat):
     hrnet, english = zh.images["hrnet"], en.images["hrnet"]
     assert np.array_equal(hrnet[-204:-180, :180], caption_bar("输入", 180, 24, 0.42))
     assert np.array_equal(hrnet[-180:, :180], english[-180:, :180])
+
+
+def test_the_mlp_figures_carry_chinese_when_the_page_is_in_chinese(cat):
+    from core import mlp
+    from core.viz import mlp as pictures
+    from core.viz.attention_viz import GRID_TITLE
+    from core.viz.draw import caption_bar
+
+    en = mlp.run(cat)
+    with words.language("zh"):
+        zh = mlp.run(cat)
+    for key in en.images:  # panel titles, colour-bar units, the locality legend, the cost chart's words
+        assert not np.array_equal(en.images[key], zh.images[key]), key
+    # the "who feeds" figure: ResMLP's panel is titled in Chinese, drawn alone; its map did not move
+    info = zh.summary["models"]["resmlp"]
+    title = f"ResMLP {info['block']}：权重" + ("" if info["learned"] else "（随机）")
+    feeds, english = zh.images["feeds"], en.images["feeds"]
+    width = pictures.PANEL_WIDTH
+    assert np.array_equal(feeds[:GRID_TITLE, :width], caption_bar(title, width, GRID_TITLE, 0.7))
+    assert np.array_equal(feeds[GRID_TITLE:GRID_TITLE + pictures.SIDE, :pictures.SIDE],
+                          english[GRID_TITLE:GRID_TITLE + pictures.SIDE, :pictures.SIDE])

@@ -16,8 +16,9 @@ from typing import Any
 import cv2
 import numpy as np
 
+from core.viz import fonts, words
 from core.viz.attention_viz import grid_figure
-from core.viz.draw import caption_bar
+from core.viz.draw import caption_bar, put_text
 from core.viz.repvgg import diverging, diverging_bar
 
 SIDE = 224  # side of a photo panel
@@ -27,6 +28,43 @@ PANEL_WIDTH = SIDE + BAR_WIDTH  # one "who feeds" panel
 YELLOW, INK = (240, 228, 66), (20, 20, 20)
 READ = (213, 94, 0)  # vermillion: a cell that is read
 FIELD = (0, 114, 178)  # blue: the grown field
+
+say = words.say  # every text drawn below, in the page's language (English outside words.language)
+
+#: the Chinese of the text drawn into the MLP figures (core.viz.words; the titles core.mlp composes too)
+ZH = words.register({
+    "weight": "权重",
+    "attention": "注意力",
+    " (random)": "（随机）",
+    "ResMLP {b}: weights": "ResMLP {b}：权重",
+    "gMLP {b}: gate weights": "gMLP {b}：门控权重",
+    "Mixer {b}: Jacobian": "Mixer {b}：Jacobian",
+    "ViT {b}: attention": "ViT {b}：注意力",
+    "ResMLP {b}: learned": "ResMLP {b}：学到的",
+    "gMLP {b}: learned": "gMLP {b}：学到的",
+    "Mixer {b}: Jacobian (photo)": "Mixer {b}：Jacobian（随照片而变）",
+    "CycleMLP k={k}: fixed": "CycleMLP k={k}：固定",
+    "AS-MLP s={s} d={d}: fixed": "AS-MLP s={s} d={d}：固定",
+    "ViT {b}: attention (photo)": "ViT {b}：注意力（随照片而变）",
+    "block {b}": "第 {b} 块",
+    "Share of |w| near the output patch, per block": "每一块里输出 patch 附近的 |w| 占比",
+    "block": "块",
+    "within 3x3": "3×3 以内",
+    "within 5x5": "5×5 以内",
+    "- - no preference": "- - 无偏好",
+    "random weights": "随机权重",
+    "{d} mixer: {n}": "{d} 个混合器：{n}",
+    "{d} mixers: {n}": "{d} 个混合器：{n}",
+    "A {size}-px image is {n} tokens. What the layers built for 196 say:":
+        "{size} 像素的图是 {n} 个 token。为 196 个 token 建的层报的错：",
+    "  the page's {name} on a {size}-px image: {error}": "  本页的 {name} 用在 {size} 像素的图上：{error}",
+    "  CycleMLP and AS-MLP: any size (their layers act on channels; the shifts are fixed)":
+        "  CycleMLP 和 AS-MLP：任意尺寸（它们的层作用在通道上，移位是固定的）",
+    " — a new layer per size": "——每个尺寸都要一个新层",
+    "parameters of one token mixer": "一个 token 混合层的参数量",
+    "multiply-accumulates of one token mixer": "一个 token 混合层的乘加次数",
+    "image side (px), stride {p}": "图像边长（像素），步长 {p}",
+})
 
 
 def _vmax(values: np.ndarray) -> float:
@@ -79,8 +117,8 @@ def feeds_picture(views: dict[str, np.ndarray], feeds: Sequence[tuple],
     panels = []
     for key, title, values, grid, cell, unit in feeds:
         img, vmax = weights_on_photo(views[key], values, grid, cell)
-        tag = " (random)" if sources.get(key) == "random" else ""
-        panels.append((_with_bar(img, vmax, unit), _short(title + tag, 60)))
+        tag = say(" (random)") if sources.get(key) == "random" else ""
+        panels.append((_with_bar(img, vmax, say(unit)), _short(title + tag, 60)))
     return grid_figure([panels[:2], panels[2:]])
 
 
@@ -101,11 +139,12 @@ def locality_picture(view: np.ndarray, mats: Sequence[Any], grid: tuple[int, int
     chart of the share of |w| within 3×3 and 5×5 per block against a matrix that prefers no patch."""
     index = cell[0] * grid[1] + cell[1]
     side = 120 if len(mats) <= 8 else 112
-    tiles = [(_tile(np.asarray(m[index]), grid, cell, side), f"block {b}") for b, m in enumerate(mats)]
+    tiles = [(_tile(np.asarray(m[index]), grid, cell, side), say("block {b}", b=b))
+             for b, m in enumerate(mats)]
     per_row = 6
     rows = [tiles[i:i + per_row] for i in range(0, len(tiles), per_row)]
     chart = _locality_chart(loc, uniform, source)
-    return grid_figure([*rows, [(chart, "Share of |w| near the output patch, per block")]])
+    return grid_figure([*rows, [(chart, say("Share of |w| near the output patch, per block"))]])
 
 
 def _locality_chart(loc: dict[int, list[float]], uniform: dict[int, float], source: str,
@@ -133,16 +172,14 @@ def _locality_chart(loc: dict[int, list[float]], uniform: dict[int, float], sour
     for t in (0.0, 0.5, 1.0):
         y = int(top + plot_h * (1 - t))
         cv2.putText(img, f"{t:.1f}", (22, y + 4), cv2.FONT_HERSHEY_SIMPLEX, 0.4, INK, 1, cv2.LINE_AA)
-    cv2.putText(img, "block", (left + plot_w // 2 - 20, height - 4), cv2.FONT_HERSHEY_SIMPLEX, 0.4, INK, 1,
-                cv2.LINE_AA)
+    put_text(img, say("block"), (left + plot_w // 2 - 20, height - 4), 0.4, INK)  # OpenCV for ASCII
     legend = [("within 3x3", READ), ("within 5x5", FIELD), ("- - no preference", INK)]
     for i, (text, col) in enumerate(legend):
         y = top + 14 + 18 * i
         cv2.rectangle(img, (width - right + 10, y - 9), (width - right + 20, y), col, -1)
-        cv2.putText(img, text, (width - right + 26, y), cv2.FONT_HERSHEY_SIMPLEX, 0.4, INK, 1, cv2.LINE_AA)
+        put_text(img, say(text), (width - right + 26, y), 0.4, INK)
     if source == "random":
-        cv2.putText(img, "random weights", (width - right + 10, top + 80), cv2.FONT_HERSHEY_SIMPLEX, 0.4,
-                    READ, 1, cv2.LINE_AA)
+        put_text(img, say("random weights"), (width - right + 10, top + 80), 0.4, READ)
     return img
 
 
@@ -198,16 +235,17 @@ def fixed_picture(view: np.ndarray, fixed: dict[str, Any], grid: tuple[int, int]
                 row.append((_cells_on_photo(view, reads[i], grid, cell, READ), title))
             rows.append(row)
         rows.append([(_cells_on_photo(view, fld, grid, cell, READ if d == 0 else FIELD),
-                      f"{d + 1} mixer{'s' if d else ''}: {n}")
+                      say("{d} mixers: {n}" if d else "{d} mixer: {n}", d=d + 1, n=n))
                      for d, (fld, n) in enumerate(zip(f["fields"], f["field_cells"], strict=True))])
     return grid_figure(rows)
 
 
 @lru_cache(maxsize=4)
-def _cost_chart_cached(key: str) -> np.ndarray:
+def _cost_chart_cached(key: str, lang: str) -> np.ndarray:
     import json
 
-    return _draw_cost_chart(json.loads(key))
+    with words.language(lang):
+        return _draw_cost_chart(json.loads(key))
 
 
 def cost_chart(costs: dict[str, Any], errors: dict[str, Any] | None = None) -> np.ndarray:
@@ -216,17 +254,19 @@ def cost_chart(costs: dict[str, Any], errors: dict[str, Any] | None = None) -> n
     layer built for 196 tokens, or the page's ResMLP, gets a larger image."""
     import json
 
-    chart = _cost_chart_cached(json.dumps(costs, sort_keys=True, default=str))
+    chart = _cost_chart_cached(json.dumps(costs, sort_keys=True, default=str), words.current())
     width = chart.shape[1]
     n = (costs["error_size"] // costs["patch"]) ** 2
-    lines = [f"A {costs['error_size']}-px image is {n} tokens. What the layers built for 196 say:"]
+    lines = [say("A {size}-px image is {n} tokens. What the layers built for 196 say:",
+                 size=costs["error_size"], n=n)]
     lines += [f"  {label.split(' ')[0]}: {message}" for label, message in costs["token_layer_errors"].items()
               if message]
     for title, entry in (errors or {}).items():
         if entry and entry.get("error"):
             name = title.split(" · ")[0]
-            lines.append(f"  the page's {name} on a {entry['size']}-px image: {entry['error']}")
-    lines.append("  CycleMLP and AS-MLP: any size (their layers act on channels; the shifts are fixed)")
+            lines.append(say("  the page's {name} on a {size}-px image: {error}", name=name,
+                             size=entry["size"], error=entry["error"]))
+    lines.append(say("  CycleMLP and AS-MLP: any size (their layers act on channels; the shifts are fixed)"))
     strips = [caption_bar(text, width, height=24, scale=0.5) for text in lines]
     return np.concatenate([chart, *strips], axis=0)
 
@@ -237,11 +277,14 @@ _CHART_LOCK = threading.Lock()
 def _draw_cost_chart(costs: dict[str, Any]) -> np.ndarray:
     """The chart itself: a pyplot-free Figure and plain-text tick labels (matplotlib's mathtext parser,
     which its default log-axis labels use, is not safe when two requests draw at once), under a lock."""
+    import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullLocator
 
-    with _CHART_LOCK:
+    zh = words.current() == "zh"
+    family = list(fonts.matplotlib_family()) if zh else matplotlib.rcParams["font.family"]
+    with _CHART_LOCK, matplotlib.rc_context({"font.family": family}):  # the CJK subset as the fallback
         fig = Figure(figsize=(11, 3.8), dpi=100)
         canvas = FigureCanvasAgg(fig)
         axes = fig.subplots(1, 2)
@@ -252,9 +295,10 @@ def _draw_cost_chart(costs: dict[str, Any]) -> np.ndarray:
             style = "-" if not row["tied_to_tokens"] else "--"
             for ax, key in zip(axes, ("params", "macs"), strict=True):
                 ax.plot(sizes, [c[key] for c in row["costs"]], style, marker="o", ms=3, color=colour,
-                        label=row["mixer"] + (" — a new layer per size" if row["tied_to_tokens"] else ""))
+                        label=row["mixer"] + (say(" — a new layer per size") if row["tied_to_tokens"]
+                                              else ""))
         plain = FuncFormatter(lambda v, _: f"{v:.0e}".replace("e+0", "e").replace("e+", "e"))
-        titles = ("parameters of one token mixer", "multiply-accumulates of one token mixer")
+        titles = (say("parameters of one token mixer"), say("multiply-accumulates of one token mixer"))
         for ax, title in zip(axes, titles, strict=True):
             ax.set_xscale("log")
             ax.set_yscale("log")
@@ -264,7 +308,7 @@ def _draw_cost_chart(costs: dict[str, Any]) -> np.ndarray:
             ax.yaxis.set_major_locator(LogLocator(base=10))
             ax.yaxis.set_major_formatter(plain)
             ax.yaxis.set_minor_locator(NullLocator())
-            ax.set_xlabel(f"image side (px), stride {costs['patch']}")
+            ax.set_xlabel(say("image side (px), stride {p}", p=costs["patch"]))
             ax.set_title(title, fontsize=10)
             ax.grid(True, alpha=0.25)
         axes[1].legend(fontsize=7, loc="upper left")
