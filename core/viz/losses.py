@@ -56,7 +56,7 @@ ZH = words.register({
     "the best-scoring anchor (no detection above the threshold)": "得分最高的锚点（没有检测超过阈值）",
     "{edge}: E = {e:.2f} strides = {px:.1f} px · {shape} · H = {h:.2f} bits":
         "{edge}：E = {e:.2f} 个步长 = {px:.1f} 像素 · {shape} · H = {h:.2f} 比特",
-    "bin (distance in strides of {s:g} px)": "bin（以 {s:g} 像素的步长计的距离）",
+    "bin (distance in strides of {s:g} px)": "bin（距离，单位是 {s:g} 像素的步长）",
     "OKS {oks:.3f} · loss 1 − OKS {loss:.3f} · s = √area = {s:.0f} px":
         "OKS {oks:.3f} · 损失 1 − OKS {loss:.3f} · s = √面积 = {s:.0f} 像素",
     "not labelled (v = 0)": "未标注（v = 0）",
