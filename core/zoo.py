@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import importlib
 import os
 import threading
@@ -235,7 +236,7 @@ def _load_uncached(entry: ModelEntry, weights: str) -> Loaded:
     if weights == "hub":
         return _finish(entry, _load_hub(entry), "hub", entry, weights)
     if weights == "random":
-        return _finish(entry, _create(entry), "random", entry, weights)
+        return _finish(entry, _create_random(entry), "random", entry, weights)
     if weights == "package":
         if not package_available(entry):
             raise WeightsError(f"{entry.title} has no weights from an installed package here.")
@@ -367,6 +368,16 @@ def _embedded_entry(entry: ModelEntry) -> ModelEntry | None:
 
 def _create(entry: ModelEntry) -> torch.nn.Module:
     return _builder(entry).create(entry)
+
+
+def _create_random(entry: ModelEntry) -> torch.nn.Module:
+    """The untrained architecture, drawn from a seed fixed by the model's name: a random model's
+    pictures are the same in every process (a link or a slide of them reopens the same view) and do
+    not depend on what ran before; the caller's random state is left as it was."""
+    seed = int.from_bytes(hashlib.sha256(entry.name.encode()).digest()[:4], "little")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return _create(entry)
 
 
 def _load_embedded(entry: ModelEntry) -> torch.nn.Module:

@@ -145,7 +145,9 @@ def test_the_shared_model_is_untouched_during_and_after():
     assert all(torch.equal(after_state[k], v) for k, v in before_state.items())
     with torch.inference_mode():
         assert torch.equal(model(x), before_out)
-    assert float(heat.max()) > 0
+    # the map is Grad-CAM's (random weights: any class's map may be all 0 after the ReLU, so compare
+    # with the library rather than asking for a positive value)
+    np.testing.assert_allclose(heat, _reference(model, x, [7], model.layer4), rtol=0, atol=TOL)
 
 
 def test_grad_mode_is_restored_when_the_forward_fails():

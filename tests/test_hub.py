@@ -193,7 +193,8 @@ def test_the_watchdog_abandons_a_stalled_download_and_lets_a_moving_one_finish(m
 
     def moves():
         for i in range(8):  # 0.8 s in all, longer than the stall limit, but always moving
-            partial.write_bytes(b"x" * (2000 + 100 * i))
+            with partial.open("ab") as f:  # appended, as a download grows (a rewrite reads 0 bytes
+                f.write(b"x" * (1000 if i == 0 else 100))  # between truncation and write)
             time.sleep(0.1)
         return "done"
 

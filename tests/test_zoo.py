@@ -203,3 +203,27 @@ def test_no_code_path_trusts_remote_code_or_unpickles_weights():
         for line in text.splitlines():
             if "torch.load(" in line:
                 assert "weights_only=True" in line, f"{path}: {line.strip()}"
+
+
+def test_random_weights_are_the_same_in_every_process_and_leave_the_callers_rng_alone():
+    """A random model is drawn from a seed fixed by its name: the pictures of an untrained model (and a
+    link to them) do not change between processes or with what ran before, and the caller's random
+    stream continues as if nothing had been drawn."""
+    import subprocess
+    import sys
+
+    code = ("from core import zoo; m = zoo.load_model('resnet-shapes', 'random').model; "
+            "print(float(sum(p.double().sum() for p in m.parameters())))")
+    sums = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           cwd=str(zoo.ROOT) if hasattr(zoo, "ROOT") else None).stdout.strip()
+            for _ in range(2)}
+    assert len(sums) == 1
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    zoo.clear_cache()
+    here = zoo.load_model("resnet-shapes", "random").model
+    assert torch.equal(torch.rand(3), expected)
+    assert float(sum(p.double().sum() for p in here.parameters())) == float(sums.pop())
+    other = zoo.load_model("vit-shapes", "random").model
+    assert not torch.equal(next(here.parameters()).flatten()[:8], next(other.parameters()).flatten()[:8])
