@@ -145,8 +145,10 @@ def tr(component: Any, label: str | None = None, info: str | None = None, value:
 def in_figures(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn`` with the text inside its figures in the page's language: its event takes the language
     radio (:func:`page_lang`) as one more, last, input, and ``fn`` runs inside
-    ``core.viz.words.language`` (core reads the language there, never from the UI). Wrap it outside
-    ``frame.guard``; pair it with :func:`on_language` so figures already shown are redrawn too::
+    ``core.viz.words.language`` (core reads the language there, never from the UI); a generator ``fn``
+    (a streaming event) runs each of its steps there, the caller's context untouched between them.
+    Wrap it outside ``frame.guard``; pair it with :func:`on_language` so figures already shown are
+    redrawn too::
 
         ran = run.click(i18n.in_figures(frame.guard(_run)), [image, layer, i18n.page_lang()], outputs, ...)
         i18n.on_language(i18n.in_figures(frame.guard(_redraw)), [image, layer], outputs)
@@ -156,11 +158,36 @@ def in_figures(fn: Callable[..., Any]) -> Callable[..., Any]:
     variadic = any(p.kind is p.VAR_POSITIONAL for p in params)  # then the language is always the last
     count = len(params)
 
-    @functools.wraps(fn)
-    def drawn(*args: Any) -> Any:
+    def split(args: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
         given = variadic or len(args) > count  # a direct call may leave the language out: English
-        with words.language(args[-1] if given and args else "en"):
-            return fn(*(args[:-1] if given else args))
+        return (args[-1] if given and args else "en"), (args[:-1] if given else args)
+
+    if inspect.isgeneratorfunction(fn):  # a streaming event: each step is drawn in the language
+
+        @functools.wraps(fn)
+        def streamed(*args: Any) -> Any:
+            lang, rest = split(args)
+            steps = fn(*rest)
+            try:
+                while True:
+                    # only while the generator runs: between steps the caller's context is its own
+                    with words.language(lang):
+                        try:
+                            item = next(steps)
+                        except StopIteration as stop:
+                            return stop.value
+                    yield item
+            finally:
+                steps.close()  # a cancelled stream (gradio closes ours) ends fn's too
+
+        drawn = streamed
+    else:
+
+        @functools.wraps(fn)
+        def drawn(*args: Any) -> Any:
+            lang, rest = split(args)
+            with words.language(lang):
+                return fn(*rest)
 
     if not variadic:
         params.append(inspect.Parameter("lang", inspect.Parameter.POSITIONAL_OR_KEYWORD, default="en"))
