@@ -25,7 +25,8 @@ from core import zoo  # noqa: E402
 
 #: the hub models the lessons' default calls use (tests/test_hub.py keeps this list true); fetched in
 #: the background at start when the hub answers, so the first visitor does not wait
-DEFAULT_HUB_MODELS = ("vit-small", "swin-tiny", "swinv2-tiny", "resnet50", "convnext-tiny", "ddpm-cifar10")
+DEFAULT_HUB_MODELS = ("vit-small", "swin-tiny", "swinv2-tiny", "resnet50", "convnext-tiny", "ddpm-cifar10",
+                      "repvgg-a0", "resmlp-12-mlp", "gmlp-s16", "mixer-b16")  # the largest (Mixer-B) last
 TITLE = "LensLab — see inside vision models"
 TAGLINE = ("Upload a photo and see what vision architectures do inside: attention, shifted windows, "
            "re-parameterised kernels, uncertain points, label assignment, denoising.")

@@ -203,15 +203,18 @@ def test_the_watchdog_abandons_a_stalled_download_and_lets_a_moving_one_finish(m
 
 
 def test_the_start_up_prefetch_list_is_the_lessons_default_hub_models():
+    """Every model a lesson's default call loads from the hub is fetched at start: the defaults of every
+    lesson's model parameters (a comma list names several) and the companions a page loads beside its
+    chosen model (Swin's v2, the MLP page's gMLP, Mixer and ViT)."""
     from apps.app import DEFAULT_HUB_MODELS
-    from core import attention, compare, diffusion, swin, zoo
-    from core.lesson import get_params
+    from core import mlp, swin, zoo
+    from core.lesson import LESSONS, get_params
 
-    def default(lesson, name):
-        return next(p.default for p in get_params(lesson) if p.name == name)
-
-    defaults = {default("attention", "model"), default("attention", "swin_model"), default("swin", "model"),
-                swin.V2_MODEL, *compare.DEFAULT_MODELS, default("diffusion", "model")}
-    assert attention and diffusion  # imported for their PARAMS
+    defaults = {swin.V2_MODEL, mlp.GMLP, mlp.MIXER, mlp.VIT}
+    known = set(zoo.list_models())
+    for lesson in LESSONS:
+        for p in get_params(lesson):
+            if p.kind in ("choice", "text") and isinstance(p.default, str):
+                defaults |= {v for v in p.default.split(",") if v in known}
     assert {n for n in defaults if zoo.get_entry(n).hub_id} == set(DEFAULT_HUB_MODELS)
     assert all(zoo.get_entry(n).hub_id for n in DEFAULT_HUB_MODELS)
