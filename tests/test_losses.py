@@ -575,6 +575,21 @@ def test_summary_is_plain_json_and_captions_name_the_numbers(result):
     assert f"{result.summary['oks']['oks']:.3f}" in data["captions"]["oks"]
 
 
+def test_captions_print_the_oks_its_loss_and_the_easy_negatives_shares(result):
+    """The numbers written in the captions are the summary's: OKS and YOLO-pose's 1 − OKS (they sum to 1),
+    and the share of BCE and of FL that the easy negatives carry."""
+    oks_caption = result.captions["oks"]
+    oks_v, loss_v = (float(v) for v in re.findall(r"OKS (\d\.\d+), YOLO-pose loss (\d\.\d+)", oks_caption)[0])
+    o = result.summary["oks"]
+    assert oks_v == pytest.approx(o["oks"], abs=5e-4)
+    assert loss_v == pytest.approx(o["loss_1_minus_oks"], abs=5e-4)
+    assert oks_v + loss_v == pytest.approx(1.0, abs=1e-3)
+    shares = re.findall(r"easy negatives carry (\d+)% of BCE, (\d+)% of FL", result.captions["focal_maps"])
+    t = result.summary["focal"]["total"]
+    assert [int(v) for v in shares[0]] == [round(100 * t["BCE"]["easy negatives"]),
+                                           round(100 * t["FL"]["easy negatives"])]
+
+
 # --------------------------------------------------------------------------------------------- #
 # the page: status, endpoint, browser
 

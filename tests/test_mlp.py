@@ -107,6 +107,23 @@ def test_the_feeds_panel_colours_each_patch_by_its_weight():
     assert tuple(img[30, 40]) == draw.YELLOW and tuple(img[30, 59]) == draw.YELLOW
 
 
+def test_colour_scales_are_set_by_the_largest_magnitude():
+    """A map whose strongest entry is negative: the scale (and the bar's ±vmax) is its |value|, so that
+    entry is full blue and a positive half as large is half red; an all-negative map is not scaled by 1."""
+    grid, cell = (2, 2), (0, 0)
+    values = np.array([-2.0, 1.0, 0.0, 0.0])
+    grey = np.full((40, 40, 3), 128, np.uint8)
+    img, vmax = draw.weights_on_photo(grey, values, grid, cell, side=40, alpha=1.0)
+    assert vmax == 2.0
+    assert tuple(img[10, 30]) == tuple(diverging(np.array([1.0]), 2.0)[0])  # patch (0, 1)
+    assert tuple(img[30, 30]) == tuple(diverging(np.array([0.0]), 2.0)[0])
+    m = np.array([[-4.0, 0.0], [0.0, -1.0]])
+    mimg, mvmax = draw.matrix_image(m, side=8)
+    assert mvmax == 4.0
+    assert tuple(mimg[1, 1]) == tuple(diverging(np.array([-1.0]), 1.0)[0])  # full blue at −4
+    assert tuple(mimg[5, 5]) == tuple(diverging(np.array([-0.25]), 1.0)[0])
+
+
 def test_matrix_pictures_are_the_matrices():
     m = np.zeros((8, 8))
     m[2, 5] = 3.0
@@ -239,6 +256,24 @@ def test_fixed_reads_fields_and_matrices(result):
     dil = lesson.run(result_image(), shift_size=3, dilation=2, cycle_kernel=5).summary
     assert dil["asmlp"]["union_cells"] == 5 and dil["asmlp"]["field_cells"][1] == 13
     assert dil["cyclemlp"]["union_cells"] == 9
+
+
+def test_the_fixed_mixers_matrix_is_the_share_of_channels_read():
+    """M[i, j] is the share of all channels of all branches that output i reads from input j: an inside
+    patch's row sums to 1; CycleMLP k = 3 (width, height, channel FC; 384 channels, a third per offset)
+    reads itself with 5/9 (⅓ + ⅓ + 1 of the three branches) and each of its 4 neighbours with 1/9."""
+    g = lesson.FIELD_GRID
+    fixed = lesson._fixed_mixers(3, 5, 1, 8, (7, 7))
+    for name in ("cyclemlp", "asmlp"):
+        mat = fixed[name]["matrix"]
+        inner = [r * g + c for r in range(2, g - 2) for c in range(2, g - 2)]
+        assert mat[inner].sum(1) == pytest.approx(np.ones(len(inner))), name
+        assert (mat.sum(1) <= 1 + 1e-12).all() and mat[0].sum() < 1  # a corner reads outside the grid
+    cyc = fixed["cyclemlp"]["matrix"]
+    i = 7 * g + 7
+    assert cyc[i, i] == pytest.approx(5 / 9)
+    for j in (i - 1, i + 1, i - g, i + g):
+        assert cyc[i, j] == pytest.approx(1 / 9)
 
 
 def result_image():
