@@ -27,6 +27,7 @@ from core.diffusion import MODELS, NONE_LABEL, denoise, from_unit, sampler_sched
 from core.imagen import CASCADE_PARAMS, IMAGEN_PARAMS, METHODS
 from core.imagen import sweep_stream as _sweep_stream
 from core.lesson import LessonResult
+from core.viz.words import say
 
 __all__ = ["CASCADE_PARAMS", "IMAGEN_PARAMS", "SCALES", "cascade", "cascade_stream", "guidance_scales",
            "load_sr", "sweep", "sweep_stream"]
@@ -84,7 +85,8 @@ def sweep_stream(shape: str = "circle", max_guidance: float = 10.0, percentile: 
             continue
         tiles = [[from_unit(res.samples[m, s]) for s in range(len(scales))] for m in range(len(METHODS))]
         sat = res.saturated if last else None
-        notes = [[f"sat {100 * sat[m, s]:.0f}%" if last else f"step {k + 1}" for s in range(len(scales))]
+        notes = [[say("sat {pct:.0f}%", pct=100 * sat[m, s]) if last else say("step {k}", k=k + 1)
+                  for s in range(len(scales))]
                  for m in range(len(METHODS))]
         images = {"sweep": sweep_grid(tiles, METHODS, scales, notes, TILE)}
         if last:
@@ -197,7 +199,7 @@ def cascade_stream(image: Any = None, model: str = "ddpm-shapes", weights: str =
         low = torch.from_numpy(step.sample).clamp(-1, 1) if done else None
         if done or step.index % every == 0:
             view = from_unit(step.sample if done else step.pred_original)
-            title = "base 32²" if done else "base 32² (x̂0 so far)"
+            title = say("base 32²") if done else say("base 32² (x̂0 so far)")
             images = {"cascade": labelled_strip([view], [title], VIEW)}
             progress = _cascade_progress(base, "base", step.index + 1, step.total, sr_steps, base_note, aug)
             captions = {"cascade": f"base model {model}: step {step.index + 1}/{step.total}"}
@@ -222,7 +224,8 @@ def cascade_stream(image: Any = None, model: str = "ddpm-shapes", weights: str =
         images = {
             "cascade": labelled_strip([from_unit(low[0]), from_unit(bicubic[0]), from_unit(sr_sample[0]),
                                        from_unit(sr_sample[1])],
-                                      ["base 32²", "bicubic 64²", "SR 64², aug 0", f"SR 64², aug {aug}"],
+                                      [say("base 32²"), say("bicubic 64²"), say("SR 64², aug 0"),
+                                       say("SR 64², aug {aug}", aug=aug)],
                                       VIEW),
             "sr_film": filmstrip(film_x, film_x0, film_t, 80),
         }
@@ -238,7 +241,8 @@ def cascade_stream(image: Any = None, model: str = "ddpm-shapes", weights: str =
             images["photo"] = labelled_strip(
                 [from_unit(photo_high[0]), from_unit(photo_low[0]), from_unit(photo_bicubic[0]),
                  from_unit(photo_sr[0])],
-                ["your crop, 64²", "its 32²", f"bicubic {pb:.1f} dB", f"SR {ps:.1f} dB"], VIEW)
+                [say("your crop, 64²"), say("its 32²"), say("bicubic {db:.1f} dB", db=pb),
+                 say("SR {db:.1f} dB", db=ps)], VIEW)
             captions["photo"] = (f"a {crop:g} crop of your photo at 32² → 64²: bicubic PSNR {pb:.2f} dB"
                                  " / "
                                  f"SSIM {sb:.3f}, SR (aug {aug}) {ps:.2f} dB / {ss:.3f}")

@@ -8,11 +8,30 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from core.viz.draw import PALETTE
+from core.viz import fonts, words
+from core.viz.draw import PALETTE, _text
+from core.viz.words import say
 
 _SCHEDULE_COLORS = {"linear": PALETTE[4], "scaled-linear": PALETTE[0], "cosine": PALETTE[2]}
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 _INK = (30, 30, 30)
+
+words.register({
+    "final": "最终",
+    r"$\beta_t$ (noise added at step t)": "β_t（第 t 步加入的噪声）",
+    r"$\bar\alpha_t = \prod_{s\leq t}(1-\beta_s)$ (signal kept)": "ᾱ_t = ∏(1 − β_s)，s ≤ t（保留的信号）",
+    r"SNR$_t = \bar\alpha_t / (1-\bar\alpha_t)$": "SNR_t = ᾱ_t / (1 − ᾱ_t)（信噪比）",
+})
+
+
+def label(canvas: np.ndarray, text: str, org: tuple[int, int], scale: float,
+          color: tuple[int, int, int] = _INK, thickness: int = 1) -> None:
+    """``cv2.putText`` for text without Chinese — byte for byte what the English figures always were, even
+    for the ``²`` OpenCV cannot draw — and the CJK subset (Pillow) for a Chinese label."""
+    if fonts.has_cjk(text):
+        _text(canvas, text, org, scale, color)
+    else:
+        cv2.putText(canvas, text, org, _FONT, scale, color, thickness, cv2.LINE_AA)
 
 
 def upscale(image: np.ndarray, size: int) -> np.ndarray:
@@ -50,8 +69,8 @@ def filmstrip(top: Sequence[np.ndarray], bottom: Sequence[np.ndarray], ts: Seque
         cv2.putText(canvas, name, (4, y + tile // 2 + 6), _FONT, 0.55, _INK, 1, cv2.LINE_AA)
     for col, i in enumerate(keep):
         x = label_w + gap + col * (tile + gap)
-        text = "final" if ts[i] < 0 else f"t={ts[i]}"
-        cv2.putText(canvas, text, (x + 2, head - 7), _FONT, 0.45, _INK, 1, cv2.LINE_AA)
+        text = say("final") if ts[i] < 0 else f"t={ts[i]}"
+        label(canvas, text, (x + 2, head - 7), 0.45)
         for row, source in enumerate((top, bottom)):
             y = head + gap + row * (tile + gap)
             canvas[y:y + tile, x:x + tile] = _square(source[i], tile)
@@ -73,24 +92,34 @@ def forward_strip(frames: Sequence[np.ndarray], infos: Sequence[dict[str, float]
 
 def schedule_figure(schedule: str, t: int, width: int = 1080, height: int = 330) -> np.ndarray:
     """β_t, ᾱ_t and SNR_t (log) of the three schedules, the chosen one bold, with ``t`` marked."""
-    return _schedule_figure(schedule, int(t), width, height).copy()
+    return _schedule_figure(schedule, int(t), width, height, words.current()).copy()
 
 
 @lru_cache(maxsize=64)
-def _schedule_figure(schedule: str, t: int, width: int, height: int) -> np.ndarray:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+def _schedule_figure(schedule: str, t: int, width: int, height: int, lang: str) -> np.ndarray:
+    """Cached per language (the titles are drawn in it)."""
+    import matplotlib
 
     from core.diffusion import SCHEDULES, schedule_curves
 
     curves = {name: schedule_curves(name) for name in SCHEDULES}
     dpi = 100
+    # Chinese titles are plain text (mathtext has no font fallback), the CJK subset behind DejaVu
+    family = list(fonts.matplotlib_family()) if lang == "zh" else matplotlib.rcParams["font.family"]
+    with matplotlib.rc_context({"font.family": family}):
+        return _draw_schedules(curves, schedule, t, width, height, dpi)
+
+
+def _draw_schedules(curves: dict, schedule: str, t: int, width: int, height: int, dpi: int) -> np.ndarray:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
     canvas = FigureCanvasAgg(fig)
     axes = fig.subplots(1, 3)
-    panels = [("beta", r"$\beta_t$ (noise added at step t)", True),
-              ("alpha_bar", r"$\bar\alpha_t = \prod_{s\leq t}(1-\beta_s)$ (signal kept)", False),
-              ("snr", r"SNR$_t = \bar\alpha_t / (1-\bar\alpha_t)$", True)]
+    panels = [("beta", say(r"$\beta_t$ (noise added at step t)"), True),
+              ("alpha_bar", say(r"$\bar\alpha_t = \prod_{s\leq t}(1-\beta_s)$ (signal kept)"), False),
+              ("snr", say(r"SNR$_t = \bar\alpha_t / (1-\bar\alpha_t)$"), True)]
     for ax, (key, title, log) in zip(axes, panels, strict=True):
         for name, c in curves.items():
             chosen = name == schedule

@@ -11,12 +11,43 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from core.viz import fonts, words
+from core.viz.diffusion import label
 from core.viz.draw import PALETTE
+from core.viz.words import say
 
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 _INK = (30, 30, 30)
 LABEL_W, HEAD, GAP, FOOT = 78, 26, 6, 18
 METHOD_COLORS = {"none": PALETTE[5], "static": PALETTE[0], "dynamic": PALETTE[2]}
+
+words.register({
+    # the thresholding methods (rows of the sweep, the charts' legends)
+    "none": "不处理",
+    "static": "静态截断",
+    "dynamic": "动态阈值",
+    # the sweep's notes under each tile (composed in core.imagen_lesson)
+    "sat {pct:.0f}%": "饱和 {pct:.0f}%",
+    "step {k}": "第 {k} 步",
+    # the cascade's strip titles (core.imagen_lesson)
+    "base 32²": "基础 32²",
+    "base 32² (x̂0 so far)": "基础 32²（当前预测）",
+    "bicubic 64²": "双三次 64²",
+    "SR 64², aug 0": "超分辨率 64²，增强 0",
+    "SR 64², aug {aug}": "超分辨率 64²，增强 {aug}",
+    "your crop, 64²": "你的裁剪，64²",
+    "its 32²": "缩小到 32²",
+    "bicubic {db:.1f} dB": "双三次 {db:.1f} dB",
+    "SR {db:.1f} dB": "超分辨率 {db:.1f} dB",
+    # the statistics charts (plain text in Chinese: mathtext has no font fallback)
+    "final image: share of values at 0 or 255 (%)": "最终图像：等于 0 或 255 的值所占比例（%）",
+    "guidance scale w": "引导强度 w",
+    "{pct:g}th percentile of $|\\hat{{x}}_0|$ per step (w = {w:g})":
+        "每一步 |x̂₀| 的第 {pct:g} 百分位（w = {w:g}）",
+    "share of $\\hat{{x}}_0$ outside [−1, 1] per step (w = {w:g}, %)":
+        "每一步 x̂₀ 落在 [−1, 1] 之外的比例（w = {w:g}，%）",
+    "DDIM step": "DDIM 步数",
+})
 
 
 def tile(image: np.ndarray, size: int) -> np.ndarray:
@@ -45,11 +76,11 @@ def sweep_grid(samples: Sequence[Sequence[np.ndarray]], rows: Sequence[str], sca
     for r, name in enumerate(rows):
         y, _ = grid_cell(r, 0, size)
         color = tuple(int(v) for v in METHOD_COLORS.get(name, _INK))
-        cv2.putText(canvas, name, (4, y + size // 2 + 5), _FONT, 0.55, color, 2, cv2.LINE_AA)
+        label(canvas, say(name), (4, y + size // 2 + 5), 0.55, color, 2)
         for c in range(n_cols):
             y, x = grid_cell(r, c, size)
             canvas[y:y + size, x:x + size] = tile(samples[r][c], size)
-            cv2.putText(canvas, notes[r][c], (x + 2, y + size + FOOT - 5), _FONT, 0.4, _INK, 1, cv2.LINE_AA)
+            label(canvas, notes[r][c], (x + 2, y + size + FOOT - 5), 0.4)
     return canvas
 
 
@@ -65,7 +96,7 @@ def labelled_strip(images: Sequence[np.ndarray], titles: Sequence[str], size: in
     for i, (image, title) in enumerate(zip(images, titles, strict=True)):
         y, x = strip_cell(i, size)
         canvas[y:y + size, x:x + size] = tile(image, size)
-        cv2.putText(canvas, title, (x + 2, HEAD - 8), _FONT, 0.45, _INK, 1, cv2.LINE_AA)
+        label(canvas, title, (x + 2, HEAD - 8), 0.45)
     return canvas
 
 
@@ -73,6 +104,16 @@ def stats_figure(methods: Sequence[str], scales: Sequence[float], saturated: np.
                  beyond: np.ndarray, ratio: float, width: int = 1080, height: int = 320) -> np.ndarray:
     """Three panels: final saturation vs guidance per method; at the largest scale, the ratio-th
     percentile of |x̂0| and the share of x̂0 outside [−1, 1] at every step (before thresholding)."""
+    import matplotlib
+
+    zh = words.current() == "zh"
+    family = list(fonts.matplotlib_family()) if zh else matplotlib.rcParams["font.family"]
+    with matplotlib.rc_context({"font.family": family}):  # the CJK subset as the fallback
+        return _draw_stats(methods, scales, saturated, p_abs, beyond, ratio, width, height)
+
+
+def _draw_stats(methods: Sequence[str], scales: Sequence[float], saturated: np.ndarray, p_abs: np.ndarray,
+                beyond: np.ndarray, ratio: float, width: int, height: int) -> np.ndarray:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -83,19 +124,19 @@ def stats_figure(methods: Sequence[str], scales: Sequence[float], saturated: np.
     steps = np.arange(1, p_abs.shape[-1] + 1)
     for i, m in enumerate(methods):
         color = np.array(METHOD_COLORS.get(m, _INK)) / 255
-        axes[0].plot(scales, 100 * saturated[i], "o-", color=color, label=m)
-        axes[1].plot(steps, p_abs[i, -1], color=color, label=m)
-        axes[2].plot(steps, 100 * beyond[i, -1], color=color, label=m)
+        axes[0].plot(scales, 100 * saturated[i], "o-", color=color, label=say(m))
+        axes[1].plot(steps, p_abs[i, -1], color=color, label=say(m))
+        axes[2].plot(steps, 100 * beyond[i, -1], color=color, label=say(m))
     axes[1].axhline(1.0, color="#555555", lw=1, ls="--")
-    axes[0].set_title("final image: share of values at 0 or 255 (%)", fontsize=10)
-    axes[0].set_xlabel("guidance scale w", fontsize=9)
-    axes[1].set_title(f"{100 * ratio:g}th percentile of $|\\hat{{x}}_0|$ per step (w = {scales[-1]:g})",
-                      fontsize=10)
+    axes[0].set_title(say("final image: share of values at 0 or 255 (%)"), fontsize=10)
+    axes[0].set_xlabel(say("guidance scale w"), fontsize=9)
+    axes[1].set_title(say("{pct:g}th percentile of $|\\hat{{x}}_0|$ per step (w = {w:g})", pct=100 * ratio,
+                          w=scales[-1]), fontsize=10)
     axes[1].set_yscale("log")
-    axes[2].set_title(f"share of $\\hat{{x}}_0$ outside [−1, 1] per step (w = {scales[-1]:g}, %)",
+    axes[2].set_title(say("share of $\\hat{{x}}_0$ outside [−1, 1] per step (w = {w:g}, %)", w=scales[-1]),
                       fontsize=10)
     for ax in axes[1:]:
-        ax.set_xlabel("DDIM step", fontsize=9)
+        ax.set_xlabel(say("DDIM step"), fontsize=9)
     for ax in axes:
         ax.grid(alpha=0.25)
         ax.tick_params(labelsize=8)
