@@ -230,12 +230,62 @@ def test_the_cascade_strips_show_base_bicubic_and_sr_and_score_the_photo(cat, sr
 
     want = float(peak_signal_noise_ratio((sr_all[2:3] + 1) / 2, (photo_high + 1) / 2, data_range=1.0))
     assert s["photo_psnr_sr"] == pytest.approx(want, abs=1e-3)
+    assert s["aug_signal_scale"] ** 2 + s["aug_noise_scale"] ** 2 == pytest.approx(1.0)  # √ᾱ x0 + √(1−ᾱ) ε
+    assert s["aug_noise_scale"] == pytest.approx((1 - s["aug_alpha_bar"]) ** 0.5)
     assert s["sr_aug0_vs_aug_mean_abs"] > 0  # the augmentation level changes the SR output
     assert last.images["sr_film"].shape[0] > 100
     with pytest.raises(ValueError, match="upload"):
         imagen_lesson.cascade(None)
     with pytest.raises(ValueError, match="Noise augmentation level"):
         imagen_lesson.cascade(cat, aug=400)
+
+
+def test_the_photo_strips_titles_print_bicubics_and_srs_psnr(cat):
+    """The shipped SR model stays within 0.01 dB of bicubic (its card), so the titles are told apart with
+    random SR weights: each title prints its own image's PSNR from the summary."""
+    s = (last := imagen_lesson.cascade(cat, weights="random", aug=50, sr_steps=2, crop=0.5, every=99)).summary
+    assert f"{s['photo_psnr_bicubic']:.1f}" != f"{s['photo_psnr_sr']:.1f}"
+    size = imagen_lesson.VIEW
+    titles = ["your crop, 64²", "its 32²", f"bicubic {s['photo_psnr_bicubic']:.1f} dB",
+              f"SR {s['photo_psnr_sr']:.1f} dB"]
+    heads = viz.labelled_strip([np.zeros((size, size, 3), np.uint8)] * 4, titles, size)[:viz.HEAD]
+    assert (last.images["photo"][:viz.HEAD] == heads).all()
+    assert f"bicubic PSNR {s['photo_psnr_bicubic']:.2f} dB" in last.captions["photo"]
+    assert f"SR (aug 50) {s['photo_psnr_sr']:.2f} dB" in last.captions["photo"]
+
+
+def test_enlarged_tiles_keep_the_model_images_pixels():
+    """A 2×2 image at 4 px: every pixel a 2×2 block of exactly its colour (nearest, not smoothed); a 4×4
+    one at 2 px: the area mean of each 2×2 block."""
+    img = np.array([[[0, 0, 0], [255, 0, 0]], [[0, 255, 0], [0, 0, 255]]], np.uint8)
+    big = viz.tile(img, 4)
+    assert (big == img.repeat(2, 0).repeat(2, 1)).all()
+    small = viz.tile(big, 2)
+    assert (small == img).all()
+
+
+def test_the_sweeps_columns_are_distinct_scales_ending_at_the_largest():
+    assert imagen_lesson.guidance_scales(10) == (1.0, 2.0, 3.0, 5.0, 7.0, 10.0)
+    assert imagen_lesson.guidance_scales(8) == (1.0, 2.0, 3.0, 5.0, 7.0, 8.0)
+    assert imagen_lesson.guidance_scales(1) == (1.0,)
+    for top in imagen_lesson.SCALES:
+        scales = imagen_lesson.guidance_scales(top)
+        assert len(set(scales)) == len(scales) and scales[-1] == top
+
+
+@pytest.mark.parametrize("shape", [(90, 160), (160, 90)])
+def test_the_photo_pair_is_the_centre_crop_at_64_and_its_area_downsampling(shape):
+    """crop 0.5 of a 90-px short side: a 45-px square at the photo's centre (rows and columns counted by
+    hand), enlarged to 64² as to_unit does (bicubic); its 32² half is the area average of that."""
+    import cv2
+
+    rgb = np.random.default_rng(0).integers(0, 256, (*shape, 3), dtype=np.uint8)
+    high, low = imagen_lesson._photo_pair(rgb, 0.5)  # noqa: SLF001 - the crop the photo strip shows
+    y, x = (22, 57) if shape[0] < shape[1] else (57, 22)
+    crop = cv2.resize(rgb[y:y + 45, x:x + 45], (64, 64), interpolation=cv2.INTER_CUBIC)
+    want = torch.from_numpy(crop).permute(2, 0, 1).float() / 127.5 - 1.0
+    assert high.shape == (1, 3, 64, 64) and torch.equal(high[0], want)
+    assert torch.allclose(low, F.avg_pool2d(high, 2), atol=1e-6)
 
 
 # --------------------------------------------------------------------------------------------- #
