@@ -19,8 +19,8 @@ _INK = (30, 30, 30)
 words.register({
     "final": "最终",
     r"$\beta_t$ (noise added at step t)": "β_t（第 t 步加入的噪声）",
-    r"$\bar\alpha_t = \prod_{s\leq t}(1-\beta_s)$ (signal kept)": "ᾱ_t = ∏(1 − β_s)，s ≤ t（保留的信号）",
-    r"SNR$_t = \bar\alpha_t / (1-\bar\alpha_t)$": "SNR_t = ᾱ_t / (1 − ᾱ_t)（信噪比）",
+    r"$\bar\alpha_t = \prod_{s\leq t}(1-\beta_s)$ (signal kept)": "累积乘积 ∏(1 − β_s)，s ≤ t（保留的信号）",
+    r"SNR$_t = \bar\alpha_t / (1-\bar\alpha_t)$": "信噪比 SNR_t：信号方差 / 噪声方差",
 })
 
 

@@ -43,9 +43,9 @@ words.register({
     "final image: share of values at 0 or 255 (%)": "最终图像：等于 0 或 255 的值所占比例（%）",
     "guidance scale w": "引导强度 w",
     "{pct:g}th percentile of $|\\hat{{x}}_0|$ per step (w = {w:g})":
-        "每一步 |x̂₀| 的第 {pct:g} 百分位（w = {w:g}）",
+        "每一步 |预测 x0| 的第 {pct:g} 百分位（w = {w:g}）",
     "share of $\\hat{{x}}_0$ outside [−1, 1] per step (w = {w:g}, %)":
-        "每一步 x̂₀ 落在 [−1, 1] 之外的比例（w = {w:g}，%）",
+        "每一步预测 x0 落在 [−1, 1] 之外的比例（w = {w:g}，%）",
     "DDIM step": "DDIM 步数",
 })
 
