@@ -376,3 +376,32 @@ def test_the_mlp_figures_carry_chinese_when_the_page_is_in_chinese(cat):
     assert np.array_equal(feeds[:GRID_TITLE, :width], caption_bar(title, width, GRID_TITLE, 0.7))
     assert np.array_equal(feeds[GRID_TITLE:GRID_TITLE + pictures.SIDE, :pictures.SIDE],
                           english[GRID_TITLE:GRID_TITLE + pictures.SIDE, :pictures.SIDE])
+
+
+def test_the_diffusion_figures_carry_chinese_when_the_page_is_in_chinese(cat):
+    from apps import i18n
+    from core import imagen_lesson
+    from core.viz import imagen as pictures
+
+    def sweep(lang):  # streamed as the page streams it (i18n.in_figures): the language in every step
+        *_, last = i18n.in_figures(_sweep)(lang)
+        return last
+
+    en, zh = sweep("en"), sweep("zh")
+    for key in en.images:  # the rows' names and the notes; the charts' titles, axes and legends
+        assert not np.array_equal(en.images[key], zh.images[key]), key
+    assert zh.summary == en.summary
+    # the first row is named "不处理" (no thresholding), drawn alone left of its tiles; the tiles did not move
+    grid, english, size = zh.images["sweep"], en.images["sweep"], imagen_lesson.TILE
+    y, x = pictures.grid_cell(0, 0, size)
+    alone = np.full((size, x, 3), 255, np.uint8)
+    _text(alone, "不处理", (4, size // 2 + 5), 0.55, pictures.METHOD_COLORS["none"])
+    assert np.array_equal(grid[y:y + size, :x], alone) and (alone < 128).any(axis=2).sum() > 30
+    assert np.array_equal(grid[y:y + size, x:x + size], english[y:y + size, x:x + size])
+
+
+def _sweep():
+    """The Imagen tab's guidance sweep, short (2 steps, w = 1 and 2)."""
+    from core import imagen_lesson
+
+    yield from imagen_lesson.sweep_stream(max_guidance=2, sweep_steps=2, every=1)
