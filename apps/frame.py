@@ -689,11 +689,15 @@ def endpoint_params(api_name: str | None) -> dict[str, Param]:
 
 
 def _input_names(block_fn: Any) -> list[str]:
-    """The event function's parameter names, in input order (what the API calls its parameters)."""
+    """The event function's parameter names, in input order (what the API calls its parameters).
+
+    A ``gr.Progress`` parameter is no input (Gradio passes it itself), so it is skipped: a streaming
+    event's ``lang`` (``i18n.in_figures``) comes after its ``progress`` and is still named ``lang``."""
     try:
-        return list(inspect.signature(block_fn.fn).parameters)
+        params = inspect.signature(block_fn.fn).parameters.values()
     except (TypeError, ValueError):
         return []
+    return [p.name for p in params if not isinstance(p.default, gr.Progress)]
 
 
 def _public(block_fn: Any) -> bool:
