@@ -429,14 +429,15 @@ def build() -> gr.Blocks:
         i18n.on_language(_localized, [summary], [status, *views])
         ran = sdedit.click(lambda: gr.Tabs(selected="sdedit"), None, tabs, api_visibility="private",
                            queue=False).then(
-            frame.guard(_sdedit), [image, *common, strength, seed, every, label, guidance],
+            i18n.in_figures(frame.guard(_sdedit)),
+            [image, *common, strength, seed, every, label, guidance, lang],
             [sd_xt, sd_x0, sd_result, film, status, summary, download], api_name="diffusion",
             **streaming, **frame.RAW_INPUTS)
         frame.fresh(ran)
         ran.then(**bounds)
         ran = generate.click(lambda: gr.Tabs(selected="reverse"), None, tabs, api_visibility="private",
                              queue=False).then(
-            frame.guard(_generate), [*common, seed, every, label, guidance],
+            i18n.in_figures(frame.guard(_generate)), [*common, seed, every, label, guidance, lang],
             [gen_xt, gen_x0, film, status, summary, download], api_name="diffusion_generate",
             **streaming, **frame.RAW_INPUTS)
         frame.fresh(ran)
@@ -445,11 +446,13 @@ def build() -> gr.Blocks:
             control.change(**bounds)
         fwd_inputs = [image, t, schedule, seed]
         fwd_outputs = [fwd_xt, fwd_curves, fwd_strip, facts, fwd_json, fwd_download]
-        t.release(frame.guard(_forward), fwd_inputs, fwd_outputs, api_name="diffusion_forward",
-                  show_progress="minimal", **frame.RAW_INPUTS)
+        t.release(i18n.in_figures(frame.guard(_forward)), [*fwd_inputs, lang], fwd_outputs,
+                  api_name="diffusion_forward", show_progress="minimal", **frame.RAW_INPUTS)
+        forward_live = i18n.in_figures(frame.guard(_forward_live))
         for trigger in (schedule.change, image.change):
-            trigger(frame.guard(_forward_live), fwd_inputs, fwd_outputs, api_visibility="private",
+            trigger(forward_live, [*fwd_inputs, lang], fwd_outputs, api_visibility="private",
                     show_progress="minimal")
+        i18n.on_language(forward_live, fwd_inputs, fwd_outputs)  # the forward figures are cheap: redrawn
         fwd_json.change(_facts_in, [fwd_json, lang], [facts, fwd_xt], api_visibility="private", queue=False,
                         show_progress="hidden")
         i18n.on_language(_facts_in, [fwd_json], [facts, fwd_xt])
@@ -457,14 +460,14 @@ def build() -> gr.Blocks:
                          api_visibility="private", queue=False)
         sweep_inputs = [im[k] for k in ("shape", "max_guidance", "percentile", "sweep_steps", "sweep_seed")]
         ran = im["run_sweep"].click(**to_imagen).then(
-            frame.guard(_imagen), sweep_inputs, [im["sweep"], im["stats"], im["status"], im["json"],
-                                                 im["download"]],
+            i18n.in_figures(frame.guard(_imagen)), [*sweep_inputs, lang],
+            [im["sweep"], im["stats"], im["status"], im["json"], im["download"]],
             api_name="diffusion_imagen", **streaming)
         frame.fresh(ran)
         cascade_inputs = [image, model, weights, im["base_class"], guidance, im["aug"], im["sr_steps"],
                           im["crop"], im["cascade_seed"]]
         ran = im["run_cascade"].click(**to_imagen).then(
-            frame.guard(_cascade), cascade_inputs,
+            i18n.in_figures(frame.guard(_cascade)), [*cascade_inputs, lang],
             [im["cascade"], im["photo"], im["sr_film"], im["status"], im["json"], im["download"]],
             api_name="diffusion_cascade", **streaming, **frame.RAW_INPUTS)
         frame.fresh(ran)
