@@ -157,17 +157,29 @@ def in_figures(fn: Callable[..., Any]) -> Callable[..., Any]:
     params = list(own.parameters.values())
     variadic = any(p.kind is p.VAR_POSITIONAL for p in params)  # then the language is always the last
     count = len(params)
+    # the language goes before any trailing gr.Progress (Gradio inserts that itself, at its place in
+    # the signature), so a call without the tracker (classroom mode, a test) still passes it positionally
+    at = count
+    while at and isinstance(params[at - 1].default, gr.Progress):
+        at -= 1
+    if not variadic:
+        params.insert(at, inspect.Parameter("lang", inspect.Parameter.POSITIONAL_OR_KEYWORD, default="en"))
+    wrapped_signature = own.replace(parameters=params)
 
-    def split(args: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
-        given = variadic or len(args) > count  # a direct call may leave the language out: English
-        return (args[-1] if given and args else "en"), (args[:-1] if given else args)
+    def split(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        if variadic:
+            return (args[-1] if args else "en"), args[:-1], kwargs
+        arguments = dict(wrapped_signature.bind(*args, **kwargs).arguments)
+        lang = arguments.pop("lang", "en")  # a direct call may leave the language out: English
+        bound = inspect.BoundArguments(own, arguments)
+        return lang, bound.args, bound.kwargs
 
     if inspect.isgeneratorfunction(fn):  # a streaming event: each step is drawn in the language
 
         @functools.wraps(fn)
-        def streamed(*args: Any) -> Any:
-            lang, rest = split(args)
-            steps = fn(*rest)
+        def streamed(*args: Any, **kwargs: Any) -> Any:
+            lang, rest, named = split(args, kwargs)
+            steps = fn(*rest, **named)
             try:
                 while True:
                     # only while the generator runs: between steps the caller's context is its own
@@ -184,14 +196,12 @@ def in_figures(fn: Callable[..., Any]) -> Callable[..., Any]:
     else:
 
         @functools.wraps(fn)
-        def drawn(*args: Any) -> Any:
-            lang, rest = split(args)
+        def drawn(*args: Any, **kwargs: Any) -> Any:
+            lang, rest, named = split(args, kwargs)
             with words.language(lang):
-                return fn(*rest)
+                return fn(*rest, **named)
 
-    if not variadic:
-        params.append(inspect.Parameter("lang", inspect.Parameter.POSITIONAL_OR_KEYWORD, default="en"))
-    drawn.__signature__ = own.replace(parameters=params)  # the API and classroom mode name it "lang"
+    drawn.__signature__ = wrapped_signature  # the API and classroom mode name it "lang"
     return drawn
 
 
