@@ -28,10 +28,15 @@ def test_sixteen_concurrent_clients_get_the_serial_answer(app_url, cat_path, tmp
             handle_file(str(cat_path)), api_name="/attention"))
     assert serial_images, "the endpoint returned no images"
 
+    # each student has their own machine: separate download folders, as real clients would. They
+    # connect first (a client's start fetches the whole multi-page app's API description, which is
+    # not what this test is about and, sixteen at once in this one process, can outlast httpx's
+    # 5-s default); then all sixteen calls go in at once, each allowed to wait its turn in the queue
+    clients = [Client(app_url, verbose=False, download_files=str(tmp_path / f"client{i}"),
+                      httpx_kwargs={"timeout": 120}) for i in range(CLIENTS)]
+
     def one_call(i: int):
-        # each student has their own machine: separate download folders, as real clients would
-        client = Client(app_url, verbose=False, download_files=str(tmp_path / f"client{i}"))
-        return _summary_and_pixels(client.predict(handle_file(str(cat_path)), api_name="/attention"))
+        return _summary_and_pixels(clients[i].predict(handle_file(str(cat_path)), api_name="/attention"))
 
     with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
         results = list(pool.map(one_call, range(CLIENTS)))
