@@ -283,15 +283,7 @@ def compare_panel(image: np.ndarray, coarse: np.ndarray, bilinear: np.ndarray, r
 
 #: the Chinese of the figures' texts (core.viz.words; the bundled font subset covers them)
 FIGURE_ZH = words.register({
-    "background": "背景",
-    "circle": "圆",
-    "square": "正方形",
-    "triangle": "三角形",
-    "pentagon": "五边形",
-    "hexagon": "六边形",
-    "star": "星形",
-    "ring": "圆环",
-    "cross": "十字",
+    # (ShapesWorld's class names are core.viz.words' own, shared by every lesson)
     "bright = the two best classes are close (uncertain)": "越亮 = 最好的两个类别越接近（不确定）",
     "k*N pool: {n}": "k·N 候选池：{n}",
     "beta*N importance: {n}": "β·N 重要点：{n}",
