@@ -475,6 +475,9 @@ def build() -> gr.Blocks:
         im["json"].change(_imagen_localized, [im["json"], lang], [im["status"]], api_visibility="private",
                           queue=False, show_progress="hidden", trigger_mode="always_last")
         i18n.on_language(_imagen_localized, [im["json"]], [im["status"]])
+        # a streamed sample is not redrawn on a language switch (that would re-run the sampler): its
+        # figures say they are out of date until Run, as after any other edit
+        frame.stale_on_edit(lang)
     classroom.attach(demo, "diffusion")  # links, projector layout, predict-then-reveal, slide
     return demo
 

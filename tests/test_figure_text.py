@@ -409,3 +409,17 @@ def _sweep():
     from core import imagen_lesson
 
     yield from imagen_lesson.sweep_stream(max_guidance=2, sweep_steps=2, every=1)
+
+
+def test_a_language_switch_marks_the_streamed_diffusion_figures_out_of_date():
+    """The diffusion page does not re-run its sampler when the language changes, so the switch marks its
+    figures stale (the badge and dimming of apps.frame) until Run, like any other edit."""
+    from apps import diffusion, frame
+
+    config = diffusion.build().get_config_file()
+    lang_ids = {c["id"] for c in config["components"] if c.get("props", {}).get("choices") and
+                any("中文" in str(ch) for ch in c["props"]["choices"])}
+    assert lang_ids, "the page has its language switch"
+    marks = [d for d in config["dependencies"] if d.get("js") == frame.MARK_STALE and
+             any(t[0] in lang_ids and t[1] == "input" for t in d["targets"])]
+    assert marks, "a language switch marks the figures out of date"
