@@ -411,6 +411,224 @@ def test_a_click_on_the_feeds_figure_picks_the_patch():
     assert lesson.click_to_query(50, 10) is None  # on a title
 
 
+# --------------------------------------------------------------------------------------------- #
+# the locality chart, the cost chart and the fixed reads, read back from their pixels
+
+
+def _bar_tops(chart: np.ndarray, axes, radius: int, colour) -> list[int]:
+    """The top row of each block's bar, read up from the x axis in a column between the baseline's dashes
+    (drawn over columns left + 8k … left + 8k + 4)."""
+    tops = []
+    for b in range(axes.blocks):
+        x0, x1 = axes.bar_x(b, radius)
+        col = next(x for x in range(x0, x1 + 1) if (x - axes.left) % 8 > 4)
+        assert tuple(chart[axes.floor, col]) == colour, f"block {b}'s bar does not stand on the axis"
+        y = axes.floor
+        while tuple(chart[y - 1, col]) == colour:
+            y -= 1
+        tops.append(y)
+    return tops
+
+
+def _baseline_rows(chart: np.ndarray, axes, colour) -> list[int]:
+    """Rows of ``colour`` in a dash column between block 0's bars and block 1's (no bar there)."""
+    start, stop = axes.bar_x(0, 2)[1] + 1, axes.bar_x(1, 1)[0]
+    col = next(x for x in range(start, stop) if (x - axes.left) % 8 <= 4)
+    return [y for y in range(axes.top, axes.floor) if tuple(chart[y, col]) == colour]
+
+
+def test_the_locality_chart_draws_each_blocks_shares_and_the_baselines():
+    loc = {1: [0.2, 0.8, 0.5, 0.05], 2: [0.6, 0.9, 0.7, 0.3]}
+    uniform = {1: 0.1, 2: 0.25}
+    chart = draw._locality_chart(loc, uniform, "embedded")
+    axes = draw.LocalityAxes(4)
+    assert chart.shape == (axes.height, axes.width, 3)
+    for r, colour in ((1, draw.READ), (2, draw.FIELD)):
+        tops = _bar_tops(chart, axes, r, colour)
+        heights = [axes.floor - t for t in tops]
+        assert tops == [axes.value_y(v) for v in loc[r]]
+        assert heights == pytest.approx([v * axes.plot_h for v in loc[r]], abs=1.0)  # heights ∝ shares
+        assert np.argsort(heights).tolist() == np.argsort(loc[r]).tolist()
+        assert _baseline_rows(chart, axes, colour) == [axes.value_y(uniform[r])]
+    # other numbers, another chart: blocks 0 and 1 swapped read back swapped
+    swapped = draw._locality_chart({1: [0.8, 0.2, 0.5, 0.05], 2: loc[2]}, uniform, "embedded")
+    assert _bar_tops(swapped, axes, 1, draw.READ) == [axes.value_y(v) for v in (0.8, 0.2, 0.5, 0.05)]
+
+
+def test_the_pages_locality_chart_is_the_summarys_locality(result):
+    from core.viz.attention_viz import GRID_GAP, GRID_TITLE
+
+    s = result.summary
+    blocks = s["models"]["resmlp"]["blocks"]
+    side = 120 if blocks <= 8 else 112
+    tile_rows = math.ceil(blocks / 6)
+    axes = draw.LocalityAxes(blocks)
+    y0 = tile_rows * (GRID_TITLE + side + GRID_GAP) + GRID_TITLE  # the chart is the figure's last row
+    chart = result.images["locality"][y0:y0 + axes.height, :axes.width]
+    for r, key, colour in ((1, "3x3", draw.READ), (2, "5x5", draw.FIELD)):
+        values = s["resmlp"][f"locality_{key}"]
+        assert _bar_tops(chart, axes, r, colour) == [axes.value_y(v) for v in values], key
+        assert _baseline_rows(chart, axes, colour) == [axes.value_y(s["resmlp"]["locality_uniform"][key])]
+
+
+def _hex(colour: str) -> np.ndarray:
+    return np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+
+
+def _colour_near(img: np.ndarray, xy: tuple[int, int], colour: np.ndarray, radius: int = 6,
+                 tol: int = 40) -> bool:
+    x, y = xy
+    window = img[max(0, y - radius):y + radius + 1, max(0, x - radius):x + radius + 1].astype(int)
+    return bool((np.abs(window - colour).max(-1) <= tol).any())
+
+
+def test_the_cost_chart_marks_each_mixers_costs_where_its_axes_put_them(result):
+    costs = result.summary["cost"]
+    chart, marks = draw.render_cost_chart(costs)
+    assert np.array_equal(result.images["cost"][:chart.shape[0]], chart)  # the page's chart is this one
+    rows = costs["rows"]
+    exponent = {}
+    for key in ("params", "macs"):
+        pts = [(xy, c[key], c["tokens"]) for r in rows for xy, c in zip(marks[r["mixer"]][key], r["costs"],
+                                                                          strict=True)]
+        # log–log: a mark's column is linear in log(size), its row in log(value), one line per panel
+        xs, ys = np.array([p[0] for p in pts], float).T
+        ly = np.polyfit(np.log10([p[1] for p in pts]), ys, 1)
+        lx = np.polyfit(np.log10([p[2] for p in pts]), xs, 1)
+        assert np.abs(np.polyval(ly, np.log10([p[1] for p in pts])) - ys).max() <= 1.0
+        assert np.abs(np.polyval(lx, np.log10([p[2] for p in pts])) - xs).max() <= 1.0
+        for r, colour in zip(rows, draw.COST_PALETTE, strict=True):
+            at = marks[r["mixer"]][key]
+            for (x, y), c in zip(at, r["costs"], strict=True):
+                assert _colour_near(chart, (x, y), _hex(colour)), (r["mixer"], key, c["size"])
+                # and not a quarter of the value lower (inside the panel): the mark is at the value
+                y4 = int(round(np.polyval(ly, np.log10(c[key] / 4))))
+                if y4 <= ys.max():
+                    assert not _colour_near(chart, (x, y4), _hex(colour), radius=2), (r["mixer"], key)
+            # the slope the reader sees, in decades of value per decade of tokens
+            (x0, y0), (x1, y1) = at[0], at[-1]
+            exponent[r["mixer"].split(" ")[0], key] = ((y1 - y0) / ly[0]) / ((x1 - x0) / lx[0])
+    for name in ("ResMLP-12", "gMLP-S"):  # one token-mixing matrix of N² entries
+        assert exponent[name, "params"] == pytest.approx(2, abs=0.05)
+        assert exponent[name, "macs"] == pytest.approx(2, abs=0.05)
+    assert exponent["Mixer-B/16", "params"] == pytest.approx(1, abs=0.05)
+    for name in ("Mixer-B/16", "CycleMLP", "AS-MLP"):  # linear in the tokens
+        assert exponent[name, "macs"] == pytest.approx(1, abs=0.05)
+    for name in ("CycleMLP", "AS-MLP", "ViT-S"):  # no layer of the token count: flat
+        assert exponent[name, "params"] == pytest.approx(0, abs=0.01)
+    assert 1.05 < exponent["ViT-S", "macs"] < 2  # N·C² projections plus N²·C attention
+
+
+def test_the_cost_chart_prints_the_errors_of_the_token_bound_mixers_only(result):
+    from core.viz.draw import caption_bar
+
+    s = result.summary
+    costs = s["cost"]
+    chart, _ = draw.render_cost_chart(costs)
+    tied = [r["mixer"] for r in costs["rows"] if r["tied_to_tokens"]]
+    assert [label for label, m in costs["token_layer_errors"].items() if m] == tied
+    (title, entry), = s["network_errors"].items()
+    n = (costs["error_size"] // costs["patch"]) ** 2
+    lines = [f"A {costs['error_size']}-px image is {n} tokens. What the layers built for 196 say:"]
+    lines += [f"  {label.split(' ')[0]}: {costs['token_layer_errors'][label]}" for label in tied]
+    lines += [f"  the page's {title.split(' · ')[0]} on a {entry['size']}-px image: {entry['error']}",
+              "  CycleMLP and AS-MLP: any size (their layers act on channels; the shifts are fixed)"]
+    img = result.images["cost"]
+    assert img.shape[0] == chart.shape[0] + 24 * len(lines)
+    for i, line in enumerate(lines):
+        strip = img[chart.shape[0] + 24 * i:chart.shape[0] + 24 * (i + 1)]
+        assert np.array_equal(strip, caption_bar(line, img.shape[1], height=24, scale=0.5)), line
+
+
+FIXED_TILE = 112  # core.viz.mlp._cells_on_photo's side
+
+
+def _fixed_tile(img: np.ndarray, row: int, col: int) -> np.ndarray:
+    from core.viz.attention_viz import GRID_GAP, GRID_TITLE
+
+    y = row * (GRID_TITLE + FIXED_TILE + GRID_GAP) + GRID_TITLE
+    x = col * (FIXED_TILE + GRID_GAP)
+    return img[y:y + FIXED_TILE, x:x + FIXED_TILE]
+
+
+def _marked(tile: np.ndarray, colour, grid: int = lesson.FIELD_GRID) -> np.ndarray:
+    """The cells a reader sees in ``colour``: most of the cell is the colour blended at 0.75 over the
+    faded photo (whose channels are ≥ 0.45·255), so the channel the colour lacks stays low."""
+    c = np.asarray(colour, float)
+    lo, hi = 0.75 * c + 0.25 * 0.45 * 255 - 2, 0.75 * c + 0.25 * 255 + 2
+    fill = ((tile >= lo) & (tile <= hi)).all(-1)
+    step = FIXED_TILE // grid
+    return fill.reshape(grid, step, grid, step).mean((1, 3)) >= 0.4
+
+
+def _expected_field(offsets: list[torch.Tensor], position: tuple[int, int], depth: int,
+                    grid: int = lesson.FIELD_GRID) -> np.ndarray:
+    reach = {tuple(o) for s in offsets for o in s.tolist()}
+    field = {position}
+    for _ in range(depth):
+        field = {(y + dy, x + dx) for y, x in field for dy, dx in reach
+                 if 0 <= y + dy < grid and 0 <= x + dx < grid}
+    mask = np.zeros((grid, grid), bool)
+    for y, x in field:
+        mask[y, x] = True
+    return mask
+
+
+def _check_fixed_picture(img: np.ndarray, position: tuple[int, int], kernel: int, shift: int,
+                         dilation: int, shown: dict[str, list[int]],
+                         field_cells: dict[str, list[int]] | None = None) -> None:
+    g, dim = lesson.FIELD_GRID, 384
+    sets = {"cyclemlp": [ops.cycle_offsets(dim, (1, kernel)), ops.cycle_offsets(dim, (kernel, 1)),
+                         torch.zeros(dim, 2, dtype=torch.long)],
+            "asmlp": [ops.axial_offsets(dim, shift, 3, dilation), ops.axial_offsets(dim, shift, 2, dilation)]}
+    row = 0
+    for name in ("cyclemlp", "asmlp"):
+        for branch in sets[name][:2]:  # the channel FC (reads the position itself) has no row
+            for i, ch in enumerate(shown[name]):
+                dy, dx = branch[ch].tolist()
+                want = np.zeros((g, g), bool)
+                if 0 <= position[0] + dy < g and 0 <= position[1] + dx < g:
+                    want[position[0] + dy, position[1] + dx] = True
+                got = _marked(_fixed_tile(img, row, i), draw.READ)
+                assert np.array_equal(got, want), (name, row, ch, (dy, dx), np.argwhere(got).tolist())
+            row += 1
+        for d in range(3):
+            want = _expected_field(sets[name], position, d + 1)
+            got = _marked(_fixed_tile(img, row, d), draw.READ if d == 0 else draw.FIELD)
+            assert np.array_equal(got, want), (name, d + 1, np.argwhere(got ^ want).tolist())
+            if field_cells is not None:
+                assert int(got.sum()) == field_cells[name][d]
+        row += 1
+    # the output position's box: yellow just outside its cell, in every tile
+    step = FIXED_TILE // g
+    tile = _fixed_tile(img, 0, 0)
+    r, c = position
+    y0, x0 = r * step - 1, c * step - 1
+    if y0 >= 0 and x0 >= 0:
+        assert tuple(tile[y0, x0 + step // 2]) == draw.YELLOW
+        assert tuple(tile[y0 + step // 2, x0]) == draw.YELLOW
+
+
+def test_the_fixed_picture_marks_the_cells_each_channel_reads_and_the_grown_field(result):
+    s = result.summary
+    position = lesson._cell((lesson.FIELD_GRID,) * 2, s["query"]["x"], s["query"]["y"])
+    shown = {name: s[name]["channels_shown"] for name in ("cyclemlp", "asmlp")}
+    cells = {name: s[name]["field_cells"] for name in ("cyclemlp", "asmlp")}
+    _check_fixed_picture(result.images["fixed"], position, s["cyclemlp"]["kernel"], s["asmlp"]["shift_size"],
+                         s["asmlp"]["dilation"], shown, cells)
+
+
+@pytest.mark.parametrize("position, kernel, shift, dilation", [((0, 13), 3, 5, 1), ((12, 1), 5, 3, 2)])
+def test_the_fixed_picture_at_the_border_drops_the_cells_outside(position, kernel, shift, dilation):
+    rng = np.random.default_rng(0)
+    view = rng.integers(0, 256, (96, 96, 3), dtype=np.uint8)  # any photo: the marks must still read back
+    fixed = lesson._fixed_mixers(kernel, shift, dilation, 8, position)
+    img = draw.fixed_picture(view, fixed, (lesson.FIELD_GRID,) * 2, position)
+    shown = {name: fixed[name]["channels_shown"] for name in ("cyclemlp", "asmlp")}
+    _check_fixed_picture(img, position, kernel, shift, dilation, shown,
+                         {name: fixed[name]["field_cells"] for name in ("cyclemlp", "asmlp")})
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(block=30), "Block must be between 0 and 29"),
     (dict(query_x=1.5), "Patch x must be between"),

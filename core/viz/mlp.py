@@ -147,30 +147,53 @@ def locality_picture(view: np.ndarray, mats: Sequence[Any], grid: tuple[int, int
     return grid_figure([*rows, [(chart, say("Share of |w| near the output patch, per block"))]])
 
 
+class LocalityAxes:
+    """Where the locality chart draws: its plot box, each block's two bars, a share's height. The chart
+    uses it and a test reads the chart's pixels back through it."""
+
+    left, right, top, bottom = 60, 150, 14, 36
+
+    def __init__(self, blocks: int, width: int = 720, height: int = 230):
+        self.blocks, self.width, self.height = blocks, width, height
+        self.plot_w, self.plot_h = width - self.left - self.right, height - self.top - self.bottom
+        self.slot = self.plot_w / blocks
+        self.bar = max(3, int(self.slot * 0.35))
+
+    @property
+    def floor(self) -> int:
+        """The row of the x axis: every bar ends on it."""
+        return self.top + self.plot_h
+
+    def bar_x(self, block: int, radius: int) -> tuple[int, int]:
+        """First and last column of block ``block``'s bar for the (2·radius + 1)² share."""
+        x0 = int(self.left + block * self.slot + self.slot * 0.1 + (radius - 1) * self.bar)
+        return x0, x0 + self.bar - 1
+
+    def value_y(self, share: float) -> int:
+        """The row a share in [0, 1] is drawn at (1 at the top of the plot)."""
+        return int(self.top + self.plot_h * (1 - share))
+
+
 def _locality_chart(loc: dict[int, list[float]], uniform: dict[int, float], source: str,
                     width: int = 720, height: int = 230) -> np.ndarray:
     img = np.full((height, width, 3), 255, np.uint8)
-    blocks = len(loc[1])
-    left, right, top, bottom = 60, 150, 14, 36
-    plot_w, plot_h = width - left - right, height - top - bottom
-    cv2.line(img, (left, top + plot_h), (left + plot_w, top + plot_h), INK, 1)
-    cv2.line(img, (left, top), (left, top + plot_h), INK, 1)
+    ax = LocalityAxes(len(loc[1]), width, height)
+    left, right, top, plot_w = ax.left, ax.right, ax.top, ax.plot_w
+    cv2.line(img, (left, ax.floor), (left + plot_w, ax.floor), INK, 1)
+    cv2.line(img, (left, top), (left, ax.floor), INK, 1)
     colours = {1: READ, 2: FIELD}
-    slot = plot_w / blocks
-    bar = max(3, int(slot * 0.35))
     for r, vals in loc.items():
         for b, v in enumerate(vals):
-            x0 = int(left + b * slot + slot * 0.1 + (r - 1) * bar)
-            y0 = int(top + plot_h * (1 - v))
-            cv2.rectangle(img, (x0, y0), (x0 + bar - 1, top + plot_h), colours[r], -1)
-        yu = int(top + plot_h * (1 - uniform[r]))
+            x0, x1 = ax.bar_x(b, r)
+            cv2.rectangle(img, (x0, ax.value_y(v)), (x1, ax.floor), colours[r], -1)
+        yu = ax.value_y(uniform[r])
         for x in range(left, left + plot_w, 8):
             cv2.line(img, (x, yu), (x + 4, yu), colours[r], 1)
-    for b in range(blocks):
-        cv2.putText(img, str(b), (int(left + b * slot + slot * 0.3), height - 18), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.4, INK, 1, cv2.LINE_AA)
+    for b in range(ax.blocks):
+        cv2.putText(img, str(b), (int(left + b * ax.slot + ax.slot * 0.3), height - 18),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.4, INK, 1, cv2.LINE_AA)
     for t in (0.0, 0.5, 1.0):
-        y = int(top + plot_h * (1 - t))
+        y = ax.value_y(t)
         cv2.putText(img, f"{t:.1f}", (22, y + 4), cv2.FONT_HERSHEY_SIMPLEX, 0.4, INK, 1, cv2.LINE_AA)
     put_text(img, say("block"), (left + plot_w // 2 - 20, height - 4), 0.4, INK)  # OpenCV for ASCII
     legend = [("within 3x3", READ), ("within 5x5", FIELD), ("- - no preference", INK)]
@@ -210,7 +233,13 @@ def _cells_on_photo(view: np.ndarray, mask: np.ndarray, grid: tuple[int, int], c
     m = cv2.resize(mask.astype(np.uint8), (side, side), interpolation=cv2.INTER_NEAREST).astype(bool)
     photo[m] = (0.25 * photo[m] + 0.75 * over[m]).astype(np.uint8)
     photo = _grid_lines(photo, grid, 0.35)
-    _cell_box(photo, grid, cell, thick=1)
+    # the output position's box goes just outside its cell: a box inside an 8-px cell hid its fill, so a
+    # channel that reads its own position looked like one that reads nothing
+    r, c = cell
+    y0, y1 = round(r * side / grid[0]), round((r + 1) * side / grid[0])
+    x0, x1 = round(c * side / grid[1]), round((c + 1) * side / grid[1])
+    cv2.rectangle(photo, (x0 - 2, y0 - 2), (x1 + 1, y1 + 1), (0, 0, 0), 1)
+    cv2.rectangle(photo, (x0 - 1, y0 - 1), (x1, y1), YELLOW, 1)
     return photo
 
 
@@ -274,9 +303,37 @@ def cost_chart(costs: dict[str, Any], errors: dict[str, Any] | None = None) -> n
 _CHART_LOCK = threading.Lock()
 
 
+#: the cost chart's colour per mixer, in the order of ``costs["rows"]`` (Okabe–Ito)
+COST_PALETTE = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
+#: each row's marks: shapes and sizes that stay visible where two rows' marks coincide (ResMLP's circle
+#: around gMLP's square, the Mixer's triangle and ViT's diamond around AS-MLP's dot); ViT's wide line
+#: shows as a band around AS-MLP's, whose parameters it matches within 0.3 %
+COST_MARKS = (dict(marker="o", ms=9, markerfacecolor="none", markeredgewidth=1.2),
+              dict(marker="s", ms=6, markerfacecolor="none", markeredgewidth=1.2),
+              dict(marker="^", ms=7, markerfacecolor="none", markeredgewidth=1.2),
+              dict(marker="D", ms=7, markerfacecolor="none", markeredgewidth=1.2, lw=3.0),
+              dict(marker="o", ms=3), dict(marker="o", ms=3))
+
+
 def _draw_cost_chart(costs: dict[str, Any]) -> np.ndarray:
-    """The chart itself: a pyplot-free Figure and plain-text tick labels (matplotlib's mathtext parser,
-    which its default log-axis labels use, is not safe when two requests draw at once), under a lock."""
+    """The chart itself (:func:`render_cost_chart` without the marks' pixels)."""
+    return render_cost_chart(costs)[0]
+
+
+Marks = dict[str, dict[str, list[tuple[int, int]]]]
+
+
+def render_cost_chart(costs: dict[str, Any]) -> tuple[np.ndarray, Marks]:
+    """The chart, and the (column, row) pixel of every mark: ``marks[mixer]["params" | "macs"]``, one per
+    image size, through the axes' own transforms (so a test can read the drawn marks back).
+
+    Curves that coincide stay visible: ResMLP's and gMLP's parameters differ by the gate's 1,536, the
+    Mixer's MACs equal AS-MLP's (2·N·384·768 = 4·N·384²) and ViT's parameters are AS-MLP's within 0.3 %,
+    so the token-bound (dashed) curves are drawn on top with interleaved dashes, and marks are hollow
+    shapes of their own around the dots (:data:`COST_MARKS`).
+
+    A pyplot-free Figure and plain-text tick labels (matplotlib's mathtext parser, which its default
+    log-axis labels use, is not safe when two requests draw at once), under a lock."""
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -288,13 +345,18 @@ def _draw_cost_chart(costs: dict[str, Any]) -> np.ndarray:
         fig = Figure(figsize=(11, 3.8), dpi=100)
         canvas = FigureCanvasAgg(fig)
         axes = fig.subplots(1, 2)
-        palette = ["#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]
         sizes: list[int] = []
-        for row, colour in zip(costs["rows"], palette, strict=False):
+        tied = 0
+        for i, (row, colour) in enumerate(zip(costs["rows"], COST_PALETTE, strict=False)):
             sizes = [c["size"] for c in row["costs"]]
-            style = "-" if not row["tied_to_tokens"] else "--"
+            style = dict(COST_MARKS[i % len(COST_MARKS)])
+            if row["tied_to_tokens"]:  # dashes interleaved with the other token-bound rows', on top
+                style.update(linestyle=(3 * tied, (3, 6)), zorder=3)
+                tied += 1
+            else:
+                style.update(linestyle="-", zorder=2 if style.get("lw") is None else 1.5)
             for ax, key in zip(axes, ("params", "macs"), strict=True):
-                ax.plot(sizes, [c[key] for c in row["costs"]], style, marker="o", ms=3, color=colour,
+                ax.plot(sizes, [c[key] for c in row["costs"]], color=colour, **style,
                         label=row["mixer"] + (say(" — a new layer per size") if row["tied_to_tokens"]
                                               else ""))
         plain = FuncFormatter(lambda v, _: f"{v:.0e}".replace("e+0", "e").replace("e+", "e"))
@@ -314,7 +376,13 @@ def _draw_cost_chart(costs: dict[str, Any]) -> np.ndarray:
         axes[1].legend(fontsize=7, loc="upper left")
         fig.tight_layout()
         canvas.draw()
-        return np.ascontiguousarray(np.asarray(canvas.buffer_rgba())[..., :3])
+        img = np.ascontiguousarray(np.asarray(canvas.buffer_rgba())[..., :3])
+        height = img.shape[0]
+        marks = {row["mixer"]: {key: [(int(round(px)), int(round(height - py))) for px, py in
+                                      ax.transData.transform([(c["size"], c[key]) for c in row["costs"]])]
+                                for ax, key in zip(axes, ("params", "macs"), strict=True)}
+                 for row in costs["rows"]}
+        return img, marks
 
 
 def title_strip(text: str, width: int) -> np.ndarray:
