@@ -555,3 +555,86 @@ def test_grey_cells_blow_each_cell_up_to_the_picture_edges_of_the_grid():
             for j in range(c1 - c0):
                 patch = img[ys[i]:ys[i + 1], xs[j]:xs[j + 1]]
                 assert patch.size == 0 or (patch == grey[i, j]).all()
+
+
+def _roi_align_picture_as_before(channel, stride, box, points, aligned, values, probe, taps):
+    """The sampling-point picture as it was drawn before it was drawn straight into its canvas: grey
+    cells by two repeats and cvtColor, cell lines, the bin lines and box, dots one by one, the probe,
+    and a value tile blown up by cv2.resize with cv2.putText numbers, put side by side."""
+    import cv2
+
+    x0, y0, x1, y1 = (float(v) for v in box)
+    kh, kw = points.shape[:2]
+    px, py = (points[..., 1] + 0.5) * stride, (points[..., 0] + 0.5) * stride
+    reach = (min(x0, px.min()), min(y0, py.min()), max(x1, px.max()), max(y1, py.max()))
+    view, cells = draw.crop_view(reach, stride, channel.shape, margin=1)
+    r0, r1, c0, c1 = cells
+    block = channel[r0:r1, c0:c1].astype(np.float32)
+    lo, hi = float(block.min()), float(block.max())
+    g = np.zeros_like(block) if hi <= lo else (block - lo) / (hi - lo)
+    g = (40 + 185 * np.clip(np.nan_to_num(g), 0, 1)).astype(np.uint8)
+    xs = np.rint((np.arange(c0, c1 + 1) * stride - view.x0) * view.zoom).astype(int)
+    ys = np.rint((np.arange(r0, r1 + 1) * stride - view.y0) * view.zoom).astype(int)
+    img = cv2.cvtColor(np.repeat(np.repeat(g, np.diff(ys), axis=0), np.diff(xs), axis=1), cv2.COLOR_GRAY2RGB)
+    img[:, xs[xs < img.shape[1]]] = (20, 20, 20)
+    img[ys[ys < img.shape[0]], :] = (20, 20, 20)
+    us, vs = view.to_px(x0 + np.arange(kw + 1) * (x1 - x0) / kw, y0 + np.arange(kh + 1) * (y1 - y0) / kh)
+    us, vs = np.rint(us).astype(int).tolist(), np.rint(vs).astype(int).tolist()
+    for va in vs[1:-1]:
+        draw.hline(img, va, us[0], us[-1], draw.WHITE, 1)
+    for ua in us[1:-1]:
+        draw.vline(img, ua, vs[0], vs[-1], draw.WHITE, 1)
+    draw.rect(img, view, x0, y0, x1, y1, draw.WHITE, 2)
+    u, v = view.to_px(px, py)
+    radius = max(2, min(4, int(stride * view.zoom / 8)))
+    _dots_one_by_one(img, u, v, draw.SKY if aligned else draw.VERMILLION, radius)
+    pu, pv = int(round(float(u[probe]))), int(round(float(v[probe])))
+    nu, nv = view.to_px((taps[1] + 0.5) * stride, (taps[0] + 0.5) * stride)
+    for cu, cv_ in zip(np.rint(nu).astype(int).tolist(), np.rint(nv).astype(int).tolist(), strict=True):
+        cv2.line(img, (pu, pv), (cu, cv_), draw.YELLOW, 2, cv2.LINE_8)
+        cv2.rectangle(img, (cu - 4, cv_ - 4), (cu + 4, cv_ + 4), draw.BLACK, -1)
+        cv2.rectangle(img, (cu - 3, cv_ - 3), (cu + 3, cv_ + 3), draw.YELLOW, -1)
+    cv2.circle(img, (pu, pv), radius + 6, draw.BLACK, 3, cv2.LINE_8)
+    cv2.circle(img, (pu, pv), radius + 6, draw.YELLOW, 2, cv2.LINE_8)
+    cell = draw.tile_cell(max(kh, kw), img.shape[0])
+    tile = cv2.resize(draw.colorize(values, "cividis", lo, hi), (kw * cell, kh * cell),
+                      interpolation=cv2.INTER_NEAREST)
+    tile[np.arange(1, kh) * cell, :] = draw.WHITE
+    tile[:, np.arange(1, kw) * cell] = draw.WHITE
+    if cell >= 30:
+        scale = 0.33 if cell < 44 else 0.42
+        (w4, th), _ = cv2.getTextSize("0.00", cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+        for i in range(kh):
+            for j in range(kw):
+                value = float(values[i, j])
+                s = f"{value:.2f}" if abs(value) < 100 else f"{value:.0f}"
+                ink = draw.BLACK if value > (lo + hi) / 2 else draw.WHITE
+                cv2.putText(tile, s, (j * cell + (cell - w4 // 4 * len(s)) // 2, i * cell + (cell + th) // 2),
+                            cv2.FONT_HERSHEY_SIMPLEX, scale, ink, 1, cv2.LINE_AA)
+    border = draw.SKY if aligned else draw.VERMILLION
+    cv2.rectangle(tile, (0, 0), (tile.shape[1] - 1, tile.shape[0] - 1), border, 2)
+    return draw.side_by_side(img, tile), view
+
+
+def test_roi_align_picture_draws_the_same_pixels_as_before():
+    """Drawn straight into its canvas (bands of rows, stamped dots, the tile in place), the picture
+    is the previous drawing pixel for pixel: random maps, boxes (also past the border and tiny), output
+    sizes, sampling ratios and both alignments, incl. values of 100 and more (other number format)."""
+    rng = np.random.default_rng(7)
+    for t in range(80):
+        h, w = (int(v) for v in rng.integers(3, 36, 2))
+        stride = int(rng.choice([4, 8, 16, 32]))
+        channel = rng.standard_normal((h, w)).astype(np.float32) * (1 if t % 4 else 400)
+        x0, y0 = rng.uniform(-20, w * stride), rng.uniform(-20, h * stride)
+        box = np.array([x0, y0, x0 + rng.uniform(1, w * stride), y0 + rng.uniform(1, h * stride)])
+        k, ratio, aligned = int(rng.integers(1, 9)), int(rng.integers(1, 4)), bool(t % 2)
+        points = roi.roi_align_points(box, k, 1 / stride, ratio, aligned)
+        values = roi.roi_align(channel[None], box, k, 1 / stride, ratio, aligned)[0]
+        probe = (k // 2, k // 2, 0, 0)
+        rows, cols, _ = roi.bilinear_taps(points[probe][None], channel.shape)
+        taps = (rows[0], cols[0])
+        want, want_view = _roi_align_picture_as_before(channel, stride, box, points, aligned, values, probe,
+                                                       taps)
+        got, view = draw.roi_align_picture(channel, stride, box, points, aligned, values, probe, taps)
+        assert view == want_view
+        assert got.shape == want.shape and np.array_equal(got, want), (t, int((got != want).any(-1).sum()))

@@ -13,6 +13,7 @@ coloured mark stands out on them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -64,10 +65,10 @@ def crop_view(box: Sequence[float], stride: int, map_hw: Sequence[int], margin: 
     ``(r0, r1, c0, c1)``."""
     x0, y0, x1, y1 = (float(v) for v in box)
     h, w = (int(v) for v in map_hw)
-    c0 = max(int(np.floor(x0 / stride)) - margin, 0)
-    r0 = max(int(np.floor(y0 / stride)) - margin, 0)
-    c1 = min(int(np.ceil(x1 / stride)) + margin, w)
-    r1 = min(int(np.ceil(y1 / stride)) + margin, h)
+    c0 = max(math.floor(x0 / stride) - margin, 0)
+    r0 = max(math.floor(y0 / stride) - margin, 0)
+    c1 = min(math.ceil(x1 / stride) + margin, w)
+    r1 = min(math.ceil(y1 / stride) + margin, h)
     c1, r1 = max(c1, c0 + 1), max(r1, r0 + 1)
     span_w, span_h = (c1 - c0) * stride, (r1 - r0) * stride
     zoom = min(max_side / max(span_w, span_h), MAX_CELL / stride)
@@ -76,20 +77,63 @@ def crop_view(box: Sequence[float], stride: int, map_hw: Sequence[int], margin: 
 
 
 def grey_cells(values: np.ndarray, view: View, stride: int, cells: tuple[int, int, int, int],
-               vmin: float | None = None, vmax: float | None = None) -> np.ndarray:
-    """The feature values of the view's cells as grey levels (dark = low), blown up to the view."""
+               vmin: float | None = None, vmax: float | None = None, out: np.ndarray | None = None,
+               lines: tuple[int, int, int] | None = None) -> np.ndarray:
+    """The feature values of the view's cells as grey levels (dark = low), blown up to the view.
+
+    With ``out`` the cells are written into it (a view of a larger canvas: no picture-sized temporary
+    and no copy afterwards); with ``lines`` the cell edges are drawn too, as :func:`cell_lines` draws
+    them, while each band of rows is written (the edge columns cost nothing extra then).
+    """
     r0, r1, c0, c1 = cells
     v = np.asarray(values, np.float32)[r0:r1, c0:c1]
     lo = float(np.nanmin(v)) if vmin is None else vmin
     hi = float(np.nanmax(v)) if vmax is None else vmax
     g = np.zeros_like(v) if hi <= lo else (v - lo) / (hi - lo)
-    g = (40 + 185 * np.clip(np.nan_to_num(g), 0, 1)).astype(np.uint8)
+    # = clip(nan_to_num(g), 0, 1): fmax/fmin send NaN to the bound, ±inf to 0 or 1 (nan_to_num's
+    # infinity checks cost more than the rest of the cells)
+    g = (40 + 185 * np.fmin(np.fmax(g, 0), 1)).astype(np.uint8)
     # cell edges at the rounded picture positions the line helpers use
     xs = _r((np.arange(c0, c1 + 1) * stride - view.x0) * view.zoom)
     ys = _r((np.arange(r0, r1 + 1) * stride - view.y0) * view.zoom)
-    # each cell repeated over its picture span (two 1-D repeats: no index arrays over the whole view)
-    big = np.repeat(np.repeat(g, np.diff(ys), axis=0), np.diff(xs), axis=1)
-    return cv2.cvtColor(big, cv2.COLOR_GRAY2RGB)
+    if lines is not None and view.top:
+        raise ValueError("grey_cells draws cell lines only on a view without a top margin (top=0).")
+    if out is None:
+        out = np.empty((int(ys[-1]), int(xs[-1]), 3), np.uint8)
+    _blow_up(np.repeat(g[..., None], 3, axis=2), np.diff(ys), np.diff(xs), out,
+             None if lines is None else xs, lines)
+    return out
+
+
+def _blow_up(small: np.ndarray, row_runs: np.ndarray, col_runs: np.ndarray, out: np.ndarray,
+             edges: np.ndarray | None = None, color: tuple[int, int, int] | None = None) -> None:
+    """``out`` = each pixel of ``small`` (rows × cols × 3) repeated ``row_runs[i] × col_runs[j]`` times;
+    with ``edges`` (the cells' picture edges) the first row of every band and the edge columns are
+    drawn in ``color``, as :func:`cell_lines` draws them.
+
+    One row of the result is built per band of equal rows and broadcast over the band, as bytes (a
+    band copied row by row; broadcasting 3-byte pixels goes byte by byte and costs three times as
+    much): the picture is written once, where ``np.repeat`` twice (and ``cv2.cvtColor``) wrote it
+    three times, and the grid's lines cost nothing (writing rows through a row index array cost as
+    much as all the cells).
+    """
+    rows = np.repeat(small, col_runs, axis=1)  # (bands, picture width, 3): a few kB
+    if edges is not None:
+        rows[:, edges[(edges >= 0) & (edges < rows.shape[1])]] = color
+    h, w = out.shape[:2]
+    if out.strides[1:] == (3, 1):  # rows of bytes (also a view of a wider canvas)
+        lines = np.lib.stride_tricks.as_strided(out, shape=(h, w * 3), strides=(out.strides[0], 1))
+        rows = rows.reshape(rows.shape[0], w * 3)
+        edge = np.tile(np.asarray(color, np.uint8), w) if edges is not None else None
+    else:
+        lines = out
+        edge = np.asarray(color, np.uint8) if edges is not None else None
+    y = 0
+    for band, n in zip(rows, row_runs.tolist(), strict=True):
+        lines[y: y + n] = band
+        if edge is not None and n > 0:
+            lines[y] = edge  # the band's first row is the cell edge above it
+        y += n
 
 
 def cell_lines(img: np.ndarray, view: View, stride: int, cells: tuple[int, int, int, int],
@@ -104,19 +148,39 @@ def cell_lines(img: np.ndarray, view: View, stride: int, cells: tuple[int, int, 
 
 
 def hline(img: np.ndarray, y: int, x0: int, x1: int, color: tuple[int, int, int], width: int = 2) -> None:
+    """Rows ``y … y + width − 1`` from ``x0`` to ``x1`` (inclusive), clipped to the picture."""
     h, w = img.shape[:2]
     lo, hi = max(min(x0, x1), 0), min(max(x0, x1) + 1, w)
-    for k in range(width):
-        if 0 <= y + k < h and lo < hi:
-            img[y + k, lo:hi] = color
+    top, bottom = max(y, 0), min(y + width, h)
+    if top < bottom and lo < hi:
+        img[top:bottom, lo:hi] = color
 
 
 def vline(img: np.ndarray, x: int, y0: int, y1: int, color: tuple[int, int, int], width: int = 2) -> None:
+    """Columns ``x … x + width − 1`` from ``y0`` to ``y1`` (inclusive), clipped to the picture."""
     h, w = img.shape[:2]
     lo, hi = max(min(y0, y1), 0), min(max(y0, y1) + 1, h)
-    for k in range(width):
-        if 0 <= x + k < w and lo < hi:
-            img[lo:hi, x + k] = color
+    left, right = max(x, 0), min(x + width, w)
+    if left < right and lo < hi:
+        img[lo:hi, left:right] = color
+
+
+def _hlines(img: np.ndarray, ys: np.ndarray, x0: int, x1: int, color: tuple[int, int, int]) -> None:
+    """:func:`hline` of width 1 on every row of ``ys`` (the same clipping), in one numpy write."""
+    h, w = img.shape[:2]
+    lo, hi = max(min(x0, x1), 0), min(max(x0, x1) + 1, w)
+    ys = ys[(ys >= 0) & (ys < h)]
+    if lo < hi and ys.size:
+        img[ys, lo:hi] = color
+
+
+def _vlines(img: np.ndarray, xs: np.ndarray, y0: int, y1: int, color: tuple[int, int, int]) -> None:
+    """:func:`vline` of width 1 on every column of ``xs`` (the same clipping), in one numpy write."""
+    h, w = img.shape[:2]
+    lo, hi = max(min(y0, y1), 0), min(max(y0, y1) + 1, h)
+    xs = xs[(xs >= 0) & (xs < w)]
+    if lo < hi and xs.size:
+        img[lo:hi, xs] = color
 
 
 def rect(img: np.ndarray, view: View, x0: float, y0: float, x1: float, y1: float,
@@ -145,7 +209,7 @@ def dashed_rect(img: np.ndarray, view: View, x0: float, y0: float, x1: float, y1
 
 def dots(img: np.ndarray, u: np.ndarray, v: np.ndarray, color: tuple[int, int, int], radius: int = 3,
          outline: tuple[int, int, int] = BLACK) -> None:
-    """Filled discs with a one-pixel outline at every (u, v), in place.
+    """Filled discs with a one-pixel outline at every (u, v), in place (``img`` may be a view).
 
     The same pixels as drawing, dot after dot, ``cv2.circle`` of radius ``radius + 1`` in ``outline``
     then of ``radius`` in ``color`` (a later dot covers an earlier one), but stamped at once: a RoIAlign
@@ -156,20 +220,74 @@ def dots(img: np.ndarray, u: np.ndarray, v: np.ndarray, color: tuple[int, int, i
     a, b = _r(u).ravel(), _r(v).ravel()
     if a.size == 0:
         return
+    apart = _apart(a, b, 2 * radius + 2)  # no two discs share a pixel: the order cannot show
+    whole = a.min() > radius and b.min() > radius and a.max() < w - radius - 1 and b.max() < h - radius - 1
+    if apart and whole and (line := _pixel_line(img)) is not None:  # the usual case: no masks, no sort
+        pixels, pitch = line
+        base = b * pitch + a
+        ring, fill = _disc_offsets(radius, pitch)
+        pixels[(base[:, None] + ring).ravel()] = _pixel(outline)
+        pixels[(base[:, None] + fill).ravel()] = _pixel(color)
+        return
     dy, dx, inner = _disc(radius)
     ys, xs = b[:, None] + dy[None, :], a[:, None] + dx[None, :]  # (dots, disc pixels)
     inside = (ys >= 0) & (ys < h) & (xs >= 0) & (xs < w)
-    flat = (ys * w + xs)[inside]
-    ordered = np.sort(flat)
-    if (ordered[1:] == ordered[:-1]).any():  # discs overlap: the order decides, draw them one by one
-        for p, q in zip(a.tolist(), b.tolist(), strict=True):
-            cv2.circle(img, (p, q), radius + 1, outline, -1, cv2.LINE_8)
-            cv2.circle(img, (p, q), radius, color, -1, cv2.LINE_8)
-        return
-    pixels = img.reshape(h * w, -1)
-    fill = np.broadcast_to(inner[None, :], inside.shape)[inside]
-    pixels[flat[~fill]] = outline
-    pixels[flat[fill]] = color
+    if not apart:
+        ordered = np.sort((ys * w + xs)[inside])
+        if (ordered[1:] == ordered[:-1]).any():  # discs overlap: the order decides, draw them one by one
+            for p, q in zip(a.tolist(), b.tolist(), strict=True):
+                cv2.circle(img, (p, q), radius + 1, outline, -1, cv2.LINE_8)
+                cv2.circle(img, (p, q), radius, color, -1, cv2.LINE_8)
+            return
+    fill = np.broadcast_to(inner[None, :], inside.shape)
+    img[ys[inside & ~fill], xs[inside & ~fill]] = outline
+    img[ys[inside & fill], xs[inside & fill]] = color
+
+
+def _pixel_line(img: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """An RGB picture (or a view of a wider one) as one line of 3-byte pixels, and its row pitch.
+
+    Writing whole pixels at flat indices is the cheapest way numpy has to set scattered pixels (a
+    third of the cost of ``img[ys, xs] = color``, which writes byte by byte). ``None`` for a layout
+    it cannot be done on.
+    """
+    if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3 or img.strides[1:] != (3, 1) \
+            or img.strides[0] % 3 or not img.flags.writeable:
+        return None
+    h, w = img.shape[:2]
+    pitch = img.strides[0] // 3
+    line = np.lib.stride_tricks.as_strided(img.view(_RGB), shape=((h - 1) * pitch + w,), strides=(3,))
+    return line, pitch
+
+
+_RGB = np.dtype("V3")  # one RGB pixel as a unit
+
+
+def _pixel(color: tuple[int, int, int]) -> np.void:
+    return np.asarray(color, np.uint8).view(_RGB)[0]
+
+
+@lru_cache(maxsize=64)
+def _disc_offsets(radius: int, pitch: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat offsets of the outline ring and of the filled disc of :func:`_disc`, rows ``pitch`` apart."""
+    dy, dx, inner = _disc(radius)
+    flat = dy * pitch + dx
+    return flat[~inner], flat[inner]
+
+
+def _apart(a: np.ndarray, b: np.ndarray, reach: int) -> bool:
+    """Whether points ``(a, b)`` are certainly more than ``reach`` apart along x or along y, pairwise.
+
+    Two different points differ in x or in y; if the distinct x values are all more than ``reach``
+    apart and so are the distinct y values, they differ by more than ``reach`` there. Sorting the
+    ~200 coordinates of a RoIAlign grid is far cheaper than sorting its ~10 000 disc pixels
+    (coinciding points draw the same disc twice, which the order cannot show either).
+    """
+    for z in (a, b):
+        gaps = np.diff(np.sort(z))
+        if not ((gaps == 0) | (gaps > reach)).all():
+            return False
+    return True
 
 
 @lru_cache(maxsize=16)
@@ -201,29 +319,47 @@ def tint(img: np.ndarray, mask: np.ndarray, color: tuple[int, int, int], alpha: 
 
 
 def value_tile(values: np.ndarray, cell: int, vmin: float, vmax: float, cmap: str = "cividis",
-               text: bool = True, border: tuple[int, int, int] | None = None) -> np.ndarray:
-    """A k×k output as coloured cells of ``cell`` pixels, each with its value when there is room."""
+               text: bool = True, border: tuple[int, int, int] | None = None,
+               out: np.ndarray | None = None) -> np.ndarray:
+    """A k×k output as coloured cells of ``cell`` pixels, each with its value when there is room.
+
+    With ``out`` (``k·cell`` square, e.g. a view of the canvas the tile ends up in) it is drawn there.
+    The cells are blown up with the row and column runs of OpenCV's nearest-neighbour resize (the
+    same pixels as ``cv2.resize``, which cost more than the rest of the tile but the numbers).
+    """
     v = np.asarray(values, np.float64)
     kh, kw = v.shape
-    tile = cv2.resize(colorize(v, cmap, vmin, vmax), (kw * cell, kh * cell), interpolation=cv2.INTER_NEAREST)
-    for i in range(1, kh):
-        tile[i * cell, :] = WHITE
-    for j in range(1, kw):
-        tile[:, j * cell] = WHITE
+    if out is None:
+        out = np.empty((kh * cell, kw * cell, 3), np.uint8)
+    tile = out
+    _blow_up(colorize(v, cmap, vmin, vmax), _nearest_runs(kh, kh * cell), _nearest_runs(kw, kw * cell), tile)
+    tile[cell: kh * cell: cell, :] = WHITE
+    tile[:, cell: kw * cell: cell] = WHITE
     if text and cell >= 30:
         scale = 0.33 if cell < 44 else 0.42
         char_w, th = _char_size(scale)
         mid = 0.5 * (vmin + vmax)
-        put = cv2.putText
+        put, font, aa = cv2.putText, cv2.FONT_HERSHEY_SIMPLEX, cv2.LINE_AA
         for i, row in enumerate(v.tolist()):
+            y = i * cell + (cell + th) // 2
             for j, value in enumerate(row):
                 s = f"{value:.2f}" if abs(value) < 100 else f"{value:.0f}"
-                ink = BLACK if value > mid else WHITE
-                put(tile, s, (j * cell + (cell - char_w * len(s)) // 2, i * cell + (cell + th) // 2),
-                    cv2.FONT_HERSHEY_SIMPLEX, scale, ink, 1, cv2.LINE_AA)
+                put(tile, s, (j * cell + (cell - char_w * len(s)) // 2, y), font, scale,
+                    BLACK if value > mid else WHITE, 1, aa)
     if border is not None:
         cv2.rectangle(tile, (0, 0), (tile.shape[1] - 1, tile.shape[0] - 1), border, 2)
     return tile
+
+
+@lru_cache(maxsize=64)
+def _nearest_runs(n: int, size: int) -> np.ndarray:
+    """How many of ``size`` output pixels ``cv2.resize(..., INTER_NEAREST)`` gives each of ``n`` inputs
+    (it is not always ``size / n`` each: OpenCV's fixed-point source positions)."""
+    ramp = np.arange(n, dtype=np.int32).reshape(1, n)
+    source = cv2.resize(ramp, (size, 1), interpolation=cv2.INTER_NEAREST)
+    runs = np.bincount(source[0], minlength=n)
+    runs.flags.writeable = False
+    return runs
 
 
 @lru_cache(maxsize=8)
@@ -249,7 +385,7 @@ def side_by_side(left: np.ndarray, *tiles: np.ndarray, gap: int = 12) -> np.ndar
 
 def tile_cell(k: int, height: int) -> int:
     """Cell size for a k×k output tile next to a picture of ``height`` pixels."""
-    return int(np.clip(min(height, 300) // max(k, 1), 10, 56))
+    return max(10, min(56, min(int(height), 300) // max(int(k), 1)))  # (np.clip: 10 µs for two ints)
 
 
 def hatch(shape: tuple[int, int], period: int = 8) -> np.ndarray:
@@ -376,16 +512,25 @@ def roi_align_picture(channel_map: np.ndarray, stride: int, box: Sequence[float]
              max(x1, px.max(initial=x1)), max(y1, py.max(initial=y1)))
     view, cells = crop_view(reach, stride, channel_map.shape, margin=1)
     r0, r1, c0, c1 = cells
-    lo, hi = float(channel_map[r0:r1, c0:c1].min()), float(channel_map[r0:r1, c0:c1].max())
-    img = grey_cells(channel_map, view, stride, cells, lo, hi)
-    cell_lines(img, view, stride, cells)
+    block = channel_map[r0:r1, c0:c1]
+    lo, hi = float(block.min()), float(block.max())
+    # the picture is drawn straight into its canvas, laid out as side_by_side lays it out: the map on
+    # the left, the tile on the right, white elsewhere (no picture-sized temporaries, no copies)
+    map_h = int(_r((r1 - r0) * stride * view.zoom))
+    map_w = int(_r((c1 - c0) * stride * view.zoom))
+    cell = tile_cell(max(kh, kw), map_h)
+    gap, tile_h, tile_w = 12, kh * cell, kw * cell
+    canvas = np.empty((max(map_h, tile_h), map_w + gap + tile_w, 3), np.uint8)
+    canvas[map_h:, :map_w] = 255
+    canvas[:, map_w: map_w + gap] = 255
+    canvas[tile_h:, map_w + gap:] = 255
+    img = canvas[:map_h, :map_w]
+    grey_cells(channel_map, view, stride, cells, lo, hi, out=img, lines=(20, 20, 20))
     # the exact bin edges, converted once (one conversion per line was a fifth of the picture's time)
     us, vs = view.to_px(x0 + np.arange(kw + 1) * (x1 - x0) / kw, y0 + np.arange(kh + 1) * (y1 - y0) / kh)
-    us, vs = _r(us).tolist(), _r(vs).tolist()
-    for va in vs[1:-1]:
-        hline(img, va, us[0], us[-1], WHITE, 1)
-    for ua in us[1:-1]:
-        vline(img, ua, vs[0], vs[-1], WHITE, 1)
+    us, vs = _r(us), _r(vs)
+    _hlines(img, vs[1:-1], int(us[0]), int(us[-1]), WHITE)
+    _vlines(img, us[1:-1], int(vs[0]), int(vs[-1]), WHITE)
     rect(img, view, x0, y0, x1, y1, WHITE, 2)
     u, v = view.to_px(px, py)
     radius = max(2, min(4, int(stride * view.zoom / 8)))
@@ -401,9 +546,9 @@ def roi_align_picture(channel_map: np.ndarray, stride: int, box: Sequence[float]
             cv2.rectangle(img, (cu - 3, cv_ - 3), (cu + 3, cv_ + 3), YELLOW, -1)
         cv2.circle(img, (int(round(pu)), int(round(pv))), radius + 6, BLACK, 3, cv2.LINE_8)
         cv2.circle(img, (int(round(pu)), int(round(pv))), radius + 6, YELLOW, 2, cv2.LINE_8)
-    tile = value_tile(values, tile_cell(max(kh, kw), img.shape[0]), lo, hi,
-                      border=SKY if aligned else VERMILLION)
-    return side_by_side(img, tile), view
+    value_tile(values, cell, lo, hi, border=SKY if aligned else VERMILLION,
+               out=canvas[:tile_h, map_w + gap:])
+    return canvas, view
 
 
 def bilinear_picture(point: Sequence[float], rows: np.ndarray, cols: np.ndarray, weights: np.ndarray,
