@@ -194,23 +194,36 @@ def bilinear_taps(points: Any, feature_size: Sequence[int]) -> tuple[np.ndarray,
     t = p.dtype.type if p.dtype.kind == "f" else np.float64
     y, x = p[..., 0].astype(t), p[..., 1].astype(t)
     valid = (y >= -1.0) & (y <= height) & (x >= -1.0) & (x <= width)
+    every = bool(valid.all())  # the usual case: no point to mask (each numpy call here costs ~2 µs)
     y = np.where(y <= 0, t(0), y)
     x = np.where(x <= 0, t(0), x)
-    y_low = np.where(valid, y, 0).astype(np.int64)
-    x_low = np.where(valid, x, 0).astype(np.int64)
+    y_low = (y if every else np.where(valid, y, 0)).astype(np.int64)
+    x_low = (x if every else np.where(valid, x, 0)).astype(np.int64)
     y_edge, x_edge = y_low >= height - 1, x_low >= width - 1
-    y_low = np.where(y_edge, height - 1, y_low)
-    x_low = np.where(x_edge, width - 1, x_low)
+    y_low = np.minimum(y_low, height - 1)  # = height − 1 on the edge
+    x_low = np.minimum(x_low, width - 1)
     y = np.where(y_edge, y_low.astype(t), y)
     x = np.where(x_edge, x_low.astype(t), x)
-    y_high = np.where(y_edge, y_low, y_low + 1)
-    x_high = np.where(x_edge, x_low, x_low + 1)
+    y_high = y_low + ~y_edge  # low + 1, or low itself on the edge
+    x_high = x_low + ~x_edge
     ly, lx = y - y_low.astype(t), x - x_low.astype(t)
     hy, hx = t(1.0) - ly, t(1.0) - lx
-    weights = np.stack([hy * hx, hy * lx, ly * hx, ly * lx], axis=-1)
-    weights = np.where(valid[..., None], weights, t(0))
-    rows = np.where(valid[..., None], np.stack([y_low, y_low, y_high, y_high], -1), 0)
-    cols = np.where(valid[..., None], np.stack([x_low, x_high, x_low, x_high], -1), 0)
+    # written into their last axis in place (np.stack of four arrays cost as much as the rest)
+    weights = np.empty((*y.shape, 4), t)
+    np.multiply(hy, hx, out=weights[..., 0])
+    np.multiply(hy, lx, out=weights[..., 1])
+    np.multiply(ly, hx, out=weights[..., 2])
+    np.multiply(ly, lx, out=weights[..., 3])
+    rows = np.empty((*y.shape, 4), np.int64)
+    rows[..., :2] = y_low[..., None]
+    rows[..., 2:] = y_high[..., None]
+    cols = np.empty((*y.shape, 4), np.int64)
+    cols[..., 0::2] = x_low[..., None]
+    cols[..., 1::2] = x_high[..., None]
+    if not every:
+        weights[~valid] = 0
+        rows[~valid] = 0
+        cols[~valid] = 0
     return rows, cols, weights
 
 
@@ -251,20 +264,38 @@ def roi_pool(feature: Any, box: Any, output_size: Any, spatial_scale: float) -> 
 
 def _sample_mean(f: np.ndarray, points: np.ndarray, count: int) -> np.ndarray:
     """``Σ_samples (w1·v1 + w2·v2 + w3·v3 + w4·v4) / count`` per channel, ``(C, kh, kw)``, accumulated
-    in the map's type and in torchvision's order (samples row-major), so the values are its values."""
+    in the map's type and in torchvision's order (samples row-major), so the values are its values.
+
+    A small read (one channel, a few bins: the sampling-point picture's) gathers every sample at once
+    and sums them with ``cumsum``, which adds one after the other as the loop does (``sum`` would add
+    pairwise and round differently); a large one loops over the samples to keep memory to one step's.
+    """
     rows, cols, weights = bilinear_taps(points, f.shape[1:])
     t = f.dtype.type
     kh, kw, gh, gw = points.shape[:4]
-    acc = np.zeros((f.shape[0], kh, kw), f.dtype)
-    for a in range(gh):
-        for b in range(gw):
-            v = f[:, rows[:, :, a, b], cols[:, :, a, b]]  # (C, kh, kw, 4)
-            w = weights[:, :, a, b].astype(f.dtype)
-            term = w[..., 0] * v[..., 0] + w[..., 1] * v[..., 1]
-            term = term + w[..., 2] * v[..., 2]
-            acc += term + w[..., 3] * v[..., 3]
+    if f.shape[0] * kh * kw * gh * gw <= _AT_ONCE and gh * gw > 0:
+        n = gh * gw
+        v = f[:, rows.reshape(kh, kw, n, 4), cols.reshape(kh, kw, n, 4)]  # (C, kh, kw, samples, 4)
+        w = weights.reshape(kh, kw, n, 4).astype(f.dtype)
+        term = w[..., 0] * v[..., 0] + w[..., 1] * v[..., 1]
+        term = term + w[..., 2] * v[..., 2]
+        term = term + w[..., 3] * v[..., 3]
+        term[..., 0] += t(0)  # the loop's first step is 0 + term (which turns −0 into +0)
+        acc = np.cumsum(term, axis=-1)[..., -1]
+    else:
+        acc = np.zeros((f.shape[0], kh, kw), f.dtype)
+        for a in range(gh):
+            for b in range(gw):
+                v = f[:, rows[:, :, a, b], cols[:, :, a, b]]  # (C, kh, kw, 4)
+                w = weights[:, :, a, b].astype(f.dtype)
+                term = w[..., 0] * v[..., 0] + w[..., 1] * v[..., 1]
+                term = term + w[..., 2] * v[..., 2]
+                acc += term + w[..., 3] * v[..., 3]
     with np.errstate(invalid="ignore", divide="ignore"):
         return acc / t(count)
+
+
+_AT_ONCE = 1 << 14  # samples × channels × bins gathered at once (×4 taps; a few hundred kB at most)
 
 
 def roi_align(feature: Any, box: Any, output_size: Any, spatial_scale: float, sampling_ratio: int = -1,
