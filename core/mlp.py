@@ -408,7 +408,7 @@ def run(image: Any, model: str = "resmlp-12-mlp", weights: str = "auto", block: 
                     "patch, row-major): dense and learned, data dependent, fixed and sparse",
         "fixed": f"CycleMLP and AS-MLP: which position each channel of one output reads (first "
                  f"{p['channels']} channels), all channels after the channel FC, and the field after 1–3 "
-                 "mixers",
+                 "mixers (titled ×k → the number of cells it covers)",
         "cost": f"Parameters and MACs of one token-mixing layer as the image grows (stride {COST_PATCH})",
     }
     summary = {

@@ -53,8 +53,7 @@ ZH = words.register({
     "within 5x5": "5×5 以内",
     "- - no preference": "- - 无偏好",
     "random weights": "随机权重",
-    "{d} mixer: {n}": "{d} 个混合器：{n}",
-    "{d} mixers: {n}": "{d} 个混合器：{n}",
+    "×{d} → {n}": "×{d} → {n}",
     "A {size}-px image is {n} tokens. What the layers built for 196 say:":
         "{size} 像素的图是 {n} 个 token。为 196 个 token 建的层报的错：",
     "  the page's {name} on a {size}-px image: {error}": "  本页的 {name} 用在 {size} 像素的图上：{error}",
@@ -264,7 +263,7 @@ def fixed_picture(view: np.ndarray, fixed: dict[str, Any], grid: tuple[int, int]
                 row.append((_cells_on_photo(view, reads[i], grid, cell, READ), title))
             rows.append(row)
         rows.append([(_cells_on_photo(view, fld, grid, cell, READ if d == 0 else FIELD),
-                      say("{d} mixers: {n}" if d else "{d} mixer: {n}", d=d + 1, n=n))
+                      say("×{d} → {n}", d=d + 1, n=n))  # k mixers → cells read (fits a 112-px title)
                      for d, (fld, n) in enumerate(zip(f["fields"], f["field_cells"], strict=True))])
     return grid_figure(rows)
 
