@@ -10,9 +10,10 @@
   and sampling, on the map the default model gives online (ResNet-50 C4: 1024×22×32 at a 512-px
   input); goal ≤ 3×. The same on Lite0's 112-channel map (the offline default), goal ≤ 3× too (issue
   20): torchvision's cost scales with the channels, the picture's does not (it draws one channel), so
-  this is the hard row — a fixed cost of ~0.9–1.1 ms on this 2-core machine against ~0.1–0.4 ms of
+  this is the hard row — a fixed cost of ~0.9–1.2 ms on this 2-core machine against ~0.1–0.4 ms of
   torchvision (its time moves most with the load: measure ratios in one run, interleaved as
-  ``compare`` does). Where the picture's time goes (a 431×766 picture, 7×7 bins × 2×2 samples), after
+  ``compare`` does); after issue 20's pass it still misses, at 3.9–4.0× in ``--quick`` runs (was
+  ~6–14×). Where the picture's time goes (a 431×766 picture, 7×7 bins × 2×2 samples), after
   issue 20's pass: one-channel ``roi_align`` + points + the probe's taps ~0.15 ms (was ~0.2); the
   drawing ~0.7–0.85 ms (was ~1.1–1.4): the 49 numbers of the output tile (``cv2.putText``, kept: a
   numpy glyph blit cannot reproduce OpenCV's antialiasing of glyphs that touch) ~0.12 ms, the 196
