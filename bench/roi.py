@@ -12,13 +12,17 @@
   20): torchvision's cost scales with the channels, the picture's does not (it draws one channel), so
   this is the hard row — a fixed cost of ~0.9–1.2 ms on this 2-core machine against ~0.1–0.4 ms of
   torchvision (its time moves most with the load: measure ratios in one run, interleaved as
-  ``compare`` does); after issue 20's pass it still misses, at 3.9–4.0× in ``--quick`` runs (was
-  ~6–14×). Where the picture's time goes (a 431×766 picture, 7×7 bins × 2×2 samples), after
-  issue 20's pass: one-channel ``roi_align`` + points + the probe's taps ~0.15 ms (was ~0.2); the
-  drawing ~0.7–0.85 ms (was ~1.1–1.4): the 49 numbers of the output tile (``cv2.putText``, kept: a
-  numpy glyph blit cannot reproduce OpenCV's antialiasing of glyphs that touch) ~0.12 ms, the 196
-  stamped dots ~0.1, the grey cells and their lines written in one pass of row bands ~0.1, the
-  rest ~40 numpy/OpenCV calls of a few µs each (lines, box, the probe's marks, the tile's cells).
+  ``compare`` does); after issue 20's passes it still misses, at 3.8–4.0× in ``--quick`` runs (was
+  ~6–14×). Where the picture's time goes (a 431×766 picture, 7×7 bins × 2×2 samples, medians of
+  quiet perf_counter loops at 1 thread, which swing ±30 % with the load): one-channel ``roi_align``
+  ~0.1 ms, the points ~0.015–0.05 ms, the probe's taps ~0.03 ms; the drawing ~0.6–0.7 ms: the grey
+  cells and their lines written in one pass of row bands ~0.1 (writing ~0.6 MB of picture), the 196
+  stamped dots ~0.07–0.1 (~16 000 pixel writes; one merged write measured no faster), the value
+  tile ~0.16 (its 49 ``cv2.putText`` numbers ~0.085), lines, box and the probe's 14 OpenCV marks
+  ~0.1, the rest a few µs per call. Tried and dropped in the second pass: blending cached
+  per-string glyph masks instead of ``cv2.putText`` (within 1 grey level of it, but the gather,
+  blend and write of the ~5 000 glyph pixels cost 0.09–0.15 ms in numpy, no less than the 49 calls);
+  kept: the tile's colours as one look-up in ``colorize``'s own table (byte for byte, ~10 µs less).
   Drawn straight into the final canvas, pixel for pixel the previous drawing (tests/test_roi.py).
 """
 

@@ -557,6 +557,23 @@ def test_grey_cells_blow_each_cell_up_to_the_picture_edges_of_the_grid():
                 assert patch.size == 0 or (patch == grey[i, j]).all()
 
 
+def test_value_tile_colours_are_colorize_byte_for_byte():
+    """The tile's cells looked up in colorize's own 256-colour table give colorize's bytes: random
+    values, NaN and ±inf among them, a flat range (vmax ≤ vmin), two colour maps."""
+    from core.viz.draw import colorize
+
+    rng = np.random.default_rng(11)
+    for t in range(120):
+        v = rng.standard_normal((int(rng.integers(1, 9)), int(rng.integers(1, 9)))) * 3
+        v.flat[rng.integers(0, v.size, 2)] = (np.nan, np.inf, -np.inf)[t % 3]
+        lo, hi = sorted(float(x) for x in rng.standard_normal(2))
+        hi = lo if t % 5 == 0 else hi
+        for cmap in ("cividis", "inferno"):
+            with np.errstate(over="ignore", invalid="ignore"):
+                want = colorize(v, cmap, lo, hi)
+            assert np.array_equal(draw._cell_colours(v, cmap, lo, hi), want), (t, cmap)
+
+
 def _roi_align_picture_as_before(channel, stride, box, points, aligned, values, probe, taps):
     """The sampling-point picture as it was drawn before it was drawn straight into its canvas: grey
     cells by two repeats and cvtColor, cell lines, the bin lines and box, dots one by one, the probe,
