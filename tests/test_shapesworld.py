@@ -195,6 +195,33 @@ def test_collage_pieces_are_photo_textured():
     assert inner_std(collage) > 2 * inner_std(train)
 
 
+def test_scene_fills_put_a_synthetic_scene_inside_the_shapes_of_diverse_only():
+    """``scene_fills``: fills with edges inside (another 'train' scene, tinted), never a photo piece."""
+    with pytest.raises(ValueError, match="diverse"):
+        ShapesWorld(64, "classify", style="train", scene_fills=0.3)
+    with pytest.raises(ValueError, match="share"):
+        ShapesWorld(64, "classify", style="diverse", scene_fills=1.5)
+    filled = ShapesWorld(96, "classify", seed=6, style="diverse", max_distractors=0, scene_fills=1.0)
+    plain = ShapesWorld(96, "classify", seed=6, style="diverse", max_distractors=0)
+    assert np.array_equal(filled[3].image, ShapesWorld(96, "classify", seed=6, style="diverse",
+                                                       max_distractors=0, scene_fills=1.0)[3].image)
+
+    def inner_edges(world):
+        """Median share of a dominant shape's inside with a strong edge once the pixel noise is blurred
+        away (the style's own textures are smooth value noise: no such edges)."""
+        out = []
+        for i in range(30):
+            s = world[i]
+            inner = cv2.erode(s.masks[0].astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+            if inner.sum() > 50:
+                luma = cv2.GaussianBlur(_luma(s.image).astype(np.float32), (0, 0), 1.5)
+                grad = np.hypot(cv2.Sobel(luma, cv2.CV_32F, 1, 0), cv2.Sobel(luma, cv2.CV_32F, 0, 1))
+                out.append((grad[inner] > 40).mean())
+        return float(np.median(out))
+
+    assert inner_edges(filled) > 0.05 and inner_edges(plain) < 0.01
+
+
 def test_diverse_style_adds_outlines_and_recolourings_to_training():
     """'diverse' keeps the training geometry but draws some shapes as outlines and recolours images."""
     diverse = ShapesWorld(64, "classify", seed=8, style="diverse", max_distractors=0)

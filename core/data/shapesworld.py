@@ -133,12 +133,16 @@ class ShapesWorld:
             noise stripes photo``; held-out style: ``dots woven tiles``; sketch: ``paper ruled graph``;
             collage: ``photo``), e.g. for an easy first phase of training.
         length: ``len(world)``, for samplers and data loaders; indexing is not limited by it.
+        scene_fills: 'diverse' style only: the share of shapes filled with another ShapesWorld scene
+            (style 'train' on flat, gradient or noise backgrounds, tinted to contrast): fills with
+            edges and shapes inside them, so a classifier learns that the outline names the class.
     """
 
     def __init__(self, size: int = 96, mode: str = "classify", seed: int = 0, style: str = "train",
                  min_objects: int = 1, max_objects: int = 6, max_distractors: int = 2,
                  classes: Sequence[int] | None = None, hollow_prob: float = 0.2,
-                 backgrounds: Sequence[str] | None = None, length: int = 1_000_000):
+                 backgrounds: Sequence[str] | None = None, length: int = 1_000_000,
+                 scene_fills: float = 0.0):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         if style not in STYLES:
@@ -165,6 +169,11 @@ class ShapesWorld:
         if not self.backgrounds or not set(self.backgrounds) <= set(family):
             raise ValueError(f"backgrounds for style {style!r} must be among {sorted(set(family))}")
         self.length = int(length)
+        if scene_fills and style != "diverse":
+            raise ValueError("scene_fills is an option of style 'diverse' only")
+        if not 0.0 <= scene_fills <= 1.0:
+            raise ValueError(f"scene_fills must be a share in [0, 1], not {scene_fills}")
+        self.scene_fills = float(scene_fills)
         yy, xx = np.mgrid[0:self.size, 0:self.size].astype(np.float32)
         self._grid = (xx, yy)
 
@@ -353,8 +362,7 @@ class ShapesWorld:
         bg = cv2.resize(crop, (self.size, self.size), interpolation=cv2.INTER_AREA).astype(np.float32)
         mean = bg.mean(axis=(0, 1), keepdims=True)
         # tame the photo so it stays a background (a collage pastes its pieces over the photo as it is)
-        keep = {"collage": (0.85, 1.0), "diverse": (0.3, 1.0)}.get(self.style, (0.3, 0.8))
-        keep = rng.uniform(*keep)
+        keep = rng.uniform(*_PHOTO_KEEP.get(self.style, (0.3, 0.8)))
         return mean + (bg - mean) * keep
 
     # held-out backgrounds: dot lattices, woven bands, tiles — none of these families occur in training
@@ -597,6 +605,8 @@ class ShapesWorld:
     def _fill(self, rng: np.random.Generator, shape: _Shape, base: np.ndarray, under: np.ndarray):
         """The colour field a shape is painted with (broadcastable to the image)."""
         xx, yy = self._grid
+        if self.scene_fills and rng.random() < self.scene_fills:
+            return self._scene_texture(rng, base)
         if self.style == "diverse" and rng.random() < _TEXTURE_PROB:
             return self._texture(rng, base)
         if self.style == "heldout":
@@ -636,6 +646,15 @@ class ShapesWorld:
             field += weight * cv2.resize(small, (s, s), interpolation=cv2.INTER_CUBIC)
         return base + field * rng.uniform(25, 60)
 
+    def _scene_texture(self, rng: np.random.Generator, base: np.ndarray) -> np.ndarray:
+        """``scene_fills``: a whole 'train' scene (its own shapes and distractors on a flat, gradient or
+        noise background, never a photo) around ``base``, as a collage tints its photo pieces — but
+        synthetic, so the collage family's photo pieces stay unseen."""
+        inner = ShapesWorld(self.size, "classify", seed=int(rng.integers(1 << 30)), style="train",
+                            backgrounds=("flat", "linear", "radial", "noise"), max_distractors=3)
+        tex = inner.scene(int(rng.integers(1 << 20))).image.astype(np.float32)
+        return base + (tex - tex.mean(axis=(0, 1), keepdims=True)) * rng.uniform(0.5, 0.9)
+
     def _finish(self, image: np.ndarray, owner: np.ndarray, shapes: list[_Shape], index: int) -> Scene:
         labels, boxes, masks = [], [], []
         semantic = np.zeros(owner.shape, dtype=np.int64)
@@ -667,6 +686,7 @@ _TRAIN_BACKGROUNDS = ("flat", "linear", "radial", "noise", "stripes", "photo", "
 _HELDOUT_BACKGROUNDS = ("dots", "woven", "tiles")
 _BACKGROUNDS = {"train": _TRAIN_BACKGROUNDS, "diverse": _TRAIN_BACKGROUNDS, "heldout": _HELDOUT_BACKGROUNDS,
                 "sketch": ("paper", "ruled", "graph"), "collage": ("photo",)}
+_PHOTO_KEEP = {"collage": (0.85, 1.0), "diverse": (0.3, 1.0)}  # share of a photo background's contrast kept
 _OUTLINE_PROB = 0.3  # 'diverse' style: share of shapes drawn as a thin outline of their region
 _TEXTURE_PROB = 0.3  # 'diverse' style: share of fills that are a strong multi-octave noise texture
 _RGB2YIQ = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]], np.float32)
