@@ -10,19 +10,22 @@
   and sampling, on the map the default model gives online (ResNet-50 C4: 1024×22×32 at a 512-px
   input); goal ≤ 3×. The same on Lite0's 112-channel map (the offline default), goal ≤ 3× too (issue
   20): torchvision's cost scales with the channels, the picture's does not (it draws one channel), so
-  this is the hard row — a fixed cost of ~0.9–1.2 ms on this 2-core machine against ~0.1–0.4 ms of
+  this is the hard row — a fixed cost of ~0.75–1.0 ms on this 2-core machine against ~0.2–0.3 ms of
   torchvision (its time moves most with the load: measure ratios in one run, interleaved as
-  ``compare`` does); after issue 20's passes it still misses, at 3.8–4.0× in ``--quick`` runs (was
-  ~6–14×). Where the picture's time goes (a 431×766 picture, 7×7 bins × 2×2 samples, medians of
-  quiet perf_counter loops at 1 thread, which swing ±30 % with the load): one-channel ``roi_align``
-  ~0.1 ms, the points ~0.015–0.05 ms, the probe's taps ~0.03 ms; the drawing ~0.6–0.7 ms: the grey
-  cells and their lines written in one pass of row bands ~0.1 (writing ~0.6 MB of picture), the 196
-  stamped dots ~0.07–0.1 (~16 000 pixel writes; one merged write measured no faster), the value
-  tile ~0.16 (its 49 ``cv2.putText`` numbers ~0.085), lines, box and the probe's 14 OpenCV marks
-  ~0.1, the rest a few µs per call. Tried and dropped in the second pass: blending cached
-  per-string glyph masks instead of ``cv2.putText`` (within 1 grey level of it, but the gather,
-  blend and write of the ~5 000 glyph pixels cost 0.09–0.15 ms in numpy, no less than the 49 calls);
-  kept: the tile's colours as one look-up in ``colorize``'s own table (byte for byte, ~10 µs less).
+  ``compare`` does); after issue 20's passes it still misses, at ~3.4–3.7× in ``--quick`` runs on
+  this loaded machine (was ~6–14× before the first pass, 3.8–4.0× after it; the second pass took
+  the picture to ~0.88–0.9× of its cost, interleaved with the previous code in one process). Where
+  the time goes now (a 431×766 picture, 7×7 bins × 2×2 samples; medians at 1 thread, which swing by
+  half with the load): one-channel ``roi_align`` 0.06–0.16 ms, the points 0.015–0.06, the probe's
+  taps 0.02–0.045; the drawing 0.55–0.75 ms: the value tile ~0.15–0.22 (its 49 ``cv2.putText``
+  numbers ~0.1–0.13 of it), the grey cells and their lines ~0.09–0.12 (one pass of row bands, ~0.6
+  MB written), the 196 stamped dots ~0.07–0.1 (~16 000 scattered pixel writes), the probe's marks
+  ~0.05–0.065, bin lines and box ~0.04, the rest a few µs per numpy call. What is left is numpy's
+  and OpenCV's per-call cost (~1.5–4 µs a call, ~150 calls) and the pixels themselves. Tried and
+  dropped: blending cached per-string glyph coverage instead of ``cv2.putText`` (within 1 grey
+  level of it, but the Python loop, gather, blend and write of the ~5 000 glyph pixels cost
+  0.1–0.13 ms, no less than the 49 calls), ``cv2.fillPoly`` for the dots (~6× slower), one merged
+  write for the dots' rings and discs and ``np.take`` for the row bands (no faster).
   Drawn straight into the final canvas, pixel for pixel the previous drawing (tests/test_roi.py).
 """
 
