@@ -243,9 +243,10 @@ def dots(img: np.ndarray, u: np.ndarray, v: np.ndarray, color: tuple[int, int, i
     a, b = _r(u).ravel(), _r(v).ravel()
     if a.size == 0:
         return
-    sa, sb = np.sort(a), np.sort(b)
-    apart = _apart(sa, sb, 2 * radius + 2)  # no two discs share a pixel: the order cannot show
-    whole = sa[0] > radius and sb[0] > radius and sa[-1] < w - radius - 1 and sb[-1] < h - radius - 1
+    ab = np.sort(np.stack([a, b]), axis=1)  # x and y sorted, each in one call for both
+    apart = _apart(ab, 2 * radius + 2)  # no two discs share a pixel: the order cannot show
+    (lo_x, lo_y), (hi_x, hi_y) = ab[:, 0].tolist(), ab[:, -1].tolist()
+    whole = lo_x > radius and lo_y > radius and hi_x < w - radius - 1 and hi_y < h - radius - 1
     if apart and whole and (line := _pixel_line(img)) is not None:  # the usual case: no masks, no sort
         pixels, pitch = line
         base = b * pitch + a
@@ -302,20 +303,17 @@ def _disc_offsets(radius: int, pitch: int) -> tuple[np.ndarray, np.ndarray]:
     return flat[~inner], flat[inner]
 
 
-def _apart(xs: np.ndarray, ys: np.ndarray, reach: int) -> bool:
-    """Whether points with the sorted coordinates ``xs`` and ``ys`` are certainly more than ``reach``
-    apart along x or along y, pairwise.
+def _apart(coords: np.ndarray, reach: int) -> bool:
+    """Whether points with the sorted coordinates ``coords`` (x in row 0, y in row 1) are certainly
+    more than ``reach`` apart along x or along y, pairwise.
 
     Two different points differ in x or in y; if the distinct x values are all more than ``reach``
     apart and so are the distinct y values, they differ by more than ``reach`` there. Sorting the
     ~200 coordinates of a RoIAlign grid is far cheaper than sorting its ~10 000 disc pixels
     (coinciding points draw the same disc twice, which the order cannot show either).
     """
-    for z in (xs, ys):
-        gaps = np.diff(z)
-        if not ((gaps == 0) | (gaps > reach)).all():
-            return False
-    return True
+    gaps = np.diff(coords, axis=1)
+    return bool(((gaps == 0) | (gaps > reach)).all())
 
 
 @lru_cache(maxsize=16)
@@ -597,8 +595,10 @@ def roi_align_picture(channel_map: np.ndarray, stride: int, box: Sequence[float]
         i, j, a, b = probe
         rows, cols = taps
         pu, pv = float(u[i, j, a, b]), float(v[i, j, a, b])
-        nu, nv = view.to_px((cols + 0.5) * stride, (rows + 0.5) * stride)
-        for cu, cv_ in zip(_r(nu).tolist(), _r(nv).tolist(), strict=True):
+        # the four cells' centres: View.to_px and _r in Python floats (the same doubles, half to even)
+        for r, c in zip(np.asarray(rows).tolist(), np.asarray(cols).tolist(), strict=True):
+            cu = round(((c + 0.5) * stride - view.x0) * view.zoom)
+            cv_ = round(((r + 0.5) * stride - view.y0) * view.zoom + view.top)
             cv2.line(img, (int(round(pu)), int(round(pv))), (cu, cv_), YELLOW, 2, cv2.LINE_8)
             _square(img, cu, cv_, 4, BLACK)  # = cv2.rectangle(..., -1) of (cu ± 4, cv ± 4)
             _square(img, cu, cv_, 3, YELLOW)
