@@ -12,20 +12,22 @@
   20): torchvision's cost scales with the channels, the picture's does not (it draws one channel), so
   this is the hard row — a fixed cost of ~0.75–1.0 ms on this 2-core machine against ~0.2–0.3 ms of
   torchvision (its time moves most with the load: measure ratios in one run, interleaved as
-  ``compare`` does); after issue 20's passes it still misses, at ~3.4–3.7× in ``--quick`` runs on
-  this loaded machine (was ~6–14× before the first pass, 3.8–4.0× after it; the second pass took
-  the picture to ~0.88–0.9× of its cost, interleaved with the previous code in one process). Where
-  the time goes now (a 431×766 picture, 7×7 bins × 2×2 samples; medians at 1 thread, which swing by
-  half with the load): one-channel ``roi_align`` 0.06–0.16 ms, the points 0.015–0.06, the probe's
-  taps 0.02–0.045; the drawing 0.55–0.75 ms: the value tile ~0.15–0.22 (its 49 ``cv2.putText``
-  numbers ~0.1–0.13 of it), the grey cells and their lines ~0.09–0.12 (one pass of row bands, ~0.6
-  MB written), the 196 stamped dots ~0.07–0.1 (~16 000 scattered pixel writes), the probe's marks
-  ~0.05–0.065, bin lines and box ~0.04, the rest a few µs per numpy call. What is left is numpy's
-  and OpenCV's per-call cost (~1.5–4 µs a call, ~150 calls) and the pixels themselves. Tried and
-  dropped: blending cached per-string glyph coverage instead of ``cv2.putText`` (within 1 grey
-  level of it, but the Python loop, gather, blend and write of the ~5 000 glyph pixels cost
-  0.1–0.13 ms, no less than the 49 calls), ``cv2.fillPoly`` for the dots (~6× slower), one merged
-  write for the dots' rings and discs and ``np.take`` for the row bands (no faster).
+  ``compare`` does); after issue 20's passes it still misses: 3.36× and 3.55× in two ``--quick``
+  runs on this loaded machine (was ~6–14× before the first pass, 3.8–4.0× after it; the second pass
+  took the points + values + picture to ~0.86× of the first pass's cost, interleaved with that code
+  in one process, all of it pixel for pixel and bit for bit the same). Where the time goes now (a
+  431×766 picture, 7×7 bins × 2×2 samples; medians at 1 thread, quiet-loop figures, which grow by
+  half or more inside the whole picture and with the load): one-channel ``roi_align`` ~0.06–0.08 ms,
+  the points ~0.015, the probe's taps ~0.004; the drawing: the 49 ``cv2.putText`` numbers of the
+  value tile ~0.075 (the OpenCV calls alone) and the rest of the tile ~0.05, the grey cells and
+  their lines ~0.06 (one pass of row bands, ~0.6 MB written), the 196 stamped dots ~0.07–0.085
+  (~16 000 scattered pixel writes), the probe's marks ~0.035–0.05, bin lines and box ~0.035, the
+  rest a few µs per numpy call. What is left is numpy's and OpenCV's per-call cost (~1.5–4 µs a
+  call, ~130 calls) and the pixels themselves. Tried and dropped: blending cached per-string glyph
+  coverage instead of ``cv2.putText`` (within 1 grey level of it, but the Python loop, gather,
+  blend and write of the ~5 000 glyph pixels cost 0.1–0.13 ms, more than the 49 calls' 0.075),
+  ``cv2.fillPoly`` for the dots (~6× slower), one merged write for the dots' rings and discs,
+  ``np.take`` for the row bands, both axes of ``align_geometry`` in one pass (~1 µs).
   Drawn straight into the final canvas, pixel for pixel the previous drawing (tests/test_roi.py).
 """
 
