@@ -745,6 +745,32 @@ def test_trainer_smoke(tmp_path):
     assert report.metrics["locality_3x3_uniform"] == pytest.approx(ops.locality_baseline((12, 12), 1))
 
 
+def test_patch_targets_name_the_class_under_most_of_each_patch():
+    from core.train.mlp import _patch_targets
+
+    sem = torch.zeros(2, 16, 16, dtype=torch.uint8)
+    sem[0, :8, :5] = 3  # 40 of the first patch's 64 pixels: the patch is class 3 (id 2 + 1)
+    sem[0, 8:, 8:] = 8
+    sem[1, 8:, :8] = 1
+    sem[1, 8:12, :8] = 2  # 32 : 32 — the tie goes to the lower id, as argmax does
+    got = _patch_targets(sem, 8)
+    assert got.tolist() == [[3, 0, 0, 8], [0, 0, 1, 0]]
+
+
+def test_the_resmlp_trainers_scenes_carry_their_semantic_map_as_a_fourth_channel():
+    from core.data.shapesworld import ShapesWorld
+    from core.train.mlp import scenes_with_semantic
+
+    world = ShapesWorld(96, "classify", seed=4)
+    images, labels = scenes_with_semantic(world, range(3))
+    assert images.shape == (3, 96, 96, 4) and images.dtype == np.uint8
+    for i in range(3):
+        scene = world.scene(i)
+        assert np.array_equal(images[i, ..., :3], scene.image)
+        assert np.array_equal(images[i, ..., 3], scene.semantic) and labels[i] == scene.label
+        assert (scene.semantic == scene.label + 1).sum() > 0
+
+
 def test_embedded_resmlp_is_trained_its_card_is_honest_and_the_offline_page_uses_it(result):
     import re
 
@@ -773,6 +799,17 @@ def test_embedded_resmlp_is_trained_its_card_is_honest_and_the_offline_page_uses
     early = sum(loc[1][:3]) / 3
     assert stated("locality_3x3_early_blocks") == pytest.approx(early, abs=1e-3)
     assert stated("locality_3x3_uniform") == pytest.approx(ops.locality_baseline((12, 12), 1), abs=1e-3)
+    # issue 19: the offline ResMLP's cross-patch rows are local — every block keeps clearly more of |w|
+    # near the output patch than a matrix with no preference (0.056 within 3×3, 0.141 within 5×5)
+    assert min(loc[1]) > 1.3 * ops.locality_baseline((12, 12), 1)
+    assert min(loc[2]) > 1.25 * ops.locality_baseline((12, 12), 2)
+    # and the lesson text's numbers are these weights' own
+    for lang, pct in (("en", " %"), ("zh", "%")):
+        words = (zoo.ROOT / "core" / "text" / f"mlp.{lang}.md").read_text(encoding="utf-8")
+        for r in (1, 2):
+            assert f"{min(loc[r]):.2f}–{max(loc[r]):.2f}" in words, (lang, r)
+        assert f"{round(100 * stated('top1_heldout_scenes'))}{pct} of held-out" in words or (
+            lang == "zh" and f"分类对 {round(100 * stated('top1_heldout_scenes'))}%" in words)
     s = result.summary  # offline, the page's ResMLP-12 is this model
     assert s["models"]["resmlp"]["source"] == "embedded" and s["models"]["resmlp"]["arch"] == "resmlp-shapes"
     assert s["models"]["resmlp"]["grid"] == [12, 12]

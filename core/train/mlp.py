@@ -7,7 +7,8 @@ Scenes are rendered in a second process a few batches ahead and each is used sev
 echoing). A ResMLP has no locality prior and learns slowly from labels alone on a CPU budget, so the
 run distils from LensLab's embedded ResNet (``resnet-shapes``, the same 96-px input): soft targets at
 temperature τ on the scenes the teacher classifies correctly, as the embedded transformers were
-trained (:func:`core.train.classifiers.distillation_loss`).
+trained (:func:`core.train.classifiers.distillation_loss`). Scene-level targets alone left its
+cross-patch layers with no locality; a per-patch loss (:func:`_patch_targets`) is what made them local.
 
 What the MLP lesson claims from these weights is measured here and printed on the card: held-out
 accuracy, and how *local* each block's cross-patch matrix ``linear_tokens`` became — the share of
@@ -25,6 +26,7 @@ from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -50,6 +52,8 @@ DISTILL_ALPHA = 0.5
 DISTILL_TAU = 2.0
 PREFETCH = 3
 BUDGET_MIN = 24.0
+TOKEN_WEIGHT = 0.5  # weight of the per-patch label loss (see _patch_targets)
+TOKEN_INIT_STD = 0.02  # linear_tokens start as in the official ResMLP code (truncated normal, std 0.02)
 
 
 def _lr_factor(step: int, frac: float) -> float:
@@ -66,6 +70,27 @@ def _locality_table(loc: dict[int, list[float]]) -> str:
     return "\n".join([head, rule, *rows])
 
 
+def scenes_with_semantic(world: ShapesWorld, indices: range) -> tuple:
+    """``(B, H, W, 4)`` uint8 scenes whose fourth channel is the semantic map (0 background, class + 1),
+    and the scene labels: one array, so the echo pool and the dihedral turns keep map and image aligned."""
+    scenes = [world.scene(i) for i in indices]
+    images = np.stack([np.dstack([s.image, s.semantic.astype(np.uint8)]) for s in scenes])
+    return images, np.array([s.label for s in scenes], dtype=np.int64)
+
+
+def _patch_targets(semantic: torch.Tensor, patch: int) -> torch.Tensor:
+    """The class under most of each ``patch``×``patch`` patch (0 = background): ``(B, N)`` targets.
+
+    Every output token of the last block must name what lies under its own patch. Which shape a
+    patch belongs to is decided by its neighbourhood (the shape's outline is a few patches across),
+    so this dense loss rewards a cross-patch layer that reads nearby patches; the scene label alone
+    gives a pooled classifier no reason to prefer them (the first run without it stayed at the
+    no-preference share). An auxiliary per-token loss in the spirit of token labelling (Jiang et al.,
+    2021), with labels from the scene's own masks instead of a teacher."""
+    onehot = F.one_hot(semantic.long(), len(CLASSES) + 1).permute(0, 3, 1, 2).float()
+    return F.avg_pool2d(onehot, patch).flatten(2).argmax(1)
+
+
 def train(model: str = MODEL, steps: int | None = None, out: Path | str = Path("assets/weights"),
           seed: int = 0, smoke: bool = False) -> TrainReport:
     """Train ``resmlp-shapes`` and write its safetensors and model card (with the locality numbers)."""
@@ -78,10 +103,16 @@ def train(model: str = MODEL, steps: int | None = None, out: Path | str = Path("
     out = Path(out)
     gen = seed_everything(seed)
     net = _create(entry)
+    for block in net.blocks:
+        torch.nn.init.trunc_normal_(block.linear_tokens.weight, std=TOKEN_INIT_STD)
+        torch.nn.init.zeros_(block.linear_tokens.bias)
     init_locality = resmlp_locality(net)
+    patch = int(net.stem.patch_size[0])
+    token_head = torch.nn.Linear(net.embed_dim, len(CLASSES) + 1)  # training only: not saved
     net.train()
     decay, no_decay = [], []
-    for name, p in net.named_parameters():
+    head_params = [("token_head." + n, q) for n, q in token_head.named_parameters()]
+    for name, p in [*net.named_parameters(), *head_params]:
         (no_decay if p.ndim <= 1 or name.endswith((".alpha", ".beta")) else decay).append(p)
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": WEIGHT_DECAY},
                              {"params": no_decay, "weight_decay": 0.0}], lr=LR)
@@ -96,11 +127,11 @@ def train(model: str = MODEL, steps: int | None = None, out: Path | str = Path("
 
     def render(fresh: int, frac: float = 0.0):
         source = easy if max(fresh * ECHO / steps, frac) < EASY_FRAC and not smoke else world
-        return renderer.submit(source.images_labels, range(fresh * batch, (fresh + 1) * batch))
+        return renderer.submit(scenes_with_semantic, source, range(fresh * batch, (fresh + 1) * batch))
 
     renderer = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
     queued = deque(render(j) for j in range(min(PREFETCH, n_fresh)))
-    pool = EchoPool(ECHO_POOL if not smoke else batch, (size, size, 3), len(CLASSES))
+    pool = EchoPool(ECHO_POOL if not smoke else batch, (size, size, 4), len(CLASSES))
     teacher, t_entry = _teacher(TEACHER)
     if t_entry.input_size != size:
         raise ValueError(f"the teacher {TEACHER} takes {t_entry.input_size} px, the student {size} px")
@@ -109,6 +140,7 @@ def train(model: str = MODEL, steps: int | None = None, out: Path | str = Path("
         return (images.permute(0, 3, 1, 2).float() / 255 - mean) / std
     start = time.perf_counter()
     done, rendered, time_limited, running, loads, teacher_right = 0, 0, False, [], [], []
+    token_running: list[float] = []
     try:
         for step in progress(range(steps), total=steps, desc=model):
             elapsed = time.perf_counter() - start
@@ -126,30 +158,39 @@ def train(model: str = MODEL, steps: int | None = None, out: Path | str = Path("
                 rendered += len(images)
                 images = torch.from_numpy(images)
                 with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=not smoke):
-                    t_logits = teacher(normalise(images)).float()  # once per scene, on the upright scene
+                    t_logits = teacher(normalise(images[..., :3])).float()  # once per scene, upright
                 pool.add(images, torch.from_numpy(labels), t_logits)
             images, y, t_logits = pool.sample(batch, gen)
-            x = normalise(dihedral(images, gen, dims=(1, 2)))  # every class is dihedral-invariant
+            images = dihedral(images, gen, dims=(1, 2))  # every class is dihedral-invariant
+            x, targets = normalise(images[..., :3]), _patch_targets(images[..., 3], patch)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not smoke):
-                logits = net(x).float()
+                tokens = net.forward_features(x)
+                logits = net.forward_head(tokens).float()
+                token_logits = token_head(tokens).float()
             loss = F.cross_entropy(logits, y, label_smoothing=LABEL_SMOOTHING)
+            token_loss = F.cross_entropy(token_logits.flatten(0, 1), targets.flatten())
             ok = t_logits.argmax(-1) == y  # a wrong teacher's soft targets would teach its mistake
             teacher_right.append(float(ok.float().mean()))
             if ok.any():
                 soft = distillation_loss(logits[ok], t_logits[ok], DISTILL_TAU) * ok.float().mean()
                 loss = (1 - DISTILL_ALPHA) * loss + DISTILL_ALPHA * soft
+            loss = loss + TOKEN_WEIGHT * token_loss
             opt.zero_grad(set_to_none=True)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            torch.nn.utils.clip_grad_norm_([*net.parameters(), *token_head.parameters()], 1.0)
             opt.step()
             done = step + 1
             running.append(float((logits.argmax(-1) == y).float().mean()))
+            token_running.append(float((token_logits.argmax(-1) == targets).float().mean()))
             if done % 100 == 0:
                 loads.append(os.getloadavg()[0])
                 if not smoke:
                     recent = running[-100:]
                     print(f"[{model}] step {done}/{steps} loss {float(loss.detach()):.3f} train-acc(100) "
-                          f"{sum(recent) / len(recent):.3f} lr {opt.param_groups[0]['lr']:.2e} "
+                          f"{sum(recent) / len(recent):.3f} token-acc(100) "
+                          f"{sum(token_running[-100:]) / len(recent):.3f} "
+                          f"3x3 share {sum(resmlp_locality(net)[1][:3]) / 3:.3f} "
+                          f"lr {opt.param_groups[0]['lr']:.2e} "
                           f"{(time.perf_counter() - start) / 60:.1f} min", flush=True)
     finally:  # also when a step raises: no rendering process outlives the run
         renderer.shutdown(cancel_futures=True)
@@ -218,7 +259,11 @@ def train(model: str = MODEL, steps: int | None = None, out: Path | str = Path("
                       f"{DISTILL_ALPHA:g}·τ²·KL(teacher‖student) at τ = {DISTILL_TAU:g}, the soft term only "
                       "on the scenes the teacher classifies correctly (it was right on "
                       f"{sum(teacher_right) / max(1, len(teacher_right)):.1%} of the sampled training "
-                      "scenes; the term is scaled by that batch fraction)."),
+                      "scenes; the term is scaled by that batch fraction). Per-patch labels: a linear "
+                      f"head on the last block's tokens (training only, not saved) names the class under "
+                      f"most of each {patch}×{patch} patch (0 for background, from the scene's own masks), "
+                      f"loss weight {TOKEN_WEIGHT:g}; `linear_tokens` start from a truncated normal of std "
+                      f"{TOKEN_INIT_STD:g} (the official ResMLP code's initialisation) with zero bias."),
         steps=done, seed=seed, seconds=train_seconds, metrics=metrics, extra=extra, time_limited=time_limited,
     )
     return TrainReport(model=model, steps=done, seconds=train_seconds, weights=weights, card=card,
