@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from diffusers import DDPMScheduler, UNet2DModel
 
 from core.cascade import (
@@ -42,6 +43,7 @@ from core.train.common import TrainReport, progress, save_weights, seed_everythi
 from core.train.diffusion import MAX_ROUGHNESS, diffusion_loss, optimise, smooth_scenes, take
 
 CROP = 24
+CROP_TRIES = 4  # each training crop is the edgiest of this many random ones (random_crops)
 STEPS = 20000
 BATCH = 16
 LR = 2e-3
@@ -68,12 +70,26 @@ def held_out_pairs(seed: int, n: int) -> tuple[torch.Tensor, torch.Tensor]:
     return high, downsample(high, LOW)
 
 
-def random_crops(high: torch.Tensor, gen: torch.Generator, size: int = CROP) -> torch.Tensor:
-    """One random ``size``² crop per image, at even offsets (so area downsampling commutes with it)."""
+def random_crops(high: torch.Tensor, gen: torch.Generator, size: int = CROP, tries: int = 1) -> torch.Tensor:
+    """One random ``size``² crop per image, at even offsets (so area downsampling commutes with it).
+
+    With ``tries`` > 1, each image's crop is the one of ``tries`` random candidates where bicubic
+    misses most (largest sum of squared :func:`core.cascade.residual` of the whole image): a scene
+    here is one shape on a smooth background, so most random crops hold no edge and teach only
+    "add nothing", while every crop still holds flat parts around its edges.
+    """
     n, _, h, w = high.shape
-    ys = torch.randint(0, (h - size) // 2 + 1, (n,), generator=gen) * 2
-    xs = torch.randint(0, (w - size) // 2 + 1, (n,), generator=gen) * 2
-    pairs = zip(ys.tolist(), xs.tolist(), strict=True)
+    ys = torch.randint(0, (h - size) // 2 + 1, (n, tries), generator=gen) * 2
+    xs = torch.randint(0, (w - size) // 2 + 1, (n, tries), generator=gen) * 2
+    if tries > 1:
+        energy = residual(high, downsample(high, h // 2)).square().sum(1)  # (n, h, w)
+        cum = F.pad(energy.cumsum(1).cumsum(2), (1, 0, 1, 0))  # summed-area table
+        rows = torch.arange(n)[:, None]
+        score = (cum[rows, ys + size, xs + size] - cum[rows, ys, xs + size]
+                 - cum[rows, ys + size, xs] + cum[rows, ys, xs])
+        best = score.argmax(1, keepdim=True)
+        ys, xs = ys.gather(1, best), xs.gather(1, best)
+    pairs = zip(ys[:, 0].tolist(), xs[:, 0].tolist(), strict=True)
     return torch.stack([high[i, :, y:y + size, x:x + size] for i, (y, x) in enumerate(pairs)])
 
 
@@ -98,7 +114,7 @@ def train(model: str = "sr-shapes", steps: int | None = None, out: Path | None =
     done = 0
     for step in progress(range(steps), total=steps, desc=model):
         images, _ = take(stream, batch)
-        high = random_crops(to_tensor(images), gen)
+        high = random_crops(to_tensor(images), gen, tries=CROP_TRIES)
         low = downsample(high, CROP // 2)
         aug = torch.randint(0, AUG_MAX + 1, (batch,), generator=gen)
         cond = condition(low, aug, torch.randn(low.shape, generator=gen), scheduler, size=CROP)
@@ -131,7 +147,8 @@ def train(model: str = "sr-shapes", steps: int | None = None, out: Path | None =
                 "augmentation level (a timestep-type class embedding). Trained by LensLab.",
         data=f"Fresh 64² ShapesWorld classify scenes of the base model's kind (one filled shape on a flat or "
              f"gradient background, background mean |Laplacian| < {MAX_ROUGHNESS}), world seed "
-             f"{seed + WORLD_OFFSET}; one random {CROP}² crop per scene (even offset) and its area-"
+             f"{seed + WORLD_OFFSET}; one {CROP}² crop per scene (even offset; of {CROP_TRIES} random "
+             f"candidates, the one where bicubic misses most, so most crops hold an edge) and its area-"
              f"downsampled {CROP // 2}² half; {done * batch:,} scenes seen once each (batch {batch}). Noise "
              f"conditioning augmentation: the low-resolution crop is noised by the forward process to a "
              f"level drawn uniformly from 0 … {AUG_MAX} (ᾱ from 1 to "
