@@ -27,7 +27,7 @@ def _time(fn):
 
 
 def pages(image) -> dict:
-    from core import attention, compare, diffusion, swin
+    from core import attention, compare, diffusion, imagen_lesson, swin
 
     out: dict = {}
     result, error, seconds = _time(lambda: attention.run(image))
@@ -43,6 +43,12 @@ def pages(image) -> dict:
                       "names": [m["name"] for m in result.summary["models"]]}
     result, error, seconds = _time(lambda: diffusion.run(image, steps=4))
     out["diffusion"] = {"error": error, "s": seconds, "sources": [result.summary["weights_source"]]}
+    # Imagen's cascade on the pretrained unconditional base (the SR stage is LensLab's own, embedded)
+    result, error, seconds = _time(lambda: imagen_lesson.cascade(image, model="ddpm-cifar10", sr_steps=2))
+    keys = ("weights_source", "sr_weights_source")
+    out["cascade"] = {"error": error, "s": seconds, "sources": result and [result.summary[k] for k in keys],
+                      "base": result and result.summary["base"],
+                      "images": result and sorted(result.images)}
     return out
 
 

@@ -89,6 +89,10 @@ def test_every_default_lesson_call_goes_to_the_hub(server, tmp_path, cat_path):
         assert out[lesson]["error"] is None, (lesson, out[lesson]["error"])
         assert set(out[lesson]["sources"]) == {"hub"}, (lesson, out[lesson]["sources"])
     assert out["compare"]["names"] == ["resnet50", "convnext-tiny", "vit-small"]  # no stand-ins online
+    # the cascade tab on google/ddpm-cifar10-32 from the hub: an unconditional base, LensLab's SR stage
+    assert out["cascade"]["error"] is None, out["cascade"]["error"]
+    assert out["cascade"]["sources"] == ["hub", "embedded"] and out["cascade"]["base"] == "unconditional"
+    assert out["cascade"]["images"]
     downloaded = {path for method, path in server.requests if method == "GET"}
     for repo in TIMM_REPOS:
         assert f"/{repo}/resolve/main/model.safetensors" in downloaded
