@@ -135,19 +135,27 @@ def test_attention_overlays_span_the_maps_own_range():
 
 def test_swin_rows_with_and_without_the_mask_share_one_scale():
     """The masked and the unmasked window maps use one scale, 0 … the larger maximum of the two rows.
-    For this photo and click (head 3, token (15, 13)) a blocked key holds the largest unmasked weight,
-    so the masked row's strongest key is drawn at its share of that maximum, not at the brightest colour."""
+    The click is the one (of every head and token of this photo) where a blocked key holds the largest
+    unmasked weight by the widest margin, so the masked row's strongest key must be drawn at its share
+    of that maximum, not at the brightest colour. (Chosen by search, not fixed: a retrained embedded
+    Swin moves it.)"""
     from core.viz.draw import colorize
 
     photo = np.random.default_rng(0).integers(0, 256, (96, 96, 3), dtype=np.uint8)
-    res = attention.run(photo, query_x=13.5 / 16, query_y=15.5 / 16, swin_head=3)
-    assert res.summary["swin"]["token"] == [15, 13]
     sw = zoo.load_model("swin-tiny", "auto")
     ex = attention.extract(sw.model, zoo.preprocess(sw, photo))
     info = swin.block_info(sw.model, 1, 2)
-    row = attention.swin_window_row(sw.model, ex, 1, 2, 3, 15, 13)
+    rows = {(h, r, c): attention.swin_window_row(sw.model, ex, 1, 2, h, r, c)
+            for h in range(1, info.heads + 1) for r in range(info.height) for c in range(info.width)}
+    def margin(item):
+        return item[1].unmasked.max() / max(item[1].masked.max(), 1e-12)
+
+    (head, r, c), row = max(rows.items(), key=margin)
+    assert row.unmasked.max() > 1.3 * row.masked.max()  # the two maxima differ clearly
+    res = attention.run(photo, query_x=(c + 0.5) / info.width, query_y=(r + 0.5) / info.height,
+                        swin_head=head)
+    assert res.summary["swin"]["token"] == [r, c]
     vmax = max(row.masked.max(), row.unmasked.max())
-    assert row.unmasked.max() > 1.5 * row.masked.max()
     view = attention.model_view(photo, sw)[0]
     k = int(row.masked.argmax())
     y, x = row.keys_yx[k]

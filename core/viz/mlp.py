@@ -53,7 +53,6 @@ ZH = words.register({
     "within 5x5": "5×5 以内",
     "- - no preference": "- - 无偏好",
     "random weights": "随机权重",
-    "×{d} → {n}": "×{d} → {n}",
     "A {size}-px image is {n} tokens. What the layers built for 196 say:":
         "{size} 像素的图是 {n} 个 token。为 196 个 token 建的层报的错：",
     "  the page's {name} on a {size}-px image: {error}": "  本页的 {name} 用在 {size} 像素的图上：{error}",
