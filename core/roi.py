@@ -192,8 +192,6 @@ def bilinear_taps(points: Any, feature_size: Sequence[int]) -> tuple[np.ndarray,
     height, width = (int(v) for v in feature_size)
     p = np.asarray(points)
     t = p.dtype.type if p.dtype.kind == "f" else np.float64
-    if p.shape == (1, 2):  # one point (a probed sample): the same steps on numpy scalars
-        return _one_point_taps(t(p[0, 0]), t(p[0, 1]), height, width, t)
     # y and x side by side in the last axis, so every step is one numpy call for both (each call
     # costs ~2 µs, more than its arithmetic on a RoIAlign grid)
     q = p.astype(t)  # (..., 2): a copy, written in place below
@@ -220,29 +218,6 @@ def bilinear_taps(points: Any, feature_size: Sequence[int]) -> tuple[np.ndarray,
         rows[~valid] = 0
         cols[~valid] = 0
     return rows, cols, weights
-
-
-def _one_point_taps(y: Any, x: Any, height: int, width: int,
-                    t: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`bilinear_taps` of a single point, step for step on scalars of its type ``t`` (the same
-    roundings, so the same bits): the array version's ~17 numpy calls cost ~10× more for one point."""
-    if not (-1.0 <= y <= height and -1.0 <= x <= width):  # NaN fails too, as in the array version
-        return np.zeros((1, 4), np.int64), np.zeros((1, 4), np.int64), np.zeros((1, 4), t)
-    y = t(0) if y <= 0 else y
-    x = t(0) if x <= 0 else x
-    y_low, x_low = int(y), int(x)
-    y_high, x_high = y_low + 1, x_low + 1
-    if y_low >= height - 1:
-        y_low = y_high = height - 1
-        y = t(y_low)
-    if x_low >= width - 1:
-        x_low = x_high = width - 1
-        x = t(x_low)
-    ly, lx = y - t(y_low), x - t(x_low)
-    hy, hx = t(1.0) - ly, t(1.0) - lx
-    weights = np.array([[hy * hx, hy * lx, ly * hx, ly * lx]], t)
-    return (np.array([[y_low, y_low, y_high, y_high]], np.int64),
-            np.array([[x_low, x_high, x_low, x_high]], np.int64), weights)
 
 
 _ROW_TAP, _COL_TAP = np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])  # (low, low), (low, high), (high, low), …

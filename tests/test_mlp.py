@@ -598,6 +598,14 @@ def _check_fixed_picture(img: np.ndarray, position: tuple[int, int], kernel: int
             assert np.array_equal(got, want), (name, d + 1, np.argwhere(got ^ want).tolist())
             if field_cells is not None:
                 assert int(got.sum()) == field_cells[name][d]
+                # the tile's title states that count whole ("×2 → 13"; "2 mixers: 13" was cut to "2 mixer…")
+                from core.viz.attention_viz import GRID_GAP, GRID_TITLE
+                from core.viz.draw import _fit, caption_bar
+
+                y, x = row * (GRID_TITLE + FIXED_TILE + GRID_GAP), d * (FIXED_TILE + GRID_GAP)
+                title = caption_bar(f"×{d + 1} → {field_cells[name][d]}", FIXED_TILE, GRID_TITLE, 0.7)
+                assert np.array_equal(img[y:y + GRID_TITLE, x:x + FIXED_TILE], title), (name, d)
+                assert "…" not in _fit(f"×{d + 1} → {field_cells[name][d]}", FIXED_TILE - 12, 0.7)
         row += 1
     # the output position's box: yellow just outside its cell, in every tile
     step = FIXED_TILE // g
@@ -804,12 +812,12 @@ def test_embedded_resmlp_is_trained_its_card_is_honest_and_the_offline_page_uses
     assert min(loc[1]) > 1.3 * ops.locality_baseline((12, 12), 1)
     assert min(loc[2]) > 1.25 * ops.locality_baseline((12, 12), 2)
     # and the lesson text's numbers are these weights' own
-    for lang, pct in (("en", " %"), ("zh", "%")):
+    top1 = round(100 * stated("top1_heldout_scenes"))
+    for lang, accuracy_words in (("en", f"{top1} % of held-out"), ("zh", f"分类对 {top1}%")):
         words = (zoo.ROOT / "core" / "text" / f"mlp.{lang}.md").read_text(encoding="utf-8")
         for r in (1, 2):
             assert f"{min(loc[r]):.2f}–{max(loc[r]):.2f}" in words, (lang, r)
-        assert f"{round(100 * stated('top1_heldout_scenes'))}{pct} of held-out" in words or (
-            lang == "zh" and f"分类对 {round(100 * stated('top1_heldout_scenes'))}%" in words)
+        assert accuracy_words in words, lang
     s = result.summary  # offline, the page's ResMLP-12 is this model
     assert s["models"]["resmlp"]["source"] == "embedded" and s["models"]["resmlp"]["arch"] == "resmlp-shapes"
     assert s["models"]["resmlp"]["grid"] == [12, 12]

@@ -657,30 +657,6 @@ def test_roi_align_picture_draws_the_same_pixels_as_before():
         assert got.shape == want.shape and np.array_equal(got, want), (t, int((got != want).any(-1).sum()))
 
 
-def test_bilinear_taps_of_one_point_are_the_array_paths_bit_for_bit():
-    """A single point (the probed sample) takes a scalar path: the same rows, columns and weights, signs
-    of zero included, as the array path gives the same point, on and past every border, NaN and ±inf."""
-    rng = np.random.default_rng(13)
-    for t in range(3000):
-        h, w = (int(v) for v in rng.integers(1, 25, 2))
-        pt = rng.uniform(-3, max(h, w) + 3, 2)
-        pt = np.round(pt) if t % 5 == 0 else pt
-        if t % 7 == 0:
-            pt[t % 2] = -0.0
-        if t % 11 == 0:
-            pt[(t // 11) % 2] = np.nan
-        if t % 13 == 0:
-            pt[0] = rng.choice([-1.0, 0.0, h - 1, h, -0.5, h - 1e-7, -1 - 1e-7])
-        if t % 17 == 0:
-            pt[1] = rng.choice([-1.0, 0.0, w - 1, w, w + 1e-6, np.inf, -np.inf])
-        with np.errstate(invalid="ignore"):
-            p = pt.astype((np.float32, np.float64, np.int64)[t % 3])[None]
-            one, two = roi.bilinear_taps(p, (h, w)), roi.bilinear_taps(np.concatenate([p, p]), (h, w))
-        for a, b in zip(one, two, strict=True):
-            assert a.shape == (1, 4) and a.dtype == b.dtype, t
-            assert np.array_equal(a[0], b[0]) and np.array_equal(np.signbit(a[0]), np.signbit(b[0])), (t, p)
-
-
 def test_roi_align_gathering_every_sample_at_once_adds_in_the_loops_order(monkeypatch):
     """The one-gather path of a small read (the sampling-point picture's) gives the loop's values bit
     for bit, signs of zero included, on random maps and boxes (also past the border: masked taps)."""
