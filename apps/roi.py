@@ -26,7 +26,7 @@ EXAMPLE_LABELS = [label for _, _, label in lesson.EXAMPLES]
 PAPER_TABLE = """
 | Mask R-CNN, COCO minival, mask AP (AP50 / AP75) | RoIPool | RoIAlign |
 |---|---|---|
-| ResNet-50-C4, stride 16 (Table 2c, average pooling) | 26.9 (48.8 / 26.4) | 30.3 (51.2 / 31.5) |
+| ResNet-50-C4, stride 16 (Table 2c; RoIPool max, RoIAlign ave) | 26.9 (48.8 / 26.4) | 30.3 (51.2 / 31.5) |
 | ResNet-50-C5, stride 32 (Table 2d) | 23.6 (46.5 / 21.6) | 30.9 (51.8 / 32.1) |
 | ResNet-50-C5, stride 32, **box** AP (Table 2d) | 28.2 (52.7 / 26.9) | 34.0 (55.3 / 36.4) |
 
@@ -36,7 +36,8 @@ and 0.5 box AP, and 4.4 keypoint AP (Table 6).
 """
 PAPER_TABLE_ZH = (
     "| Mask R-CNN，COCO minival，掩码 AP（AP50 / AP75） | RoIPool | RoIAlign |\n|---|---|---|\n"
-    "| ResNet-50-C4，步长 16（表 2c，平均池化） | 26.9 (48.8 / 26.4) | 30.3 (51.2 / 31.5) |\n"
+    "| ResNet-50-C4，步长 16（表 2c；RoIPool 取最大值，RoIAlign 取平均） "
+    "| 26.9 (48.8 / 26.4) | 30.3 (51.2 / 31.5) |\n"
     "| ResNet-50-C5，步长 32（表 2d） | 23.6 (46.5 / 21.6) | 30.9 (51.8 / 32.1) |\n"
     "| ResNet-50-C5，步长 32，**框** AP（表 2d） | 28.2 (52.7 / 26.9) | 34.0 (55.3 / 36.4) |\n\n"
     "He 等，*Mask R-CNN*，ICCV 2017（arXiv 1703.06870）。RoIWarp（双线性插值，但 RoI 仍然取整）的成绩和 "
@@ -250,7 +251,8 @@ def build() -> gr.Blocks:
                                                   P["weights"].label)
                     stride = i18n.tr(gr.Radio(list(P["stride"].choices), value=P["stride"].default,
                                               label=P["stride"].label, info=P["stride"].help),
-                                     "特征步长", "16：ResNet 的 C4（Faster R-CNN、R-FCN）；32：C5。")
+                                     "特征步长", "16：ResNet 的 C4，ResNet 版 Faster R-CNN 在这里池化"
+                                                 "（R-FCN 步长 16 的得分图来自空洞化的 C5）；32：C5。")
                     with gr.Row():
                         input_size = frame.param_slider(P["input_size"], "网络输入的长边（像素）")
                         output_size = frame.param_slider(P["output_size"], "输出 k×k（RoIPool、RoIAlign）",
@@ -260,7 +262,7 @@ def build() -> gr.Blocks:
                                                       "每个 bin 每个方向的采样点数；0 = 自适应 ⌈bin 大小⌉"
                                                       "（detectron2 的默认）。")
                         ps_size = frame.param_slider(P["ps_size"], "PS-RoI 的 k（R-FCN）",
-                                                     "R-FCN 的示意图用 3×3，实验结果用 7×7。")
+                                                     "R-FCN 的示意图用 3×3，主要结果用 7×7。")
                     aligned = i18n.tr(gr.Checkbox(P["aligned"].default, label=P["aligned"].label,
                                                   info=P["aligned"].help),
                                       "aligned=True（−½ 格的平移）",

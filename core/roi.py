@@ -367,7 +367,7 @@ def fpn_level(boxes: Any, k_min: int = 2, k_max: int = 5, canonical_scale: int =
 
 def misalignment(box: Any, output_size: Any, stride: int, sampling_ratio: int, feature_size: Sequence[int],
                  centre: Sequence[float] | None = None,
-                 dtype: Any = np.float32) -> dict[str, dict[str, float]]:
+                 dtype: Any = np.float32, ps_size: Any = None) -> dict[str, dict[str, float]]:
     """How far each operator reads from where the box says, in input pixels (worst edge or sample).
 
     Pixel model: cell ``c`` of the stride-``s`` map is centred on input pixel ``s·c + δ`` and spans
@@ -378,14 +378,13 @@ def misalignment(box: Any, output_size: Any, stride: int, sampling_ratio: int, f
     ``u`` reads the map as if it were at ``s·u + δ``; it should be at its regular point in the box.
     Per axis (``x_px``, ``y_px``), the worse of both (``px``), and in cells of a 28×28 mask of the box
     (``mask_cells``: the larger of the two axes' offsets divided by that axis' mask cell).
+    PS-RoIPool's bins are ``ps_size``×``ps_size`` (R-FCN's k, by default ``output_size``).
     """
     b = _box(box, np.float64)
     kh, kw = _pair(output_size)
     s = float(stride)
     dx, dy = (s / 2, s / 2) if centre is None else (float(centre[0]), float(centre[1]))
     w, h = b[2] - b[0], b[3] - b[1]
-    ideal_y = b[1] + np.arange(kh + 1) * h / kh
-    ideal_x = b[0] + np.arange(kw + 1) * w / kw
     out: dict[str, dict[str, float]] = {}
 
     def record(name: str, ex: float, ey: float) -> None:
@@ -402,12 +401,16 @@ def misalignment(box: Any, output_size: Any, stride: int, sampling_ratio: int, f
                         cell_edges(snap[1], dy)])
     err = np.abs(snapped - b)
     record("roi_pool_box_snap", max(err[0], err[2]), max(err[1], err[3]))
-    for name, fn in (("roi_pool", roi_pool_bins), ("ps_roi_pool", ps_roi_pool_bins)):
-        bins = fn(b, (kh, kw), 1.0 / s, feature_size, dtype)
-        ey = np.maximum(np.abs(cell_edges(bins[:, 0, 0], dy) - ideal_y[:-1]),
-                        np.abs(cell_edges(bins[:, 0, 1], dy) - ideal_y[1:]))
-        ex = np.maximum(np.abs(cell_edges(bins[0, :, 2], dx) - ideal_x[:-1]),
-                        np.abs(cell_edges(bins[0, :, 3], dx) - ideal_x[1:]))
+    ph, pw = (kh, kw) if ps_size is None else _pair(ps_size)
+    for name, fn, (nh, nw) in (("roi_pool", roi_pool_bins, (kh, kw)),
+                               ("ps_roi_pool", ps_roi_pool_bins, (ph, pw))):
+        bins = fn(b, (nh, nw), 1.0 / s, feature_size, dtype)
+        edges_y = b[1] + np.arange(nh + 1) * h / nh
+        edges_x = b[0] + np.arange(nw + 1) * w / nw
+        ey = np.maximum(np.abs(cell_edges(bins[:, 0, 0], dy) - edges_y[:-1]),
+                        np.abs(cell_edges(bins[:, 0, 1], dy) - edges_y[1:]))
+        ex = np.maximum(np.abs(cell_edges(bins[0, :, 2], dx) - edges_x[:-1]),
+                        np.abs(cell_edges(bins[0, :, 3], dx) - edges_x[1:]))
         record(name, ex.max(), ey.max())
     for name, aligned in (("roi_align_aligned_false", False), ("roi_align_aligned_true", True)):
         geometry, points = align_geometry(b, (kh, kw), 1.0 / s, sampling_ratio, aligned, dtype,

@@ -77,7 +77,8 @@ PARAMS: list[Param] = [
     Param("box", "text", "", "Box x0, y0, x1, y1 (photo pixels)",
           help="Type it, click two corners on the first picture, or leave empty for a default box."),
     Param("stride", "choice", 16, "Feature stride", choices=(16, 32),
-          help="16: ResNet's C4 (Faster R-CNN, R-FCN); 32: C5."),
+          help="16: ResNet's C4, where a ResNet Faster R-CNN pools (R-FCN's stride-16 maps come from a "
+               "dilated C5); 32: C5."),
     Param("input_size", "int", 512, "Network input, long side (px)", "", 224, 1024, 32),
     Param("output_size", "int", 7, "Output k×k (RoIPool, RoIAlign)", "7 in Faster / Mask R-CNN's box heads.",
           1, 14, 1),
@@ -89,7 +90,7 @@ PARAMS: list[Param] = [
           help="The sample nearest to it is taken apart; click the RoIAlign picture, or leave empty."),
     Param("channel", "int", -1, "Feature channel shown", "−1: the channel most active in the box.",
           -1, 4095, 1),
-    Param("ps_size", "int", 3, "PS-RoI k (R-FCN)", "R-FCN's figures use 3×3, its results 7×7.", 1, 7, 1),
+    Param("ps_size", "int", 3, "PS-RoI k (R-FCN)", "R-FCN's figures use 3×3, its main results 7×7.", 1, 7, 1),
     Param("ps_class", "int", -1, "PS output channel",
           "Which block of k² channels votes; −1: the highest vote.", -1, 4095, 1),
 ]
@@ -330,12 +331,15 @@ def run(image: Any, model: str = "resnet50", weights: str = "auto", box: str = "
     # FPN level of the box (network-input pixels), and at Mask R-CNN's test scale
     level = int(fpn_level(b[None])[0])
     sqrt_wh = float(np.sqrt((b[2] - b[0]) * (b[3] - b[1])))
+    # the value inside the floor, cut (never rounded up) to 3 decimals with torchvision's 1e-6 in it, so
+    # the caption's ⌊…⌋ reads as the level (√(wh) = 223.96 shows ⌊3.999⌋ → 3, not ⌊4 + log2(224/224)⌋)
+    raw_shown = math.floor((4 + math.log2(max(sqrt_wh, 1e-12) / 224) + 1e-6) * 1000) / 1000
     coco = min(800.0 / min(hin, win), 1333.0 / max(hin, win))
     level_coco = int(fpn_level(b[None] * coco)[0])
     centre = cell_centre(loaded.model, s, (hin, win), key=(loaded.name, loaded.source, loaded.requested))
-    errors = misalignment(b, k, s, sr, (fh, fw))
+    errors = misalignment(b, k, s, sr, (fh, fw), ps_size=kp)
     delta = (centre["x"], centre["y"])
-    measured = misalignment(b, k, s, sr, (fh, fw), centre=delta) if None not in delta else None
+    measured = misalignment(b, k, s, sr, (fh, fw), centre=delta, ps_size=kp) if None not in delta else None
 
     shown = {"roi_pool": pool_all, "roi_align_aligned_false": other_all if al else align_all,
              "roi_align_aligned_true": align_all if al else other_all, "ps_roi_pool": ps_pool,
@@ -364,8 +368,9 @@ def run(image: Any, model: str = "resnet50", weights: str = "auto", box: str = "
     images["ps_bins"] = ps_img
     images["ps_maps"] = draw.ps_maps_picture(ps_maps.reshape(c_out, kp * kp, fh, fw)[pc], s, b, ps_rects)
     images["fpn"] = draw.fpn_picture([(st, energy[st]) for st in FPN_STRIDES], b, level, k)
-    images["misalignment"], chart = draw.misalignment_chart(errors, measured, delta, s,
-                                                            (b[2] - b[0], b[3] - b[1]), MASK_SIZE)
+    box_wh = (b[2] - b[0], b[3] - b[1])
+    images["misalignment"], chart = draw.misalignment_chart(errors, measured, delta, s, box_wh, MASK_SIZE,
+                                                            k=k, ps_k=kp)
 
     src = loaded.source
     mask_cell = min(b[2] - b[0], b[3] - b[1]) / MASK_SIZE
@@ -385,8 +390,8 @@ def run(image: Any, model: str = "resnet50", weights: str = "auto", box: str = "
                    f"PS-RoIPool's {float(ps_pool[pc].mean()):.3f}",
         "ps_maps": f"The {kp * kp} score maps of output channel {pc}: each tile's outlined bin is all "
                    f"that bin reads",
-        "fpn": f"FPN level k = ⌊4 + log2(√(wh)/224)⌋ = ⌊4 + log2({sqrt_wh:.0f}/224)⌋ → {level} (clamped "
-               f"to 2…5); at Mask R-CNN's 800-px scale: {level_coco}",
+        "fpn": f"FPN level k = ⌊4 + log2(√(wh)/224)⌋ = ⌊4 + log2({sqrt_wh:.1f}/224)⌋ = ⌊{raw_shown:.3f}⌋ → "
+               f"{level} (clamped to 2…5); at Mask R-CNN's 800-px scale: {level_coco}",
         "misalignment": f"How far each operator reads from the box (stride {s}); a {MASK_SIZE}×{MASK_SIZE} "
                         f"mask cell here is {mask_cell:.1f} px",
     }

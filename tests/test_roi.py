@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 
 import numpy as np
 import pytest
@@ -173,6 +174,14 @@ def test_misalignment_under_both_pixel_models():
     resnet = roi.misalignment(box, 7, 16, 2, (40, 40), centre=(0.5, 0.5))
     assert resnet["roi_align_aligned_false"]["px"] == pytest.approx(0.5, abs=1e-4)
     assert resnet["roi_align_aligned_true"]["px"] == pytest.approx(7.5, abs=1e-4)
+
+
+def test_ps_roi_pool_misalignment_uses_r_fcn_k_not_the_roi_pool_k():
+    box, fs = [37.3, 51.9, 201.4, 170.2], (40, 40)
+    both = roi.misalignment(box, 7, 16, 2, fs, ps_size=3)
+    assert both["ps_roi_pool"] == roi.misalignment(box, 3, 16, 2, fs)["ps_roi_pool"]
+    assert both["roi_pool"] == roi.misalignment(box, 7, 16, 2, fs)["roi_pool"]
+    assert both["ps_roi_pool"] != roi.misalignment(box, 7, 16, 2, fs)["ps_roi_pool"]  # k matters here
 
 
 class _Strided(nn.Module):
@@ -403,6 +412,24 @@ def test_ps_and_fpn_pictures(result):
     assert framed == [level == s["fpn"]["level"] for level in (2, 3, 4, 5)]
 
 
+def test_the_misalignment_rows_and_the_fpn_caption_follow_the_page(cat, result):
+    """The chart's PS-RoIPool row is measured with the page's PS k; the FPN caption's floor reads as the
+    level even for a box just under a boundary (√(wh) = 223.9 px: 3.999, not 4 + log2(224/224))."""
+    s = result.summary
+    b, st, k = s["box"]["input"], s["feature"]["stride"], s["ps"]["k"]
+    fs = (s["feature"]["height"], s["feature"]["width"])
+    want = roi.misalignment(b, 7, st, s["roi_align"]["sampling_ratio"], fs, ps_size=k)
+    assert s["misalignment"]["half_pixel_model"] == want
+    sx, sy = s["input"]["scale"]
+    side = 223.9
+    box = f"100,60,{100 + side / sx:.6f},{60 + side / sy:.6f}"
+    r = lesson.run(cat, box=box)
+    assert r.summary["fpn"]["level"] == 3 and 223.85 < r.summary["fpn"]["sqrt_wh"] < 223.95
+    assert "⌊4 + log2(223.9/224)⌋ = ⌊3.999⌋ → 3 (clamped to 2…5)" in r.captions["fpn"]
+    shown = float(re.search(r"= ⌊([\d.]+)⌋ →", result.captions["fpn"]).group(1))
+    assert math.floor(shown) == s["fpn"]["level"]
+
+
 def test_misalignment_chart_bars_are_as_long_as_the_numbers(result):
     s = result.summary
     img, scale = result.images["misalignment"], s["misalignment_chart"]
@@ -415,7 +442,9 @@ def test_misalignment_chart_bars_are_as_long_as_the_numbers(result):
                 assert coloured.size == 0 or coloured.max() - coloured.min() < 4
                 continue
             assert coloured.min() <= scale["x0"] + 2
-            assert abs(coloured.max() - (scale["x0"] + px * scale["px_per_px"])) <= 2, (key, model)
+            # the outline is black at the bar's end; on the hatched bar a hatch line may also take the
+            # last inner column on this row
+            assert abs(coloured.max() - (scale["x0"] + px * scale["px_per_px"])) <= 2 + m, (key, model)
 
 
 # --------------------------------------------------------------------------------------------- #

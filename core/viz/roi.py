@@ -802,19 +802,22 @@ def _font(size: int, text: str = ""):
     return fonts.font_for(text, size)
 
 
-CHART_ROWS = (("roi_pool_box_snap", "RoIPool: box snapped"), ("roi_pool", "RoIPool: bins"),
-              ("ps_roi_pool", "PS-RoIPool: bins"), ("roi_align_aligned_false", "RoIAlign aligned=False"),
+CHART_ROWS = (("roi_pool_box_snap", "RoIPool: box snapped"), ("roi_pool", "RoIPool: {k}×{k} bins"),
+              ("ps_roi_pool", "PS-RoIPool: {ps_k}×{ps_k} bins"),
+              ("roi_align_aligned_false", "RoIAlign aligned=False"),
               ("roi_align_aligned_true", "RoIAlign aligned=True, PS-RoIAlign"))
 CHART_LEFT, CHART_RIGHT, CHART_TOP, CHART_ROW, CHART_BAR = 230, 600, 34, 50, 17
 
 
 def misalignment_chart(half_pixel: dict[str, dict[str, float]], measured: dict[str, dict[str, float]] | None,
                        delta: Sequence[float | None], stride: int, box_wh: tuple[float, float],
-                       mask: int = 28) -> tuple[np.ndarray, dict[str, float]]:
+                       mask: int = 28, k: int = 7, ps_k: int | None = None
+                       ) -> tuple[np.ndarray, dict[str, float]]:
     """Each operator's worst offset from the box in input pixels, under the half-pixel model (cells
     centred at ``(c + ½)·s``: sky blue) and under this backbone's measured cell centres (``s·c + δ``:
     orange, hatched), each bar labelled in pixels and in cells of a ``mask``×``mask`` mask of the box;
-    a dotted line marks one mask cell. Returns the picture and its scale (``x0``, ``px_per_px``)."""
+    a dotted line marks one mask cell; the bin rows name their k×k (RoIPool's ``k``, PS-RoIPool's
+    ``ps_k``, by default ``k``). Returns the picture and its scale (``x0``, ``px_per_px``)."""
     from PIL import Image, ImageDraw
 
     model = words.say("half-pixel model: cells centred at (c + ½)·{stride}", stride=stride)
@@ -835,7 +838,8 @@ def misalignment_chart(half_pixel: dict[str, dict[str, float]], measured: dict[s
     bottom = CHART_TOP + CHART_ROW * len(CHART_ROWS)
     for n, (key, name) in enumerate(CHART_ROWS):
         y = CHART_TOP + n * CHART_ROW
-        pen.text((CHART_LEFT - 8, y + CHART_ROW / 2), words.say(name), fill=BLACK, font=label, anchor="rm")
+        pen.text((CHART_LEFT - 8, y + CHART_ROW / 2), words.say(name, k=k, ps_k=k if ps_k is None else ps_k),
+                 fill=BLACK, font=label, anchor="rm")
         for m, (errors, _, colour) in enumerate(series):
             v = errors[key]["px"]
             y0 = y + 6 + m * (CHART_BAR + 3)
