@@ -152,8 +152,9 @@ def build() -> gr.Blocks:
                     random_init = i18n.tr(gr.Checkbox(value=P["random_init"].default,
                                                       label=P["random_init"].label,
                                                       info=P["random_init"].help),
-                                          "在训练过的旁边显示随机初始化", "同时显示每个架构的随机权重版本，看"
-                                                            "训练怎样扩大有效感受野。")
+                                          "在训练过的旁边显示随机初始化", "同时显示每个架构的随机权重版本："
+                                                            "训练会不会扩大有效感受野（Luo 等人发现会；"
+                                                            "随包的 EfficientNet-Lite0 不会）？")
                     scale = i18n.tr(gr.Radio(choices=list(receptive.SCALES), value=P["scale"].default,
                                              label=P["scale"].label, info=P["scale"].help),
                                     "有效感受野的色标", "linear：|梯度| / 最大值；log：跨 4 个数量级的 "
@@ -181,8 +182,8 @@ def build() -> gr.Blocks:
                 hrnet_img = frame.figure("HRNet", "HRNet", show_label=False)
                 frame.markdown("### ConvNeXt's roadmap: from ResNet-50 to ConvNeXt-T",
                                "### ConvNeXt 的路线图：从 ResNet-50 到 ConvNeXt-T")
-                roadmap_btn = i18n.tr(gr.Button("Build the 17 networks of the roadmap (once, ~10–30 s)",
-                                                variant="secondary"), value="构建路线图的 17 个网络（只需一次"
+                roadmap_btn = i18n.tr(gr.Button("Build the 16 networks of the roadmap (once, ~10–30 s)",
+                                                variant="secondary"), value="构建路线图的 16 个网络（只需一次"
                                                                             "，约 10–30 秒）")
                 roadmap_img = frame.figure("ConvNeXt roadmap", "ConvNeXt 路线图", show_label=False)
                 with i18n.tr(gr.Accordion("Result (JSON)", open=False)):

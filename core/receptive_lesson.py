@@ -91,7 +91,8 @@ PARAMS: list[Param] = [
         "bool",
         True,
         "Random init next to trained",
-        "Also show each architecture with random weights, to see how training widens the ERF.",
+        "Also show each architecture with random weights: does training widen the ERF (as Luo et al. "
+        "found) or not (the packaged EfficientNet-Lite0)?",
     ),
     Param(
         "stage",
@@ -120,7 +121,8 @@ PARAMS: list[Param] = [
         "bool",
         False,
         "ConvNeXt roadmap",
-        "Build the 17 networks from ResNet-50 to ConvNeXt-T (once per process, ~10–30 s the first time).",
+        "Build the 16 networks of the 17 steps from ResNet-50 to ConvNeXt-T (once per process, ~10–30 s "
+        "the first time).",
     ),
 ]
 _P = {p.name: p for p in PARAMS}
@@ -344,7 +346,7 @@ def run(
 
 
 def roadmap_lesson() -> LessonResult:
-    """ConvNeXt's roadmap alone (model-free: the 17 networks are built once per process)."""
+    """ConvNeXt's roadmap alone (model-free: the 16 networks of its 17 steps are built once per process)."""
     from core import blocks
     from core.viz import receptive as viz
 
