@@ -436,15 +436,24 @@ def run(image: Any, model: str = "repvgg-a0", weights: str = "auto", block: int 
 
     learned = _learned(loaded)
     branch_names = ", ".join(n for n, _, _ in info.convs) + (", identity" if info.has_identity else "")
+    # what the merge does to this block's branches: a block without the identity (stride 2, or a change
+    # of width) has no Dirac, and a block whose branches are all one size pads none to the centre
+    sizes = [int(w.shape[-1]) for _, w, _ in info.convs]
+    merge_steps = ["each branch's BN folded into its kernel (×γ/σ)"]
+    if sizes and min(sizes) < max(sizes):
+        merge_steps.append(f"the {min(sizes)}×{min(sizes)} put at the centre")
+    if info.has_identity:
+        merge_steps.append("the identity a centred Dirac")
     captions = {
-        "merge": f"Output channel {c} ← input channel {j} of block {bi} ({name}): each branch's BN folded "
-                 f"into its kernel (×γ/σ), the 1×1 put at the centre, the identity a centred Dirac, summed. "
-                 f"Kernels {learned}.",
+        "merge": f"Output channel {c} ← input channel {j} of block {bi} ({name}): "
+                 f"{', '.join(merge_steps)}, summed"
+                 f"{'' if info.has_identity else ' (this block has no identity branch)'}. Kernels {learned}.",
         "branches": f"The photo through the network to block {bi}; input channel {j}, and output channel {c} "
                     f"of each branch ({branch_names}), their sum, the one merged 3×3 conv, and |Δ| (float64)",
-        "centre": f"Centre taps of the merged kernels (output × input-in-group); the identity adds γ/σ at "
-                  f"[c, c mod {info.in_channels // info.groups}]" + (" — one diagonal per group"
-                                                                     if info.groups > 1 else ""),
+        "centre": "Centre taps of the merged kernels (output × input-in-group); " + (
+            f"the identity adds γ/σ at [c, c mod {info.in_channels // info.groups}]"
+            + (" — one diagonal per group" if info.groups > 1 else "")
+            if info.has_identity else "no identity branch in this block, so no diagonal is added"),
         "stem_kernels": f"The stem's merged 3×3 kernels as RGB (each scaled to its own largest weight) — "
                         f"{learned}",
         "placements": f"YOLOv7's residual placement of block {pi} ({p_name}): the shortcut x and the "

@@ -288,6 +288,19 @@ def test_lesson_kernel_steps_equal_the_block(cat):
     assert np.asarray(s["kernel"]["rows"][-1]["folded"]).sum() == 0
 
 
+def test_merge_captions_name_only_the_branches_the_block_has(cat, result):
+    """Block 0 of RepVGG-A0 has stride 2 (no identity); the default block has all three branches."""
+    assert result.summary["block"]["branches"] == ["3×3", "1×1", "identity"]
+    assert "the 1×1 put at the centre, the identity a centred Dirac, summed." in result.captions["merge"]
+    assert "the identity adds γ/σ at [c, c mod" in result.captions["centre"]
+    r = lesson.run(cat, model="repvgg-a0", weights="random", block=0, speed=False)
+    assert r.summary["block"]["branches"] == ["3×3", "1×1"] and r.summary["block"]["stride"] == 2
+    merge, centre = r.captions["merge"], r.captions["centre"]
+    assert "Dirac" not in merge and "(this block has no identity branch)" in merge
+    assert "the 1×1 put at the centre" in merge
+    assert "identity adds" not in centre and "no identity branch in this block" in centre
+
+
 def test_grouped_and_depthwise_blocks(cat):
     r = lesson.run(cat, model="mobileone-s0", weights="random", speed=False)
     s = r.summary
