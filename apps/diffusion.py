@@ -263,10 +263,12 @@ def _imagen_tab() -> dict[str, Any]:
                                          label=IM["shape"].label, info=IM["shape"].help, min_width=120),
                              "类别", "扫描里每个样本都被引导到这个 ShapesWorld 类别")
         c["max_guidance"] = frame.param_slider(IM["max_guidance"], "最大引导强度 w",
-                                               "扫描 w = 1、2、3、5、7、10、15、20，直到这个值",
+                                               "扫描 w = 1、2、3、5、7、10、15、20 中小于这个值的各项，"
+                                               "再加上这个值本身",
                                                min_width=160)
         c["percentile"] = frame.param_slider(IM["percentile"], "动态阈值的百分位 p（%）",
-                                             "s = 每个样本 |x̂₀| 的第 p 百分位（Imagen 用 99.5）",
+                                             "s = max(1, q)，q 是每个样本 |x̂₀| 的第 p 百分位"
+                                             "（Imagen 图 A.10 用 99.5）",
                                              min_width=160)
     with gr.Row():
         c["sweep_steps"] = frame.param_slider(IM["sweep_steps"], "DDIM 步数（扫描）", min_width=120)

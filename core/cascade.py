@@ -1,4 +1,4 @@
-"""A cascade in miniature (Imagen §2.5): a 32² base sample, then a 32² → 64² super-resolution diffusion model.
+"""A cascade in miniature (Imagen §2.4): a 32² base sample, then a 32² → 64² super-resolution diffusion model.
 
 The super-resolution (SR) model is an ordinary diffusion UNet whose input is x_t (3 channels) with the
 low-resolution image, upsampled bicubically to 64², concatenated (3 more channels); what it generates is

@@ -6,8 +6,9 @@ saturates (flat, over-bright colours). Imagen (Saharia et al., 2022, §2.3) comp
 
 * none: use x̂0 as it is;
 * static thresholding: clip x̂0 to [−1, 1] at every step (DDPM's ``clip_sample``);
-* dynamic thresholding: per sample, s = the p-th percentile of |x̂0| (p = 99.5 % in the paper);
-  if s > 1, clip x̂0 to [−s, s] and divide by s — saturated pixels are pushed inwards each step.
+* dynamic thresholding: per sample, s = the p-th percentile of |x̂0| (p = 99.5 % in the paper's Fig. A.10);
+  if s > 1, clip x̂0 to [−s, s] and divide by s — saturated pixels are pushed inwards each step (with
+  s ≤ 1 the rule is the static clip).
 
 :func:`sweep` runs one seed and one class over a list of guidance scales under each method, all in
 one batch (every sample is an independent DDIM trajectory from the same noise), and records the
@@ -56,10 +57,12 @@ IMAGEN_PARAMS: list[Param] = [
           "the ShapesWorld class every sample of the sweep is guided to",
           choices=SHAPE_CLASSES),
     Param("max_guidance", "float", 10.0, "Largest guidance scale w",
-          "the sweep runs w = 1, 2, 3, 5, 7, 10, 15, 20 up to this value", minimum=1.0, maximum=20.0,
+          "the sweep runs those of w = 1, 2, 3, 5, 7, 10, 15, 20 below this value, then this value itself",
+          minimum=1.0, maximum=20.0,
           step=0.5),
     Param("percentile", "float", 99.5, "Dynamic threshold percentile p (%)",
-          "s = the p-th percentile of |x̂0| per sample (Imagen: 99.5)", minimum=50.0, maximum=100.0,
+          "s = max(1, q), q = the p-th percentile of |x̂0| per sample (Imagen's Fig. A.10: 99.5)",
+          minimum=50.0, maximum=100.0,
           step=0.1),
     Param("sweep_steps", "int", 25, "DDIM steps (sweep)", minimum=2, maximum=200, step=1),
     Param("sweep_seed", "int", 0, "Seed (sweep)", minimum=0, maximum=2**31 - 1, step=1),

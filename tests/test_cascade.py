@@ -270,8 +270,8 @@ def test_the_cascade_strips_show_base_bicubic_and_sr_and_score_the_photo(cat, sr
 
 
 def test_the_photo_strips_titles_print_bicubics_and_srs_psnr(cat):
-    """The shipped SR model stays within 0.01 dB of bicubic (its card), so the titles are told apart with
-    random SR weights: each title prints its own image's PSNR from the summary."""
+    """The shipped SR model scores within a dB of bicubic on the photos (its card), so the titles are told
+    apart with random SR weights: each title prints its own image's PSNR from the summary."""
     s = (last := imagen_lesson.cascade(cat, weights="random", aug=50, sr_steps=2, crop=0.5, every=99)).summary
     assert f"{s['photo_psnr_bicubic']:.1f}" != f"{s['photo_psnr_sr']:.1f}"
     size = imagen_lesson.VIEW

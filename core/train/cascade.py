@@ -5,7 +5,7 @@ zero-initialised output layer, so it starts at bicubic. Same recipe and same fun
 ``ddpm-shapes`` (:func:`core.train.diffusion.diffusion_loss` and
 :func:`core.train.diffusion.optimise`; :func:`core.diffusion.denoise` samples it): only the input differs.
 Each training pair is a 64² ShapesWorld scene (smooth backgrounds, like the base model's world) and its
-area-downsampled 32² version. Noise conditioning augmentation (Imagen §2.5): the low-resolution image is
+area-downsampled 32² version. Noise conditioning augmentation (Imagen §2.4): the low-resolution image is
 noised by the forward process to a level ``aug`` drawn uniformly from 0 … ``AUG_MAX`` before it is
 upsampled and concatenated to x_t, and ``aug`` is the UNet's second (timestep-type) conditioning.
 
