@@ -15,8 +15,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 TEXT = ROOT / "core" / "text"
 CARDS = ROOT / "assets" / "weights"
-#: the texts the review owns (receptive, roi and later lessons have their own authors)
-REVIEWED = ("attention", "swin", "repmlp", "pointrend", "simota", "diffusion", "compare", "losses", "mlp")
+#: the texts the review owns (every lesson text; the Imagen section of the diffusion texts has its own guards)
+REVIEWED = ("attention", "swin", "repmlp", "pointrend", "simota", "diffusion", "compare", "losses", "mlp",
+            "receptive", "roi", "repvgg")
 CJK = "\u3400-\u4dbf\u4e00-\u9fff"
 
 
