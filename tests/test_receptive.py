@@ -522,3 +522,17 @@ def test_roadmap_figure_draws_every_step():
     ]
     img = viz.roadmap_figure(steps)
     assert img.ndim == 3 and img.shape[1] == 1200 and img.dtype == np.uint8
+
+
+def test_adaptive_pooling_with_even_bins_traces_like_the_fixed_pool():
+    """16 cells into 4 adaptive bins are exactly AvgPool2d(4): the same field, 3 + (4 − 1) = 6 px wide,
+    which is also the exact (clipped) extent of an interior output."""
+    fields = []
+    for pool in (nn.AdaptiveAvgPool2d(4), nn.AvgPool2d(4), nn.AdaptiveMaxPool2d((4, 4))):
+        out, mode = rftrace.trace(nn.Sequential(nn.Conv2d(1, 1, 3, 1, 1), pool), torch.zeros(1, 1, 16, 16))
+        fields.append(mode.field(out))
+    for f in fields:
+        assert f.size == (6.0, 6.0) and f.jump == (4.0, 4.0)
+        y0, x0, y1, x1 = f.box(1, 2)
+        assert (y0, y1, x0, x1) == (3, 8, 7, 12) and y1 - y0 + 1 == f.size[0]
+        assert (f.axes[0].a, f.axes[0].b) == (-1.0, 4.0)

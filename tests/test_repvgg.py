@@ -524,3 +524,38 @@ def test_embedded_repvgg_is_trained_its_card_is_honest_and_the_offline_page_uses
     s = result.summary  # the default page offline: RepVGG-A0 → the embedded RepVGG, learned kernels
     assert s["model"]["source"] == "embedded" and s["model"]["learned"]
     assert s["model"]["arch"] == "repvgg-shapes"
+
+
+def test_bn_numbers_are_the_fold_of_that_channel(result):
+    """σ = √(var + eps), γ/σ and β − μγ/σ of one channel, recomputed from the module; the page's rows
+    show the same folded bias as the merge uses."""
+    bn = _random_bn_(nn.Sequential(nn.BatchNorm2d(6, eps=1e-3)), seed=3)[0]
+    for c in range(6):
+        n = rv.bn_numbers(bn, c)
+        g, b, m, v = (float(t.detach()[c]) for t in (bn.weight, bn.bias, bn.running_mean, bn.running_var))
+        sigma = (v + 1e-3) ** 0.5
+        assert n["sigma"] == pytest.approx(sigma, rel=1e-12)
+        assert n["scale"] == pytest.approx(g / sigma, rel=1e-12)
+        assert n["bias"] == pytest.approx(b - m * g / sigma, rel=1e-12, abs=1e-15)
+        w, bias = rv.fold_bn(torch.ones(6, 1, 1, 1, dtype=torch.float64), bn)
+        assert float(bias[c]) == pytest.approx(n["bias"], rel=1e-12, abs=1e-15)
+        assert float(w[c, 0, 0, 0]) == pytest.approx(n["scale"], rel=1e-12)
+    for row in result.summary["kernel"]["rows"]:
+        assert row["bn"]["bias"] == pytest.approx(row["folded_bias"], rel=1e-9, abs=1e-12), row["branch"]
+
+
+def test_kernel_cells_write_each_number_in_its_own_cell():
+    """An off-diagonal kernel: the long number of cell (row 0, col 2) is written there, not in the
+    transposed cell (row 2, col 0), which shows a lone 0."""
+    kernel = np.zeros((3, 3))
+    kernel[0, 2] = -0.123
+    img = draw._kernel_cells(kernel, 0.2)
+    colours = draw.diverging(kernel, 0.2)
+    c = draw.CELL
+
+    def ink(r, q):
+        inner = img[r * c + 2: (r + 1) * c - 1, q * c + 2: (q + 1) * c - 1].astype(int)
+        return int((np.abs(inner - colours[r, q].astype(int)).sum(-1) > 60).sum())
+
+    assert ink(0, 2) > 2 * ink(2, 0) > 0
+    assert ink(0, 2) > 2 * max(ink(r, q) for r in range(3) for q in range(3) if (r, q) != (0, 2))

@@ -698,3 +698,51 @@ def test_roi_align_gathering_every_sample_at_once_adds_in_the_loops_order(monkey
             slow = roi.roi_align(f, box, k, scale, ratio, aligned)
             monkeypatch.undo()
             assert np.array_equal(fast, slow) and np.array_equal(np.signbit(fast), np.signbit(slow))
+
+
+# --------------------------------------------------------------------------------------------- #
+# the geometry's edge cases (mutation pass, second round)
+
+
+def test_a_sample_exactly_on_the_far_border_reads_the_last_cell():
+    """torchvision reads a point with y = H (x = W) as the last row (column), not as 0: ``y ≤ H`` is
+    inside, only ``y > H`` is more than a cell out."""
+    rows, cols, wts = roi.bilinear_taps(np.array([[10.0, 6.0], [10.0, 2.5]]), (10, 6))
+    assert rows.tolist() == [[9, 9, 9, 9], [9, 9, 9, 9]]
+    assert cols[0].tolist() == [5, 5, 5, 5] and cols[1].tolist() == [2, 3, 2, 3]
+    assert wts[0].tolist() == [1, 0, 0, 0] and wts[1].tolist() == [0.5, 0.5, 0, 0]
+    # one sample per bin at (y, x) = (4, 0.5) on a 4×5 map, and at (0.5, 5) on the right border
+    f = torch.randn(1, 1, 4, 5, dtype=torch.float64)
+    cases = (([0.0, 3.5, 1.0, 4.5], f[0, 0, 3, 0:2].mean()), ([4.5, 0.0, 5.5, 1.0], f[0, 0, 0:2, 4].mean()))
+    for box, want in cases:
+        ref = ops.roi_align(f, _rois(np.array(box), torch.float64), 1, 1.0, 1, False)[0, 0, 0, 0].item()
+        ours = float(roi.roi_align(f[0].numpy(), box, 1, 1.0, 1, False)[0, 0, 0])
+        assert ref == pytest.approx(float(want), abs=1e-12) and ours == pytest.approx(ref, abs=1e-12)
+
+
+def test_position_sensitive_pooling_with_a_rectangular_grid_equals_torchvision():
+    """k_h ≠ k_w: bin (i, j) of class c reads channel (c·k_h + i)·k_w + j (R-FCN's layout)."""
+    rng = np.random.default_rng(7)
+    for kk in ((2, 3), (3, 2), (1, 4)):
+        f = torch.randn(1, 2 * kk[0] * kk[1], 9, 11, dtype=torch.float64)
+        for _ in range(5):
+            x0, y0 = rng.uniform(0, 80, 2)
+            box = np.array([x0, y0, x0 + rng.uniform(20, 90), y0 + rng.uniform(20, 70)])
+            ref = ops.ps_roi_pool(f, _rois(box, torch.float64), kk, 1 / 8)[0].numpy()
+            assert np.abs(roi.ps_roi_pool(f[0].numpy(), box, kk, 1 / 8) - ref).max() <= 1e-12, (kk, box)
+            for ratio in (-1, 2):
+                ref = ops.ps_roi_align(f, _rois(box, torch.float64), kk, 1 / 8, ratio)[0].numpy()
+                ours = roi.ps_roi_align(f[0].numpy(), box, kk, 1 / 8, ratio)
+                assert np.abs(ours - ref).max() <= 1e-12, (kk, box, ratio)
+    assert roi.ps_channels(2, (2, 3))[1].tolist() == [[6, 7, 8], [9, 10, 11]]
+
+
+def test_misalignment_uses_each_axis_own_cell_centre():
+    """δx = 0.5 (ResNet-like padding) and δy = s/2 (the half-pixel model) on one box: x reads as the
+    ResNet rows of test_misalignment_under_both_pixel_models, y as the half-pixel ones."""
+    box = [32.0, 48.0, 144.0, 160.0]
+    m = roi.misalignment(box, 7, 16, 2, (40, 40), centre=(0.5, 8.0))
+    assert m["roi_align_aligned_false"]["x_px"] == pytest.approx(0.5, abs=1e-4)
+    assert m["roi_align_aligned_false"]["y_px"] == pytest.approx(8.0, abs=1e-4)
+    assert m["roi_align_aligned_true"]["x_px"] == pytest.approx(7.5, abs=1e-4)
+    assert m["roi_align_aligned_true"]["y_px"] == pytest.approx(0.0, abs=1e-4)
