@@ -444,16 +444,18 @@ def run(image: Any, model: str = "repvgg-a0", weights: str = "auto", block: int 
         merge_steps.append(f"the {min(sizes)}×{min(sizes)} put at the centre")
     if info.has_identity:
         merge_steps.append("the identity a centred Dirac")
+        diagonal = f"the identity adds γ/σ at [c, c mod {info.in_channels // info.groups}]"
+        if info.groups > 1:
+            diagonal += " — one diagonal per group"
+    else:
+        diagonal = "no identity branch in this block, so no diagonal is added"
     captions = {
         "merge": f"Output channel {c} ← input channel {j} of block {bi} ({name}): "
                  f"{', '.join(merge_steps)}, summed"
                  f"{'' if info.has_identity else ' (this block has no identity branch)'}. Kernels {learned}.",
         "branches": f"The photo through the network to block {bi}; input channel {j}, and output channel {c} "
                     f"of each branch ({branch_names}), their sum, the one merged 3×3 conv, and |Δ| (float64)",
-        "centre": "Centre taps of the merged kernels (output × input-in-group); " + (
-            f"the identity adds γ/σ at [c, c mod {info.in_channels // info.groups}]"
-            + (" — one diagonal per group" if info.groups > 1 else "")
-            if info.has_identity else "no identity branch in this block, so no diagonal is added"),
+        "centre": f"Centre taps of the merged kernels (output × input-in-group); {diagonal}",
         "stem_kernels": f"The stem's merged 3×3 kernels as RGB (each scaled to its own largest weight) — "
                         f"{learned}",
         "placements": f"YOLOv7's residual placement of block {pi} ({p_name}): the shortcut x and the "

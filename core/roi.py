@@ -354,8 +354,11 @@ def ps_roi_align(feature: Any, box: Any, output_size: Any, spatial_scale: float,
     return out
 
 
+FPN_EPS = 1e-6  # torchvision's LevelMapper: added inside the floor so a box meant for a boundary stays up
+
+
 def fpn_level(boxes: Any, k_min: int = 2, k_max: int = 5, canonical_scale: int = 224,
-              canonical_level: int = 4, eps: float = 1e-6) -> np.ndarray:
+              canonical_level: int = 4, eps: float = FPN_EPS) -> np.ndarray:
     """The FPN level of each box (``(R, 4)`` xyxy): ``⌊k0 + log2(√(wh)/s0) + eps⌋`` clamped to
     ``[k_min, k_max]`` — the level itself (torchvision's ``LevelMapper`` returns it minus ``k_min``)."""
     b = boxes if isinstance(boxes, torch.Tensor) else torch.as_tensor(np.asarray(boxes, dtype=np.float32))

@@ -22,6 +22,7 @@ import torch
 
 from core.lesson import LessonResult, Param
 from core.roi import (
+    FPN_EPS,
     MASK_SIZE,
     align_geometry,
     bilinear_taps,
@@ -331,9 +332,10 @@ def run(image: Any, model: str = "resnet50", weights: str = "auto", box: str = "
     # FPN level of the box (network-input pixels), and at Mask R-CNN's test scale
     level = int(fpn_level(b[None])[0])
     sqrt_wh = float(np.sqrt((b[2] - b[0]) * (b[3] - b[1])))
-    # the value inside the floor, cut (never rounded up) to 3 decimals with torchvision's 1e-6 in it, so
+    raw = 4 + math.log2(sqrt_wh / 224)  # parse_box refuses empty boxes
+    # the value inside the floor, cut (never rounded up) to 3 decimals with torchvision's eps in it, so
     # the caption's ⌊…⌋ reads as the level (√(wh) = 223.96 shows ⌊3.999⌋ → 3, not ⌊4 + log2(224/224)⌋)
-    raw_shown = math.floor((4 + math.log2(max(sqrt_wh, 1e-12) / 224) + 1e-6) * 1000) / 1000
+    raw_shown = math.floor((raw + FPN_EPS) * 1000) / 1000
     coco = min(800.0 / min(hin, win), 1333.0 / max(hin, win))
     level_coco = int(fpn_level(b[None] * coco)[0])
     centre = cell_centre(loaded.model, s, (hin, win), key=(loaded.name, loaded.source, loaded.requested))
@@ -415,7 +417,7 @@ def run(image: Any, model: str = "resnet50", weights: str = "auto", box: str = "
                "align": ps_align[pc].tolist(), "pool": ps_pool[pc].tolist(), "pool_bins": ps_bins.tolist(),
                "vote": float(votes[pc]), "vote_pool": float(ps_pool[pc].mean()),
                "votes_top": [[int(i), float(votes[i])] for i in np.argsort(-votes)[:5]]},
-        "fpn": {"level": level, "sqrt_wh": sqrt_wh, "raw": 4 + math.log2(sqrt_wh / 224), "k_min": 2,
+        "fpn": {"level": level, "sqrt_wh": sqrt_wh, "raw": raw, "k_min": 2,
                 "k_max": 5, "coco_scale": coco, "level_at_coco_scale": level_coco},
         "misalignment": {"half_pixel_model": errors, "this_backbone": measured},
         "cell_centre": {"x": centre["x"], "y": centre["y"], "half_pixel_model": s / 2,

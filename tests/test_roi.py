@@ -430,6 +430,33 @@ def test_the_misalignment_rows_and_the_fpn_caption_follow_the_page(cat, result):
     assert math.floor(shown) == s["fpn"]["level"]
 
 
+def test_misalignment_chart_bin_rows_name_their_k(result):
+    """Each row label is drawn where the chart puts it, and the bin rows carry their own k×k: RoIPool's
+    output size and the page's PS k (7 and 3 by default), in English and in Chinese."""
+    from PIL import Image, ImageDraw
+
+    from core.viz import words
+
+    s = result.summary
+    k, kp = len(s["roi_pool"]["values"]), s["ps"]["k"]
+    assert (k, kp) == (7, 3)
+    errors, box = s["misalignment"]["half_pixel_model"], s["box"]["input"]
+    box_wh = (box[2] - box[0], box[3] - box[1])
+    labels = {"en": ["RoIPool: 7×7 bins", "PS-RoIPool: 3×3 bins"],
+              "zh": ["RoIPool：7×7 个 bin", "PS-RoIPool：3×3 个 bin"]}
+    for lang, (pool, ps) in labels.items():
+        with words.language(lang):
+            img, _ = draw.misalignment_chart(errors, None, (None, None), 16, box_wh, 28, k=k, ps_k=kp)
+        for n, want in ((1, pool), (2, ps)):
+            y = draw.CHART_TOP + n * draw.CHART_ROW
+            ref = Image.new("RGB", (draw.CHART_LEFT, draw.CHART_ROW), draw.WHITE)
+            ImageDraw.Draw(ref).text((draw.CHART_LEFT - 8, draw.CHART_ROW / 2), want, fill=draw.BLACK,
+                                     font=draw._font(12, "中" if lang == "zh" else ""), anchor="rm")
+            region = img[y: y + draw.CHART_ROW, : draw.CHART_LEFT - 2]
+            assert np.array_equal(region, np.asarray(ref)[:, : draw.CHART_LEFT - 2]), (lang, want)
+            assert (region != 255).any()
+
+
 def test_misalignment_chart_bars_are_as_long_as_the_numbers(result):
     s = result.summary
     img, scale = result.images["misalignment"], s["misalignment_chart"]
