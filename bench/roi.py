@@ -29,11 +29,19 @@
   ``cv2.fillPoly`` for the dots (~6× slower), one merged write for the dots' rings and discs,
   ``np.take`` for the row bands, both axes of ``align_geometry`` in one pass (~1 µs).
   Drawn straight into the final canvas, pixel for pixel the previous drawing (tests/test_roi.py).
+* A floor row without a goal (bench only): the same picture with neither the tile's 49 numbers nor
+  the 196 sampling points. It measured 2.87–3.08× in three runs on an idle machine (2026-12-02), so the
+  rest of the picture alone is already at the ≤ 3× line, whatever the numbers and dots cost. The
+  baseline moves with what it is interleaved with: two ``roi_align`` calls take ~0.10 ms next to an
+  empty function and ~0.22 ms next to the picture (as next to a 4 MB write; a 1 MB write leaves them
+  at 0.10), so a cheaper picture also makes its baseline cheaper.
 """
 
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
+from unittest import mock
 
 import numpy as np
 import torch
@@ -56,6 +64,20 @@ def _picture(channel: np.ndarray) -> np.ndarray:
     return draw.roi_align_picture(channel, 16, BOX, points, True, values, index, (r[0], c[0]))[0]
 
 
+@contextmanager
+def _without_numbers_and_points():
+    """The picture with two of its parts left out (bench only, to measure a floor): the value tile
+    without its 49 numbers and the map without its sampling points. What remains — the map, its cell
+    and bin lines, the box, the probe's taps and the tile's colours — and the computation that feeds
+    the picture are what no text or dot drawing can make cheaper."""
+    from core.viz import roi as draw
+
+    tile = draw.value_tile
+    with mock.patch.object(draw, "value_tile", lambda *a, **k: tile(*a, **{**k, "text": False})), \
+            mock.patch.object(draw, "dots", lambda *a, **k: None):
+        yield
+
+
 def _torchvision_ops(fmap: torch.Tensor, rois: torch.Tensor) -> None:
     ops.roi_align(fmap, rois, 7, 1 / 16, 2, False)
     ops.roi_align(fmap, rois, 7, 1 / 16, 2, True)
@@ -73,6 +95,16 @@ def _sampling_picture_rows(quick: bool) -> list[Row]:
         rows.append(Row("roi", f"RoIAlign sampling-point picture (7×7, ratio 2), {name}",
                         "torchvision roi_align, aligned False + True", base, ours, goal=goal,
                         note="1 torch thread"))
+    # the floor of that row: neither the numbers nor the points (two fifths of its time)
+    fmap = torch.randn(1, 112, 22, 32, generator=torch.Generator().manual_seed(0))
+    channel = fmap[0, 5].numpy()
+    with _without_numbers_and_points():
+        ours, base = compare(lambda: _picture(channel), lambda: _torchvision_ops(fmap, rois),
+                             repeat=15 if quick else 60, warmup=3)
+    floor = "the same on Lite0's map without the tile's numbers and the sampling points (floor)"
+    rows.append(Row("roi", floor,
+                    "torchvision roi_align, aligned False + True", base, ours,
+                    note="1 torch thread; bench only, not a page picture"))
     return rows
 
 

@@ -773,3 +773,27 @@ def test_misalignment_uses_each_axis_own_cell_centre():
     assert m["roi_align_aligned_false"]["y_px"] == pytest.approx(8.0, abs=1e-4)
     assert m["roi_align_aligned_true"]["x_px"] == pytest.approx(7.5, abs=1e-4)
     assert m["roi_align_aligned_true"]["y_px"] == pytest.approx(0.0, abs=1e-4)
+
+
+def test_bench_floor_leaves_out_exactly_the_numbers_and_the_points():
+    """bench/roi.py's floor row draws the sampling-point picture without the tile's numbers and the
+    sampling points: the map keeps no sky-blue dot pixel, every tile cell is one colour inside its white
+    lines, and after the context the picture is again the page's (with its dots and numbers)."""
+    from bench import roi as bench_roi
+
+    channel = torch.randn(112, 22, 32, generator=torch.Generator().manual_seed(0))[5].numpy()
+    with bench_roi._without_numbers_and_points():
+        floor = bench_roi._picture(channel)
+    full = bench_roi._picture(channel)
+    assert floor.shape == full.shape
+    sky = np.asarray(draw.SKY, np.uint8)
+    border = np.nonzero((floor == sky).all(-1).any(0))[0]  # the tile's sky border: all the sky left
+    tile_x0, cell = int(border.min()), int(border.max() - border.min() + 1) // 7
+    assert not (floor[:, :tile_x0] == sky).all(-1).any()  # no dot on the map
+    assert (full[:, :tile_x0] == sky).all(-1).sum() > 196 * 20  # the page's picture has its 196 dots
+    tile, full_tile = floor[:7 * cell, tile_x0:], full[:7 * cell, tile_x0:]
+    for i in range(7):
+        for j in range(7):
+            inner = (slice(i * cell + 3, (i + 1) * cell - 2), slice(j * cell + 3, (j + 1) * cell - 2))
+            assert (tile[inner] == tile[inner][0, 0]).all(), (i, j)  # no number in the floor's cell
+            assert (full_tile[inner] != tile[inner][0, 0]).any(-1).sum() > 20, (i, j)  # the page's has one
